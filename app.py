@@ -1,0 +1,176 @@
+"""CityLens: builds the Dash app. `python app.py` serves it; `gunicorn app:server` too.
+
+On first start the demo city's datasets are generated into the data directory (with a
+progress bar); every later start reuses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import fields
+
+import plotly.io as pio
+from dash import Dash, dcc, html
+
+import config as config_module
+from components.charts import ChartContext
+from components.charts import register_callbacks as register_chart_callbacks
+from components.routing import NAV_IDS, filters_from_data, register_routing
+from components.shell import filter_bar, footer, header
+from components.state import ViewState
+from datasets.demo import ensure_demo
+from datasets.workspace import Workspace
+from i18n import t
+from pages import Page, PageContext, all_pages
+
+pio.json.config.default_engine = "orjson"
+
+
+def shell_layout():
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="filters", storage_type="memory"),
+            dcc.Store(id="ui", storage_type="memory"),
+            dcc.Store(id="ui-saved", storage_type="local"),
+            html.Div(id="theme-holder", hidden=True),
+            header([(path, element_id) for path, element_id in NAV_IDS.items()]),
+            filter_bar(),
+            html.Main(id="page", className="page", tabIndex="-1"),
+            footer(),
+        ],
+        id="app-root",
+    )
+
+
+def page_options(page: Page, state: ViewState, lang: str):
+    return [
+        html.Div(
+            [
+                html.Span(t(option.label, lang), className="filter-label"),
+                dcc.RadioItems(
+                    id={"type": "page-option", "name": option.name},
+                    options=[
+                        {"label": t(key, lang), "value": value} for value, key in option.choices
+                    ],
+                    value=state.options.get(option.name, option.default),
+                    inline=True,
+                ),
+            ],
+            className="page-option",
+        )
+        for option in page.options
+    ]
+
+
+def create_app(cfg: config_module.Config, workspace: Workspace | None = None) -> Dash:
+    workspace = workspace or Workspace.open(cfg.data_dir, cfg.cache_size)
+    city = workspace.city(cfg.city)
+    pages = all_pages()
+
+    app = Dash(
+        __name__,
+        title="CityLens",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        assets_folder="assets",
+    )
+    app.layout = shell_layout
+
+    def render_page(page: Page, state: ViewState, lang: str, theme: str):
+        ctx = PageContext(workspace=workspace, city=city, state=state, lang=lang, theme=theme)
+        return page.layout(ctx), page_options(page, state, lang)
+
+    def coverage() -> tuple[dt.date | None, dt.date | None]:
+        found = workspace.catalog.find(city.id, "traffic_readings")
+        if found is None or not found.current.time_min:
+            return None, None
+        return (
+            dt.date.fromisoformat(found.current.time_min[:10]),
+            dt.date.fromisoformat(found.current.time_max[:10]),
+        )
+
+    def district_options(lang: str) -> list[dict]:
+        return [{"label": d.label(lang), "value": d.code} for d in city.districts]
+
+    def make_context(filters: dict, ui: dict, option: str | None) -> ChartContext:
+        return ChartContext(
+            lang=ui.get("lang", "en"),
+            theme=ui.get("theme", "light"),
+            city=city,
+            option=option,
+            page_options=filters.get("options") or {},
+            engine=workspace.engine,
+            filters=filters_from_data(filters),
+        )
+
+    register_routing(app, pages, render_page, coverage, district_options)
+    register_chart_callbacks(app, make_context)
+
+    @app.server.get("/health")
+    def health():
+        return {"status": "ok", "city": city.id, "datasets": len(workspace.catalog.datasets())}
+
+    app.server.config["CITYLENS"] = cfg
+    app.workspace = workspace
+    return app
+
+
+def parse_args(argv: list[str] | None) -> config_module.Config:
+    env_cfg = config_module.from_env()
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Serve the CityLens dashboard. Each option overrides its environment variable.",
+        epilog="Environment variables (defaults in brackets):\n"
+        + "\n".join(
+            f"  {config_module.env_name(f.name):<26} {config_module.SETTINGS[f.name]} "
+            f"[{getattr(config_module.Config(), f.name)}]"
+            for f in fields(config_module.Config)
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", help=f"address to listen on ({config_module.env_name('host')})")
+    parser.add_argument(
+        "--port", type=int, help=f"port to listen on ({config_module.env_name('port')})"
+    )
+    parser.add_argument(
+        "--data-dir",
+        dest="data_dir",
+        type=config_module.Path,
+        help=f"data folder ({config_module.env_name('data_dir')})",
+    )
+    parser.add_argument("--city", help=f"city profile shown ({config_module.env_name('city')})")
+    parser.add_argument("--debug", action="store_true", default=None, help="Dash debug mode")
+    return env_cfg.with_overrides(**vars(parser.parse_args(argv)))
+
+
+def build(cfg: config_module.Config, progress: bool = False) -> Dash:
+    """Open the workspace, create the demo data if it is missing, then build the app."""
+    workspace = Workspace.open(cfg.data_dir, cfg.cache_size)
+    ensure_demo(
+        workspace, cfg.city, detectors=cfg.demo_detectors, days=cfg.demo_days, progress=progress
+    )
+    return create_app(cfg, workspace)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg = parse_args(argv)
+    app = build(cfg, progress=True)
+    print(f"CityLens ready on http://{cfg.host}:{cfg.port}", file=sys.stderr)
+    app.run(host=cfg.host, port=cfg.port, debug=cfg.debug, threaded=True)
+
+
+def __getattr__(name: str):
+    """`gunicorn app:server` builds the app from the environment on first access."""
+    if name in {"app", "server"}:
+        built = build(config_module.from_env())
+        globals()["app"], globals()["server"] = built, built.server
+        return globals()[name]
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""UI building blocks: the shell, the filter bar and URL state, chart cards, KPI cards, themes."""

@@ -1,0 +1,257 @@
+"""Chart cards: one declaration per chart, one set of callbacks for all of them.
+
+A `Chart` pairs a query (context in, small frame out) with a pure figure builder (frame in,
+figure out). Cards share the loading state, the empty-state message, the source line, the SDG
+badges, the CSV download and the PNG export, so a new chart is a declaration, not a callback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, State, dcc, html, no_update
+
+from datasets.cities import CityProfile
+from datasets.query import Filters, MissingDataset, QueryEngine
+from i18n import plotly_locale, plotly_separators, t
+
+from .csv_export import safe_csv
+from .theme import template
+
+
+@dataclass(frozen=True)
+class FigureContext:
+    """What a figure builder may know: presentation only, never the data source."""
+
+    lang: str
+    theme: str
+    city: CityProfile
+    option: str | None = None
+    page_options: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ChartContext(FigureContext):
+    engine: QueryEngine | None = None
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str  # message key
+    data: Callable[[ChartContext], pd.DataFrame]
+    figure: Callable[[pd.DataFrame, FigureContext], go.Figure]
+    kinds: tuple[str, ...]  # dataset kinds the chart reads, named in its source line
+    sdg: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # (value, message key)
+    default_option: str | None = None
+    note: str | None = None  # message key: the method in one sentence
+    height: int = 340
+    wide: bool = False
+
+
+REGISTRY: dict[str, Chart] = {}
+
+
+def register(chart: Chart) -> Chart:
+    if chart.id in REGISTRY and REGISTRY[chart.id] is not chart:
+        raise ValueError(f"two charts are called {chart.id!r}")
+    REGISTRY[chart.id] = chart
+    return chart
+
+
+def graph_config(lang: str, filename: str) -> dict:
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "locale": lang,
+        "locales": {lang: plotly_locale(lang)},
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+def finish(fig: go.Figure, ctx: FigureContext, height: int | None = None) -> go.Figure:
+    """Apply the theme, the locale's number separators and the card height to a built figure."""
+    fig.update_layout(
+        template=template(ctx.theme),
+        separators=plotly_separators(ctx.lang),
+        height=height,
+        autosize=True,
+    )
+    return fig
+
+
+def blank_figure(ctx: FigureContext) -> go.Figure:
+    fig = go.Figure()
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return finish(fig, ctx)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def source_line(engine: QueryEngine, city: CityProfile, kinds: tuple[str, ...], lang: str):
+    """Source, version, date and synthetic/real flag of each dataset behind a chart."""
+    parts = []
+    for kind in kinds:
+        found = engine.catalog.find(city.id, kind)
+        if found is None:
+            continue
+        flag = t("data.synthetic" if found.meta.synthetic else "data.real", lang)
+        parts.append(
+            html.Span(
+                [
+                    html.A(found.title(lang), href=f"/data#{found.id}"),
+                    f" · {found.meta.source} · v{found.current_version}"
+                    f" · {found.updated_at[:10]} · ",
+                    html.Span(
+                        flag,
+                        className=f"flag flag-{'synthetic' if found.meta.synthetic else 'real'}",
+                    ),
+                ],
+                className="source-item",
+            )
+        )
+    return html.Div(
+        [html.Span(t("chart.source", lang) + " ", className="muted"), *parts],
+        className="chart-source",
+    )
+
+
+def sdg_badges(targets: tuple[str, ...], lang: str):
+    return html.Span(
+        [
+            html.Span(f"SDG {target}", className="sdg-badge", title=t(f"sdg.{target}", lang))
+            for target in targets
+        ],
+        className="sdg-badges",
+    )
+
+
+def card(
+    chart: Chart, engine: QueryEngine, city: CityProfile, lang: str, option: str | None = None
+):
+    """The card of one chart; its figure arrives through the shared render callback."""
+    cid = chart.id
+    option_control = dcc.RadioItems(
+        id={"type": "chart-option", "id": cid},
+        options=[{"label": t(key, lang), "value": value} for value, key in chart.options],
+        value=option or chart.default_option,
+        inline=True,
+        className="chart-options",
+        style=None if chart.options else {"display": "none"},
+    )
+    return html.Section(
+        [
+            html.Header(
+                [
+                    html.H3(t(chart.title, lang), id=f"title-{cid}"),
+                    sdg_badges(chart.sdg, lang),
+                    html.Div(
+                        [
+                            option_control,
+                            html.Button(
+                                t("chart.download", lang),
+                                id={"type": "chart-download", "id": cid},
+                                className="btn btn-small",
+                                title=t("chart.download_hint", lang),
+                            ),
+                        ],
+                        className="chart-tools",
+                    ),
+                ],
+                className="chart-header",
+            ),
+            html.P(t(chart.note, lang), className="chart-note") if chart.note else None,
+            dcc.Loading(
+                html.Div(
+                    [
+                        dcc.Graph(
+                            id={"type": "chart-graph", "id": cid},
+                            config=graph_config(lang, cid),
+                            style={"height": f"{chart.height}px"},
+                            className="chart-graph",
+                        ),
+                        html.Div(
+                            id={"type": "chart-empty", "id": cid},
+                            className="empty-state",
+                            hidden=True,
+                            role="status",
+                        ),
+                    ],
+                    className="chart-body",
+                ),
+                type="circle",
+                delay_show=150,
+            ),
+            source_line(engine, city, chart.kinds, lang),
+            dcc.Download(id={"type": "chart-file", "id": cid}),
+        ],
+        className="card chart-card" + (" wide" if chart.wide else ""),
+        id=f"card-{cid}",
+        **{"data-chart": cid},
+    )
+
+
+ContextFactory = Callable[[dict, dict, str | None], ChartContext]
+
+
+def chart_frame(chart: Chart, ctx: ChartContext) -> pd.DataFrame | None:
+    """The chart's data, or None when the city lacks a dataset the chart needs."""
+    try:
+        return chart.data(ctx)
+    except MissingDataset:
+        return None
+
+
+def render(chart: Chart, ctx: ChartContext) -> tuple[go.Figure, str, bool]:
+    """Figure, empty-state message and whether that message is hidden."""
+    frame = chart_frame(chart, ctx)
+    if frame is None:
+        return blank_figure(ctx), t("chart.missing_dataset", ctx.lang), False
+    if frame.empty:
+        return blank_figure(ctx), t("chart.empty", ctx.lang), False
+    return finish(chart.figure(frame, ctx), ctx), "", True
+
+
+def register_callbacks(app, make_context: ContextFactory) -> None:
+    """The callbacks every card shares; `make_context(filters, ui, option)` builds the context."""
+
+    @app.callback(
+        Output({"type": "chart-graph", "id": MATCH}, "figure"),
+        Output({"type": "chart-empty", "id": MATCH}, "children"),
+        Output({"type": "chart-empty", "id": MATCH}, "hidden"),
+        Input({"type": "chart-option", "id": MATCH}, "value"),
+        Input("filters", "data"),
+        Input("ui", "data"),
+        State({"type": "chart-option", "id": MATCH}, "id"),
+    )
+    def _render(option, filters, ui, component_id):
+        chart = REGISTRY[component_id["id"]]
+        return render(chart, make_context(filters or {}, ui or {}, option))
+
+    @app.callback(
+        Output({"type": "chart-file", "id": MATCH}, "data"),
+        Input({"type": "chart-download", "id": MATCH}, "n_clicks"),
+        State({"type": "chart-option", "id": MATCH}, "value"),
+        State("filters", "data"),
+        State("ui", "data"),
+        State({"type": "chart-download", "id": MATCH}, "id"),
+        prevent_initial_call=True,
+    )
+    def _download(n_clicks, option, filters, ui, component_id):
+        if not n_clicks:
+            return no_update
+        chart = REGISTRY[component_id["id"]]
+        frame = chart_frame(chart, make_context(filters or {}, ui or {}, option))
+        if frame is None:
+            return no_update
+        return dcc.send_string(safe_csv(frame), f"{_slug(chart.id)}.csv")

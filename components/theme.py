@@ -1,0 +1,59 @@
+"""Plotly templates matching the page themes, and colour-blind-safe palettes.
+
+The light theme is for officials' screens, the dark one for projectors; both use the Okabe-Ito
+palette, which stays distinguishable under the common colour-vision deficiencies.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+DARK_COLORWAY = (
+    "#56B4E9",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#F0E442",
+    "#0072B2",
+    "#FFFFFF",
+)
+SEQUENTIAL = "Viridis"  # perceptually uniform and colour-blind safe
+DIVERGING = "RdBu"
+FONT_FAMILY = (
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
+    '"PingFang SC", "Microsoft YaHei", sans-serif'
+)
+
+PALETTE = {
+    "light": {"paper": "#ffffff", "plot": "#ffffff", "text": "#1f2933", "grid": "#e4e7eb"},
+    "dark": {"paper": "#111827", "plot": "#111827", "text": "#e5e7eb", "grid": "#374151"},
+}
+
+
+@cache
+def template(theme: str) -> go.layout.Template:
+    base = pio.templates["plotly_dark" if theme == "dark" else "plotly_white"]
+    colours = PALETTE[theme]
+    tpl = go.layout.Template(base)
+    tpl.layout.update(
+        font={"family": FONT_FAMILY, "color": colours["text"], "size": 13},
+        paper_bgcolor=colours["paper"],
+        plot_bgcolor=colours["plot"],
+        colorway=list(DARK_COLORWAY if theme == "dark" else OKABE_ITO),
+        margin={"l": 56, "r": 16, "t": 16, "b": 48},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+        colorscale={"sequential": SEQUENTIAL, "diverging": DIVERGING},
+    )
+    tpl.layout.xaxis.update(gridcolor=colours["grid"], zerolinecolor=colours["grid"])
+    tpl.layout.yaxis.update(gridcolor=colours["grid"], zerolinecolor=colours["grid"])
+    return tpl
+
+
+def colorway(theme: str) -> tuple[str, ...]:
+    return DARK_COLORWAY if theme == "dark" else OKABE_ITO

@@ -1,0 +1,69 @@
+"""CityLens configuration: one place, environment variables with a `CITYLENS_` prefix.
+
+Each setting has a documented default; command-line options of `app.py` override the environment.
+`python app.py --help` and the README list them from `SETTINGS`, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "CITYLENS_"
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8050
+    data_dir: Path = Path("data")
+    city: str = "hangzhou-2017"
+    debug: bool = False
+    demo_detectors: int = 60
+    demo_days: int = 365
+    cache_size: int = 512
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+SETTINGS: dict[str, str] = {
+    "host": "address to listen on",
+    "port": "port to listen on",
+    "data_dir": "folder holding the Parquet datasets and the catalog (created if missing)",
+    "city": "id of the city profile shown by default",
+    "debug": "Dash debug mode (hot reload, error overlay): 1 or 0",
+    "demo_detectors": "traffic detectors in the generated demo city",
+    "demo_days": "days of demo data from 2017-01-01",
+    "cache_size": "query results kept in memory per process",
+}
+
+
+def _parse(kind: type, raw: str) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is Path:
+        return Path(raw).expanduser()
+    return kind(raw)
+
+
+def env_name(field_name: str) -> str:
+    return PREFIX + field_name.upper()
+
+
+def from_env(environ: dict[str, str] | None = None) -> Config:
+    """Read the configuration from the environment; unset variables keep their defaults."""
+    environ = os.environ if environ is None else environ
+    defaults = Config()
+    values: dict[str, Any] = {}
+    for f in fields(Config):
+        raw = environ.get(env_name(f.name))
+        if raw is not None and raw != "":
+            kind = type(getattr(defaults, f.name))
+            try:
+                values[f.name] = _parse(kind, raw)
+            except ValueError as exc:
+                raise SystemExit(f"{env_name(f.name)}={raw!r}: expected {kind.__name__}") from exc
+    return replace(defaults, **values)

@@ -1,0 +1,206 @@
+"""Writes the demo city into a workspace: every generated table as a catalogued Parquet dataset.
+
+The tables come from the pure generators beside this module; this module only names, describes,
+writes and registers them, so the same catalog path serves demo and uploaded data alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from i18n import LANGUAGES, t
+
+from ..catalog import DatasetMeta
+from ..cities import CityProfile
+from ..schemas import KINDS
+from ..workspace import Workspace
+from . import air, ecology, traffic
+from . import calendar as demo_calendar
+
+SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
+DEMO_START = dt.date(2017, 1, 1)
+SEED = 2017
+ROW_GROUP_ROWS = 128 * 1024
+SYNTHETIC_SOURCE = "CityLens demo generator (synthetic, modelled on published 2017 figures)"
+SYNTHETIC_LICENCE = "CC0-1.0"
+METRO_SOURCE = (
+    "Hangzhou Metro / Alibaba Cloud Tianchi Global City AI Challenge 2019 "
+    "(DOI 10.5281/zenodo.3145403), via xinychen/transdim"
+)
+METRO_LICENCE = "Not stated by the publisher; attribute the competition and the DOI"
+
+
+@dataclass(frozen=True)
+class DemoTable:
+    kind: str
+    build: Callable[[], Iterable[pa.Table]]
+    synthetic: bool = True
+    steps: int = 1
+
+
+def dataset_id(city: CityProfile, kind: str) -> str:
+    return f"{city.id}-{kind.replace('_', '-')}"
+
+
+def translations(key: str) -> dict[str, str]:
+    return {lang: t(key, lang) for lang in LANGUAGES}
+
+
+def write_parquet(chunks: Iterable[pa.Table], folder: Path, schema: pa.Schema, tick=None) -> None:
+    """Stream chunks into one Parquet file, cast to the kind's schema (zstd, time-ordered)."""
+    with pq.ParquetWriter(folder / "part-0000.parquet", schema, compression="zstd") as writer:
+        for chunk in chunks:
+            writer.write_table(
+                chunk.select(schema.names).cast(schema), row_group_size=ROW_GROUP_ROWS
+            )
+            if tick:
+                tick()
+
+
+def metro_flow() -> Iterator[pa.Table]:
+    """The real metro flows: date + HH:MM slot → one local timestamp."""
+    table = pacsv.read_csv(
+        SOURCES_DIR / "hangzhou_metro_flow_10min_2019-01.csv",
+        convert_options=pacsv.ConvertOptions(
+            column_types={"date": pa.string(), "time_start": pa.string()}
+        ),
+    )
+    stamps = pa.compute.strptime(
+        pa.compute.binary_join_element_wise(table["date"], table["time_start"], " "),
+        format="%Y-%m-%d %H:%M",
+        unit="s",
+    )
+    yield pa.table(
+        {
+            "ts": stamps,
+            "station_index": table["station_index"],
+            "inflow": table["inflow"],
+            "outflow": table["outflow"],
+        }
+    ).sort_by([("ts", "ascending"), ("station_index", "ascending")])
+
+
+def demo_tables(city: CityProfile, detectors: int, days: int, seed: int) -> list[DemoTable]:
+    day_table = demo_calendar.day_table(city, DEMO_START, days, seed)
+    detector_table = traffic.traffic_detectors(city, detectors, seed)
+    stations = air.air_stations(city)
+    batch_days = 7
+    return [
+        DemoTable("weather_daily", lambda: [day_table]),
+        DemoTable("traffic_detectors", lambda: [detector_table]),
+        DemoTable(
+            "traffic_readings",
+            lambda: traffic.traffic_readings(
+                detector_table, day_table, seed, batch_days=batch_days
+            ),
+            steps=-(-days // batch_days),
+        ),
+        DemoTable("incidents", lambda: [traffic.incidents(detector_table, day_table, seed)]),
+        DemoTable(
+            "emergency_runs", lambda: [traffic.emergency_runs(detector_table, day_table, seed)]
+        ),
+        DemoTable("air_stations", lambda: [stations]),
+        DemoTable(
+            "air_quality_hourly",
+            lambda: [
+                air.air_quality_hourly(
+                    stations, day_table, traffic.hourly_traffic_index(day_table), seed
+                )
+            ],
+        ),
+        DemoTable("energy_daily", lambda: [ecology.energy_daily(day_table, seed)]),
+        DemoTable("mobility_daily", lambda: [ecology.mobility_daily(day_table, seed)]),
+        DemoTable("waste_monthly", lambda: [ecology.waste_monthly(day_table, seed)]),
+        DemoTable("metro_flow", metro_flow, synthetic=False),
+    ]
+
+
+def meta_for(city: CityProfile, kind: str, synthetic: bool) -> DatasetMeta:
+    spec = KINDS[kind]
+    return DatasetMeta(
+        id=dataset_id(city, kind),
+        city=city.id,
+        kind=kind,
+        round_table=spec.round_table,
+        title=translations(f"dataset.{kind}.title"),
+        description=translations(f"dataset.{kind}.description"),
+        sdg=spec.sdg,
+        source=SYNTHETIC_SOURCE if synthetic else METRO_SOURCE,
+        source_url="" if synthetic else "https://doi.org/10.5281/zenodo.3145403",
+        licence=SYNTHETIC_LICENCE if synthetic else METRO_LICENCE,
+        synthetic=synthetic,
+    )
+
+
+def generate_demo(
+    workspace: Workspace,
+    city_id: str,
+    detectors: int = 60,
+    days: int = 365,
+    seed: int = SEED,
+    progress: bool = False,
+    only_missing: bool = True,
+) -> list[str]:
+    """Generate and publish the demo datasets; returns the ids written."""
+    city = workspace.city(city_id)
+    present = {d.meta.kind for d in workspace.catalog.datasets(city=city.id)}
+    tables = [
+        table
+        for table in demo_tables(city, detectors, days, seed)
+        if not (only_missing and table.kind in present)
+    ]
+    written = []
+    with tqdm(
+        total=sum(table.steps for table in tables),
+        desc="Creating the demo city",
+        unit="step",
+        disable=not progress,
+    ) as bar:
+        for table in tables:
+            spec = KINDS[table.kind]
+            bar.set_postfix_str(table.kind)
+            meta = meta_for(city, table.kind, table.synthetic)
+            tick = bar.update if table.steps > 1 else None
+            workspace.catalog.publish(
+                meta,
+                lambda folder, table=table, spec=spec, tick=tick: write_parquet(
+                    table.build(), folder, spec.schema, tick
+                ),
+                mode="new" if table.kind not in present else "replace",
+                time_column=spec.time_column,
+                units={c.name: c.unit for c in spec.columns},
+                note="demo",
+            )
+            if table.steps == 1:
+                bar.update()
+            written.append(meta.id)
+    workspace.engine.clear_cache()
+    return written
+
+
+def ensure_demo(
+    workspace: Workspace, city_id: str, detectors: int = 60, days: int = 365, progress: bool = False
+) -> list[str]:
+    """Create the demo datasets once per data directory, even with several server processes.
+
+    A marker written after the last dataset means a dataset the analyst later deletes stays
+    deleted; a start interrupted half-way leaves no marker and completes what is missing.
+    """
+    city = workspace.city(city_id)
+    if not (city.folder / "demo.json").exists():
+        return []
+    marker = workspace.data_dir / f".demo-{city.id}.done"
+    with workspace.lock("demo"):
+        if marker.exists():
+            return []
+        written = generate_demo(workspace, city_id, detectors, days, progress=progress)
+        marker.write_text(dt.datetime.now(dt.UTC).isoformat(timespec="seconds") + "\n")
+        return written

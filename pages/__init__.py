@@ -1,0 +1,55 @@
+"""Pages of the app: each module declares a `Page` (path, titles, layout builder).
+
+The router in app.py picks the page by path; a page's layout is a function of a `PageContext`
+so it renders in the viewer's language, theme and city with the filters from the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from components.state import ViewState
+from datasets.cities import CityProfile
+from datasets.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class PageContext:
+    workspace: Workspace
+    city: CityProfile
+    state: ViewState
+    lang: str
+    theme: str
+
+
+@dataclass(frozen=True)
+class PageOption:
+    """A page-wide choice kept in the URL (e.g. `aqi=epa`), shown as a radio group."""
+
+    name: str
+    label: str  # message key
+    choices: tuple[tuple[str, str], ...]  # (value, message key)
+    default: str
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    nav: str  # message key of the navigation label
+    title: str  # message key of the page heading
+    layout: Callable[[PageContext], object]
+    filters: bool = True  # whether the filter bar applies
+    options: tuple[PageOption, ...] = field(default=())
+    in_nav: bool = True
+
+
+def all_pages() -> list[Page]:
+    from . import data, ecology, overview, traffic
+
+    return [overview.PAGE, traffic.PAGE, ecology.PAGE, data.PAGE]
+
+
+def find_page(path: str, pages: list[Page]) -> Page | None:
+    path = "/" + path.strip("/")
+    return next((p for p in pages if p.path == path), None)
