@@ -165,14 +165,20 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         Output("page", "children"),
         Output("page-options", "children"),
         Output("filter-bar", "hidden"),
+        *[Output(element_id, "className") for element_id in NAV_IDS.values()],
         Input("url", "pathname"),
         Input("ui", "data"),
         State("url", "search"),
     )
     def route(pathname, ui, search):
         if not ui:
-            return no_update, no_update, no_update
-        page = next((p for p in pages if p.path == "/" + (pathname or "/").strip("/")), None)
+            return [no_update] * (3 + len(NAV_IDS))
+        path = "/" + (pathname or "/").strip("/")
+        page = next((p for p in pages if p.path == path), None)
+        nav_classes = [
+            "nav-link active" if page is not None and page.path == nav_path else "nav-link"
+            for nav_path in NAV_IDS
+        ]
         state = ViewState.from_query(search)
         if page is None:
             return (
@@ -185,9 +191,10 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
                 ),
                 [],
                 True,
+                *nav_classes,
             )
         content, options = render_page(page, state, ui["lang"], ui["theme"])
-        return content, options, not page.filters
+        return content, options, not page.filters, *nav_classes
 
     @app.callback(
         *[Output(element_id, "children") for element_id in NAV_IDS.values()],
@@ -202,11 +209,13 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         Output("footer-about", "children"),
         Output("theme-select", "options"),
         Output("filter-districts", "options"),
+        Output("filter-dates", "start_date_placeholder_text"),
+        Output("filter-dates", "end_date_placeholder_text"),
         Input("ui", "data"),
     )
     def chrome(ui):
         if not ui:
-            return [no_update] * (len(NAV_IDS) + 11)
+            return [no_update] * (len(NAV_IDS) + 13)
         lang = ui["lang"]
         return (
             *[t(f"nav.{element_id.removeprefix('nav-')}", lang) for element_id in NAV_IDS.values()],
@@ -221,6 +230,8 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
             t("footer.about", lang),
             [{"label": t(f"ui.theme_{name}", lang), "value": name} for name in ("light", "dark")],
             district_options(lang),
+            t("filter.start", lang),
+            t("filter.end", lang),
         )
 
     app.clientside_callback(

@@ -10,6 +10,7 @@ moves the `current_version` pointer.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -312,21 +313,31 @@ class Catalog:
         dataset_dir.mkdir(parents=True, exist_ok=True)
         staging = dataset_dir / f".tmp-{uuid.uuid4().hex}"
         staging.mkdir()
+        claim = os.open(staging, os.O_RDONLY)
+        fcntl.flock(claim, fcntl.LOCK_EX)  # tells reconcile() this staging folder is alive
         try:
             write(staging)
-            if mode == "append":
-                self._link_current_files(meta.id, staging)
-            info = describe_parquet(staging, time_column, units or {})
             _fsync_tree(staging)
             with self._write() as con:
+                if mode == "append":
+                    self._link_current_files(con, meta.id, staging)
+                info = describe_parquet(staging, time_column, units or {})
                 return self._commit(con, meta, staging, dataset_dir, info, mode, note)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            os.close(claim)
 
-    def _link_current_files(self, dataset_id: str, staging: Path) -> None:
-        current = self.get(dataset_id).folder
-        for path in current.glob("*.parquet"):
-            os.link(path, staging / f"prev-{path.name}")
+    def _link_current_files(self, con: sqlite3.Connection, dataset_id: str, staging: Path) -> None:
+        """Inside the write transaction, so concurrent appends each see the previous append."""
+        row = con.execute(
+            "SELECT v.folder FROM datasets d JOIN versions v"
+            " ON v.dataset_id = d.id AND v.version = d.current_version WHERE d.id = ?",
+            (dataset_id,),
+        ).fetchone()
+        if row is None:
+            raise CatalogError(f"no dataset {dataset_id!r} to append to")
+        for path in sorted((self.data_dir / row[0]).glob("*.parquet")):
+            os.link(path, staging / f"{len(list(staging.iterdir())):04d}-{path.name}")
 
     def _commit(self, con, meta, staging, dataset_dir, info, mode, note) -> Version:
         row = con.execute(
@@ -436,9 +447,8 @@ class Catalog:
                 if not dataset_dir.is_dir():
                     continue
                 for child in dataset_dir.iterdir():
-                    stale_staging = child.name.startswith(".tmp-") and _older_than(child, 3600)
                     orphan = child.name.startswith("v") and child not in known
-                    if stale_staging or orphan:
+                    if orphan or (child.name.startswith(".tmp-") and _abandoned(child)):
                         shutil.rmtree(child, ignore_errors=True)
                         removed.append(child)
                 if not any(dataset_dir.iterdir()):
@@ -446,8 +456,19 @@ class Catalog:
         return removed
 
 
-def _older_than(path: Path, seconds: float) -> bool:
-    return (dt.datetime.now().timestamp() - path.stat().st_mtime) > seconds
+def _abandoned(staging: Path) -> bool:
+    """A staging folder whose writer is gone: nobody holds its lock any more."""
+    try:
+        fd = os.open(staging, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 def _version(row: sqlite3.Row) -> Version:
