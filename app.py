@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import sys
+import tempfile
 from dataclasses import fields
+from pathlib import Path
 
+import flask
 import plotly.io as pio
 from dash import Dash, dcc, html
 
@@ -20,7 +24,9 @@ from components.charts import register_callbacks as register_chart_callbacks
 from components.routing import NAV_IDS, filters_from_data, register_routing
 from components.shell import filter_bar, footer, header
 from components.state import ViewState
+from datasets.catalog import CatalogError, Dataset
 from datasets.demo import ensure_demo
+from datasets.export import csv_chunks, parquet_file
 from datasets.workspace import Workspace
 from i18n import t
 from pages import Page, PageContext, all_pages
@@ -114,9 +120,44 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
     def health():
         return {"status": "ok", "city": city.id, "datasets": len(workspace.catalog.datasets())}
 
+    register_downloads(app.server, workspace)
+
     app.server.config["CITYLENS"] = cfg
     app.workspace = workspace
     return app
+
+
+def register_downloads(server: flask.Flask, workspace: Workspace) -> None:
+    """Whole datasets as Parquet (the stored file) or CSV (streamed, formula cells neutralised)."""
+
+    def lookup(dataset_id: str) -> Dataset:
+        try:
+            return workspace.catalog.get(dataset_id)
+        except CatalogError:
+            flask.abort(404)
+
+    @server.get("/download/<dataset_id>.parquet")
+    def download_parquet(dataset_id: str):
+        dataset = lookup(dataset_id)
+        scratch = Path(tempfile.mkdtemp(prefix="citylens-"))
+        path = parquet_file(dataset, scratch)
+        response = flask.send_file(
+            path,
+            as_attachment=True,
+            download_name=f"{dataset.id}-v{dataset.current_version}.parquet",
+        )
+        response.call_on_close(lambda: shutil.rmtree(scratch, ignore_errors=True))
+        return response
+
+    @server.get("/download/<dataset_id>.csv")
+    def download_csv(dataset_id: str):
+        dataset = lookup(dataset_id)
+        name = f"{dataset.id}-v{dataset.current_version}.csv"
+        return flask.Response(
+            flask.stream_with_context(csv_chunks(dataset)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
 
 def parse_args(argv: list[str] | None) -> config_module.Config:
@@ -160,7 +201,13 @@ def main(argv: list[str] | None = None) -> None:
     cfg = parse_args(argv)
     app = build(cfg, progress=True)
     print(f"CityLens ready on http://{cfg.host}:{cfg.port}", file=sys.stderr)
-    app.run(host=cfg.host, port=cfg.port, debug=cfg.debug, threaded=True)
+    app.run(
+        host=cfg.host,
+        port=cfg.port,
+        debug=cfg.debug,
+        threaded=True,
+        dev_tools_disable_version_check=True,
+    )
 
 
 def __getattr__(name: str):

@@ -16,10 +16,10 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html, no_update
 
 from datasets.cities import CityProfile
+from datasets.export import safe_csv
 from datasets.query import Filters, MissingDataset, QueryEngine
 from i18n import plotly_locale, plotly_separators, t
 
-from .csv_export import safe_csv
 from .theme import template
 
 

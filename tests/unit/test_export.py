@@ -3,7 +3,7 @@ import io
 
 import pandas as pd
 
-from components.csv_export import safe_csv
+from datasets.export import safe_csv
 
 
 def rows(text: str) -> list[list[str]]:
@@ -15,7 +15,7 @@ def test_formula_cells_are_neutralised_numbers_are_not():
         {"name": ['=HYPERLINK("x")', "+1", "@SUM(A1)", "ok"], "value": [-5, 1, 2, 3]}
     )
     body = rows(safe_csv(frame))[1:]
-    assert [r[0] for r in body] == ["'=HYPERLINK(\"x\")", "'+1", "'@SUM(A1)", "ok"]
+    assert [r[0] for r in body] == ['\'=HYPERLINK("x")', "'+1", "'@SUM(A1)", "ok"]
     assert [r[1] for r in body] == ["-5", "1", "2", "3"]
 
 
