@@ -124,6 +124,8 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
 
     app.server.config["CITYLENS"] = cfg
     app.workspace = workspace
+    app.citylens_pages = pages
+    app.citylens_render = render_page
     return app
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: server time of dashboard interactions, replayed through the real callbacks."""
