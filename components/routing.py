@@ -77,6 +77,7 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         Output("url", "search"),
         Output("filter-dates", "start_date"),
         Output("filter-dates", "end_date"),
+        Output("filter-districts", "options"),
         Output("filter-districts", "value"),
         Output("lang-select", "value"),
         Output("theme-select", "value"),
@@ -149,6 +150,7 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
             new_search if new_search != (search or "") else no_update,
             (state.start or first).isoformat() if (state.start or first) else None,
             (state.end or last).isoformat() if (state.end or last) else None,
+            district_options(ui["lang"]),
             list(state.districts),
             ui["lang"],
             ui["theme"],
@@ -208,14 +210,13 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         Output("footer-synthetic", "children"),
         Output("footer-about", "children"),
         Output("theme-select", "options"),
-        Output("filter-districts", "options"),
         Output("filter-dates", "start_date_placeholder_text"),
         Output("filter-dates", "end_date_placeholder_text"),
         Input("ui", "data"),
     )
     def chrome(ui):
         if not ui:
-            return [no_update] * (len(NAV_IDS) + 13)
+            return [no_update] * (len(NAV_IDS) + 12)
         lang = ui["lang"]
         return (
             *[t(f"nav.{element_id.removeprefix('nav-')}", lang) for element_id in NAV_IDS.values()],
@@ -229,7 +230,6 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
             t("footer.synthetic", lang),
             t("footer.about", lang),
             [{"label": t(f"ui.theme_{name}", lang), "value": name} for name in ("light", "dark")],
-            district_options(lang),
             t("filter.start", lang),
             t("filter.end", lang),
         )
