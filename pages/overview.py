@@ -1,14 +1,103 @@
-"""Stub: replaced by the real page."""
+"""`/`: the forum overview — the event, each round table's headline figures, a way into each."""
 
-from dash import html
+from __future__ import annotations
 
+from dash import dcc, html
+
+from datasets.query import Filters
 from i18n import t
 
-from . import Page
+from . import Page, PageContext
+from . import ecology as ecology_page
+from . import traffic as traffic_page
 
 
-def layout(ctx):
-    return html.H1(t("nav.overview", ctx.lang))
+def fact(number: str, label_key: str, lang: str):
+    return html.Div(
+        [html.Span(number, className="hero-number"), html.Span(t(label_key, lang))],
+        className="hero-fact",
+    )
 
 
-PAGE = Page(path="/", nav="nav.overview", title="nav.overview", layout=layout)
+def round_table(number: int, key: str, path: str, kpis, lang: str):
+    return html.Section(
+        [
+            html.Header(
+                [
+                    html.Span(t("overview.round_table", lang, number=number), className="eyebrow"),
+                    html.H2(t(f"overview.{key}.title", lang)),
+                    html.P(t(f"overview.{key}.question", lang), className="muted"),
+                ]
+            ),
+            kpis,
+            dcc.Link(
+                t(f"overview.{key}.explore", lang) + " →", href=path, className="btn btn-primary"
+            ),
+        ],
+        className="card round-table",
+        id=f"round-table-{number}",
+    )
+
+
+def layout(ctx: PageContext):
+    lang = ctx.lang
+    engine = ctx.workspace.engine
+    filters = Filters(ctx.state.start, ctx.state.end, ctx.state.districts)
+    standard = ctx.state.options.get("aqi", "hj633")
+    return html.Div(
+        [
+            html.Section(
+                [
+                    html.P(t("overview.eyebrow", lang), className="eyebrow"),
+                    html.H1(t("overview.title", lang)),
+                    html.P(t("overview.lead", lang), className="page-intro"),
+                    html.Div(
+                        [
+                            fact("400", "overview.fact.leaders", lang),
+                            fact("49", "overview.fact.countries", lang),
+                            fact("2", "overview.fact.round_tables", lang),
+                            fact(ctx.city.label(lang), "overview.fact.host", lang),
+                        ],
+                        className="hero-facts",
+                    ),
+                ],
+                className="hero",
+            ),
+            html.Div(
+                [
+                    round_table(
+                        1,
+                        "traffic",
+                        "/traffic",
+                        html.Div(
+                            traffic_page.kpi_row(engine, ctx.city, filters, lang),
+                            id={"type": "kpi-block", "page": "traffic"},
+                        ),
+                        lang,
+                    ),
+                    round_table(
+                        2,
+                        "ecology",
+                        "/ecology",
+                        html.Div(
+                            ecology_page.kpi_section(engine, ctx.city, filters, standard, lang),
+                            id=ecology_page.KPI_ROW_ID,
+                        ),
+                        lang,
+                    ),
+                ],
+                className="round-tables",
+            ),
+            html.Section(
+                [
+                    html.H2(t("overview.sdg.title", lang)),
+                    html.P(t("overview.sdg.text", lang)),
+                    html.P(t("overview.study.text", lang), className="muted"),
+                ],
+                className="card forum-notes",
+            ),
+        ]
+    )
+
+
+PAGE = Page(path="/", nav="nav.overview", title="overview.title", layout=layout)
