@@ -53,6 +53,7 @@ class Chart:
     note: str | None = None  # message key: the method in one sentence
     height: int = 340
     wide: bool = False
+    filters_district: bool = False  # a click on a district (a map) filters the page by it
 
 
 REGISTRY: dict[str, Chart] = {}

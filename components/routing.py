@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from datasets.query import Filters
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
+from .charts import REGISTRY
 from .state import ViewState
 
 NAV_IDS = {
@@ -46,6 +47,11 @@ def clicked_district(click: dict | None) -> int | None:
         return int(raw)
     except (TypeError, ValueError):
         return None
+
+
+def nav_query(state: ViewState) -> str:
+    """The query a navigation link carries: the view's filters and language, not page options."""
+    return state.with_changes(options={}).to_query()
 
 
 def toggle(codes: tuple[int, ...], code: int) -> tuple[int, ...]:
@@ -85,6 +91,7 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         Output("filters", "data"),
         Output("ui", "data"),
         Output("ui-saved", "data"),
+        *[Output(element_id, "href") for element_id in NAV_IDS.values()],
         Input("url", "search"),
         Input("filter-dates", "start_date"),
         Input("filter-dates", "end_date"),
@@ -134,7 +141,9 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
                 options={**state.options, trigger["name"]: values[trigger["name"]]}
             )
         elif isinstance(trigger, dict) and trigger.get("type") == "chart-graph":
-            code = clicked_district(ctx.triggered[0]["value"])
+            chart = REGISTRY.get(trigger["id"])
+            click = ctx.triggered[0]["value"] if chart and chart.filters_district else None
+            code = clicked_district(click)
             if code is not None:
                 state = state.with_changes(districts=toggle(state.districts, code))
 
@@ -161,6 +170,7 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
             new_filters if new_filters != old_filters else no_update,
             ui if ui != old_ui else no_update,
             {**saved, **{k: v for k, v in (("lang", state.lang), ("theme", state.theme)) if v}},
+            *[path + nav_query(state) for path in NAV_IDS],
         )
 
     @app.callback(

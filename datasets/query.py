@@ -76,7 +76,7 @@ class QueryEngine:
         return cursor
 
     def _run(self, sql: str, params: tuple) -> pa.Table:
-        return self._cursor().execute(sql, list(params)).to_arrow_table()
+        return self._cursor().sql(sql, params=list(params) or None).to_arrow_table()
 
     def dataset(self, city: str, kind: str) -> Dataset:
         found = self.catalog.find(city, kind)

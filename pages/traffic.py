@@ -1,14 +1,295 @@
-"""Stub: replaced by the real page."""
+"""Round table 1, "Big data for urban governance": intelligent traffic control.
 
-from dash import html
+The page a control room would publish: headline KPIs with their trend, speeds per district on
+the map, flow and speed over time, the weekly rhythm, the adaptive-signal pilot judged by a
+difference in differences, incidents, emergency runs with and without signal priority, and the
+real metro flows. Each chart is a `Chart` declaration (query + pure figure); the KPI values are
+computed here with the same cached queries.
+"""
 
-from i18n import t
+from __future__ import annotations
 
-from . import Page
+import dash
+from dash import ALL, Input, Output, State, callback, html, no_update
+
+from components.charts import Chart, ChartContext, card, register
+from components.figures import traffic as figures
+from components.kpi import Kpi, kpi_card, page_header
+from components.routing import filters_from_data
+from datasets.cities import CityProfile
+from datasets.queries import traffic as queries
+from datasets.query import Filters, MissingDataset, QueryEngine
+from i18n import fmt_date, t
+
+from . import Page, PageContext
+
+BUCKET_OPTIONS = tuple((b, f"traffic.bucket.{b}") for b in queries.BUCKET_ORDER)
 
 
-def layout(ctx):
-    return html.H1(t("nav.traffic", ctx.lang))
+def _pilot(ctx: ChartContext):
+    return queries.pilot_daily(ctx.engine, ctx.city.id, ctx.filters, queries.pilot_start(ctx.city))
 
 
-PAGE = Page(path="/traffic", nav="nav.traffic", title="nav.traffic", layout=layout)
+DISTRICT_MAP = register(
+    Chart(
+        id="traffic-district-map",
+        title="traffic.chart.district_map",
+        data=lambda ctx: queries.district_speeds(ctx.engine, ctx.city.id, ctx.filters),
+        figure=figures.district_map,
+        kinds=(queries.READINGS,),
+        sdg=("11.2", "9.1"),
+        options=(("speed", "traffic.measure.speed"), ("tti", "traffic.measure.tti")),
+        default_option="speed",
+        note="traffic.note.district_map",
+        height=420,
+        filters_district=True,
+    )
+)
+HOUR_WEEKDAY = register(
+    Chart(
+        id="traffic-hour-weekday",
+        title="traffic.chart.hour_weekday",
+        data=lambda ctx: queries.hour_weekday(ctx.engine, ctx.city.id, ctx.filters),
+        figure=figures.hour_weekday_figure,
+        kinds=(queries.READINGS,),
+        sdg=("11.2",),
+        options=(("speed", "traffic.measure.speed"), ("flow", "traffic.measure.flow")),
+        default_option="speed",
+        note="traffic.note.hour_weekday",
+        height=420,
+    )
+)
+VOLUME_SPEED = register(
+    Chart(
+        id="traffic-volume-speed",
+        title="traffic.chart.volume_speed",
+        data=lambda ctx: queries.volume_speed(
+            ctx.engine, ctx.city.id, ctx.filters, ctx.option or "day"
+        ),
+        figure=figures.volume_speed_figure,
+        kinds=(queries.READINGS,),
+        sdg=("11.2", "9.1"),
+        options=BUCKET_OPTIONS,
+        default_option="day",
+        note="traffic.note.volume_speed",
+        height=360,
+        wide=True,
+    )
+)
+PILOT = register(
+    Chart(
+        id="traffic-pilot",
+        title="traffic.chart.pilot",
+        data=_pilot,
+        figure=figures.pilot_figure,
+        kinds=(queries.READINGS, queries.DETECTORS),
+        sdg=("11.2", "9.1"),
+        note="traffic.note.pilot",
+        height=400,
+        wide=True,
+    )
+)
+INCIDENT_MAP = register(
+    Chart(
+        id="traffic-incident-map",
+        title="traffic.chart.incident_map",
+        data=lambda ctx: queries.incident_points(ctx.engine, ctx.city.id, ctx.filters),
+        figure=figures.incident_map,
+        kinds=(queries.INCIDENTS,),
+        sdg=("3.6", "11.2"),
+        note="traffic.note.incident_map",
+        height=440,
+    )
+)
+CLEARANCE = register(
+    Chart(
+        id="traffic-incident-clearance",
+        title="traffic.chart.clearance",
+        data=lambda ctx: queries.incident_clearance(ctx.engine, ctx.city.id, ctx.filters),
+        figure=figures.clearance_figure,
+        kinds=(queries.INCIDENTS,),
+        sdg=("3.6", "11.2"),
+        note="traffic.note.clearance",
+        height=440,
+    )
+)
+EMERGENCY = register(
+    Chart(
+        id="traffic-emergency",
+        title="traffic.chart.emergency",
+        data=lambda ctx: queries.emergency_by_distance(ctx.engine, ctx.city.id, ctx.filters),
+        figure=figures.emergency_figure,
+        kinds=(queries.RUNS,),
+        sdg=("3.6", "11.2"),
+        note="traffic.note.emergency",
+        height=400,
+    )
+)
+METRO = register(
+    Chart(
+        id="traffic-metro",
+        title="traffic.chart.metro",
+        data=lambda ctx: queries.metro_flow(ctx.engine, ctx.city.id, ctx.option or "profile"),
+        figure=figures.metro_figure,
+        kinds=(queries.METRO,),
+        sdg=("11.2",),
+        options=(
+            ("profile", "traffic.metro.option.profile"),
+            ("days", "traffic.metro.option.days"),
+        ),
+        default_option="profile",
+        note="traffic.note.metro",
+        height=400,
+    )
+)
+
+CHARTS = (
+    DISTRICT_MAP,
+    HOUR_WEEKDAY,
+    VOLUME_SPEED,
+    PILOT,
+    INCIDENT_MAP,
+    CLEARANCE,
+    EMERGENCY,
+    METRO,
+)
+
+
+# -- KPIs -----------------------------------------------------------------------------------------
+
+
+def _source(engine: QueryEngine, city: CityProfile, kind: str, lang: str) -> str:
+    found = engine.catalog.find(city.id, kind)
+    return found.title(lang) if found is not None else ""
+
+
+def kpi_row(engine: QueryEngine, city: CityProfile, filters: Filters, lang: str):
+    """The four headline KPIs for the filtered period (or the last 30 days) with trends."""
+    try:
+        frame = queries.kpis(engine, city.id, filters)
+    except MissingDataset:
+        return html.P(t("chart.missing_dataset", lang), className="empty-state")
+    now = frame.iloc[0]
+    before = frame.iloc[1]
+
+    def value(row, column):
+        raw = row[column]
+        return None if raw is None or raw != raw else float(raw)
+
+    default = bool(now["default_window"])
+    trend_note = t("traffic.kpi.vs_default", lang, days=queries.KPI_DAYS) if default else ""
+    readings = _source(engine, city, queries.READINGS, lang)
+    cards = [
+        Kpi(
+            id="traffic-speed",
+            label="traffic.kpi.speed",
+            value=value(now, "mean_speed_kmh"),
+            previous=value(before, "mean_speed_kmh"),
+            unit=" km/h",
+            digits=1,
+            better="up",
+            sdg=("11.2",),
+            source=readings,
+        ),
+        Kpi(
+            id="traffic-tti",
+            label="traffic.kpi.tti",
+            value=value(now, "tti"),
+            previous=value(before, "tti"),
+            digits=2,
+            better="down",
+            sdg=("11.2", "9.1"),
+            source=readings,
+        ),
+        Kpi(
+            id="traffic-incidents",
+            label="traffic.kpi.incidents",
+            value=value(now, "incidents"),
+            previous=value(before, "incidents"),
+            better="down",
+            sdg=("3.6",),
+            source=_source(engine, city, queries.INCIDENTS, lang),
+        ),
+        Kpi(
+            id="traffic-response",
+            label="traffic.kpi.response",
+            value=value(now, "response_min"),
+            previous=value(before, "response_min"),
+            unit=" " + t("traffic.unit.min", lang),
+            digits=1,
+            better="down",
+            sdg=("3.6", "11.2"),
+            source=_source(engine, city, queries.RUNS, lang),
+        ),
+    ]
+    period = (
+        t(
+            "traffic.kpi.period",
+            lang,
+            start=fmt_date(now["start"], lang),
+            end=fmt_date(now["end"], lang),
+        )
+        if now["start"] is not None and now["end"] is not None
+        else ""
+    )
+    explain = [period]
+    if default:
+        explain.append(t("traffic.kpi.default_window", lang, days=queries.KPI_DAYS))
+    explain.append(t("traffic.kpi.method", lang))
+    return [
+        html.Div([kpi_card(k, lang, trend_note) for k in cards], className="kpi-row"),
+        html.P(" ".join(p for p in explain if p), className="kpi-method muted small"),
+    ]
+
+
+@callback(
+    Output({"type": "kpi-block", "page": ALL}, "children"),
+    Input("filters", "data"),
+    State("ui", "data"),
+    State({"type": "kpi-block", "page": ALL}, "id"),
+    prevent_initial_call=True,
+)
+def _refresh_kpis(filters, ui, ids):
+    """The router renders a page on path or language changes only; filters refresh the KPIs."""
+    app = dash.get_app()
+    workspace = getattr(app, "workspace", None)
+    cfg = app.server.config.get("CITYLENS")
+    if not ids or workspace is None or cfg is None:
+        return [no_update] * len(ids)
+    city = workspace.city(cfg.city)
+    lang = (ui or {}).get("lang", "en")
+    rows = kpi_row(workspace.engine, city, filters_from_data(filters or {}), lang)
+    return [rows if i["page"] == "traffic" else no_update for i in ids]
+
+
+# -- layout ---------------------------------------------------------------------------------------
+
+
+def layout(ctx: PageContext):
+    lang = ctx.lang
+    engine = ctx.workspace.engine
+    filters = Filters(ctx.state.start, ctx.state.end, ctx.state.districts)
+    return html.Div(
+        [
+            page_header(
+                t("traffic.title", lang),
+                t("traffic.subtitle", lang),
+                t("traffic.intro", lang),
+            ),
+            html.Section(
+                kpi_row(engine, ctx.city, filters, lang),
+                id={"type": "kpi-block", "page": "traffic"},
+                className="kpi-block",
+                **{"aria-label": t("traffic.kpi.heading", lang)},
+            ),
+            html.Div(
+                [card(chart, engine, ctx.city, lang) for chart in CHARTS],
+                className="chart-grid",
+            ),
+            html.P(t("traffic.footnote", lang), className="page-footnote muted small"),
+        ],
+        className="traffic-page",
+    )
+
+
+PAGE = Page(path="/traffic", nav="nav.traffic", title="traffic.title", layout=layout)

@@ -1,0 +1,1 @@
+"""Pure figure builders: a small frame and a FigureContext in, a plotly figure out."""

@@ -1,0 +1,886 @@
+"""Figures of the ecology page: pure builders, a small frame and a FigureContext in, a figure out.
+
+AQI categories keep their official colours (they are what residents read in the news); every
+other series uses the Okabe-Ito palette of `components.theme`. Every visible text comes from the
+message catalogue; dates in hover labels are written by Babel, numbers by plotly with the
+locale's separators (set by `finish()`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from babel import dates as babel_dates
+from plotly.subplots import make_subplots
+
+from components.charts import FigureContext
+from components.theme import PALETTE, colorway
+from datasets.aqi import CATEGORIES, STANDARDS
+from i18n import BABEL_LOCALES, fmt_date, fmt_number, fmt_percent, t
+
+DEFAULT_STANDARD = "hj633"
+MAX_POINTS = 5000  # per trace
+CALENDAR_MIN_WEEKS = 44  # narrower periods keep square cells
+DAY_MS = 24 * 3600 * 1000
+# WHO 2021 air-quality guidelines for the averaging time each daily value uses (µg/m³; CO mg/m³)
+WHO_2021 = {"pm25": 15.0, "pm10": 45.0, "no2": 25.0, "so2": 40.0, "co": 4.0, "o3": 100.0}
+SECTOR_COLOURS = {"industry": "#0072B2", "residential": "#E69F00", "other": "#CC79A7"}
+STREAM_COLOURS = {
+    "incinerated": "#D55E00",
+    "landfilled": "#8C8C8C",
+    "recycled": "#009E73",
+    "kitchen": "#E69F00",
+}
+MOBILITY_SERIES = (
+    ("metro_riders", "#0072B2"),
+    ("bus_riders", "#E69F00"),
+    ("public_bike_trips", "#009E73"),
+    ("ev_charging_sessions", "#CC79A7"),
+)
+SHARE_LINE = {"light": "#1F2933", "dark": "#F0E442"}
+MAP_COLOURS = {
+    "light": {"fill": "#EEF2F6", "line": "#9AA5B1", "outline": "#1F2933", "land": "#FFFFFF"},
+    "dark": {"fill": "#1F2937", "line": "#64748B", "outline": "#E5E7EB", "land": "#111827"},
+}
+DASHES = ("solid", "dash", "dot", "dashdot")
+
+
+# -- shared helpers ------------------------------------------------------------------------------
+
+
+def standard_of(ctx: FigureContext) -> str:
+    value = (ctx.page_options or {}).get("aqi")
+    return value if value in STANDARDS else DEFAULT_STANDARD
+
+
+def category_label(standard: str, key: str, lang: str) -> str:
+    return t(f"eco.cat.{standard}.{key}", lang)
+
+
+def pollutant_label(pollutant: str | None, lang: str) -> str:
+    if not pollutant or pollutant not in WHO_2021:
+        return t("eco.hover.none", lang)
+    return t(f"eco.pollutant.{pollutant}", lang)
+
+
+def station_name(name: str, name_zh: str | None, lang: str) -> str:
+    if lang == "zh" and isinstance(name_zh, str) and name_zh:
+        return name_zh
+    return name
+
+
+def district_name(names: dict[int, str], code) -> str:
+    try:
+        return names.get(int(code), str(code))
+    except (TypeError, ValueError):
+        return "–"
+
+
+def sector_label(sector: str, lang: str) -> str:
+    return t(f"eco.sector.{sector}", lang) if sector in SECTOR_COLOURS else str(sector)
+
+
+def stream_label(stream: str, lang: str) -> str:
+    return t(f"eco.stream.{stream}", lang) if stream in STREAM_COLOURS else str(stream)
+
+
+def day_label(value, lang: str) -> str:
+    return fmt_date(pd.Timestamp(value).date(), lang, "medium")
+
+
+def month_label(value, lang: str, short: bool = False) -> str:
+    """ "Mar 2017" (or "Mar" when `short`), the locale's way."""
+    skeleton = "MMM" if short else "yMMM"
+    return babel_dates.format_skeleton(skeleton, pd.Timestamp(value), locale=BABEL_LOCALES[lang])
+
+
+def sep(lang: str) -> str:
+    """The label-value separator of the language (": ", " : ", "：")."""
+    return t("eco.colon", lang)
+
+
+def axis_title(text: str) -> dict:
+    return {"text": text}
+
+
+def pearson(x, y) -> float | None:
+    """Pearson correlation (None with fewer than 3 pairs or without variance)."""
+    pairs = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float)}).dropna()
+    if len(pairs) < 3 or pairs["x"].std() == 0 or pairs["y"].std() == 0:
+        return None
+    return float(np.corrcoef(pairs["x"], pairs["y"])[0, 1])
+
+
+def period_label(value, bucket_days: float, lang: str) -> str:
+    if bucket_days >= 28:
+        return month_label(value, lang)
+    if bucket_days >= 7:
+        return t("eco.hover.week_of", lang, date=day_label(value, lang))
+    return day_label(value, lang)
+
+
+def _bucket_days(periods: pd.Series) -> float:
+    values = pd.to_datetime(pd.Series(periods)).drop_duplicates().sort_values()
+    if len(values) < 2:
+        return 1.0
+    return float(values.diff().dt.days.median())
+
+
+# -- AQI -----------------------------------------------------------------------------------------
+
+
+def _aqi_hover(frame: pd.DataFrame, standard: str, lang: str) -> list[str]:
+    lines = []
+    for date, aqi, category, primary in zip(
+        frame["date"], frame["aqi"], frame["category"], frame["primary"], strict=True
+    ):
+        text = f"<b>{day_label(date, lang)}</b><br>{t('eco.hover.aqi', lang)}{sep(lang)}"
+        text += f"{fmt_number(int(aqi), lang)} · {category_label(standard, category, lang)}"
+        text += f"<br>{t('eco.hover.primary', lang)}{sep(lang)}"
+        text += pollutant_label(primary if isinstance(primary, str) else None, lang)
+        lines.append(text)
+    return lines
+
+
+def aqi_daily_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Daily city AQI as bars in the official colour of each day's category."""
+    standard = standard_of(ctx)
+    days = frame.dropna(subset=["aqi"]).copy()
+    days["aqi"] = days["aqi"].astype("float64")
+    fig = go.Figure()
+    for cat in CATEGORIES[standard]:
+        part = days[days["category"] == cat.key]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=part["date"],
+                y=part["aqi"],
+                name=category_label(standard, cat.key, ctx.lang),
+                marker={"color": cat.color, "line": {"width": 0}},
+                width=DAY_MS * 0.85,  # one width for every category, however few its days
+                hovertext=_aqi_hover(part, standard, ctx.lang),
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    for level in (50, 100):
+        fig.add_hline(
+            y=level,
+            line={"width": 1, "dash": "dot", "color": PALETTE[ctx.theme]["text"]},
+            opacity=0.45,
+        )
+    fig.update_layout(
+        barmode="overlay",
+        hovermode="closest",
+        legend={"title": {"text": ""}, "traceorder": "normal"},
+        yaxis={
+            "title": axis_title(
+                t("eco.axis.aqi", ctx.lang, standard=t(f"eco.aqi.{standard}", ctx.lang))
+            ),
+            "rangemode": "tozero",
+        },
+        xaxis={"type": "date"},
+    )
+    return fig
+
+
+def _weekday_names(lang: str) -> list[str]:
+    names = babel_dates.get_day_names("abbreviated", locale=BABEL_LOCALES[lang])
+    return [names[i] for i in range(7)]  # Monday first
+
+
+def aqi_calendar_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """A GitHub-style calendar: one square per day (weeks × weekdays) in the category colour."""
+    standard = standard_of(ctx)
+    cats = CATEGORIES[standard]
+    index = {cat.key: i for i, cat in enumerate(cats)}
+    days = frame.dropna(subset=["aqi"]).copy()
+    days["date"] = pd.to_datetime(days["date"])
+    first = days["date"].min().normalize()
+    last = days["date"].max().normalize()
+    monday = first - pd.Timedelta(days=first.dayofweek)
+    weeks = pd.date_range(monday, last, freq="7D")
+    z = np.full((7, len(weeks)), np.nan)
+    text = np.full((7, len(weeks)), "", dtype=object)
+    hover = dict(zip(days["date"], _aqi_hover(days, standard, ctx.lang), strict=True))
+    for date, category in zip(days["date"], days["category"], strict=True):
+        col = (date - monday).days // 7
+        row = date.dayofweek
+        z[row, col] = index[category]
+        text[row, col] = hover[date]
+    n = len(cats)
+    scale = []
+    for i, cat in enumerate(cats):
+        scale += [[i / n, cat.color], [(i + 1) / n, cat.color]]
+    fig = go.Figure(
+        go.Heatmap(
+            x=weeks,
+            y=_weekday_names(ctx.lang),
+            z=z,
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hoverongaps=False,
+        )
+    )
+    for cat in cats:  # a legend with every category of the standard, in order
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "square", "size": 12, "color": cat.color},
+                name=category_label(standard, cat.key, ctx.lang),
+                hoverinfo="skip",
+                showlegend=True,
+            )
+        )
+    # Month names under the week holding each month's first day; a short period keeps square
+    # cells by leaving the rest of a year-wide grid empty, as GitHub's calendar does.
+    starts = pd.date_range(first.to_period("M").start_time, last, freq="MS")
+    starts = [max(start, first) for start in starts]
+    multi_year = first.year != last.year
+    tickvals = [monday + pd.Timedelta(weeks=(start - monday).days // 7) for start in starts]
+    ticktext = [
+        month_label(start, ctx.lang, short=not (multi_year and (i == 0 or start.month == 1)))
+        for i, start in enumerate(starts)
+    ]
+    half_week = pd.Timedelta(days=3.5)
+    shown_weeks = max(len(weeks), CALENDAR_MIN_WEEKS)
+    fig.update_layout(
+        xaxis={
+            "type": "date",
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "range": [monday - half_week, monday + pd.Timedelta(weeks=shown_weeks) - half_week],
+            "showgrid": False,
+            "zeroline": False,
+        },
+        yaxis={"autorange": "reversed", "showgrid": False, "zeroline": False, "fixedrange": True},
+        plot_bgcolor=PALETTE[ctx.theme]["paper"],
+        legend={"itemclick": False, "itemdoubleclick": False},
+        margin={"l": 48, "r": 8, "t": 8, "b": 32},
+    )
+    return fig
+
+
+# -- pollutants by station -----------------------------------------------------------------------
+
+
+def _thin(part: pd.DataFrame) -> pd.DataFrame:
+    """Weekly means when a station has more days than a trace should carry."""
+    if len(part) <= MAX_POINTS:
+        return part
+    weekly = part.set_index("date")["value"].resample("W-MON", label="left", closed="left")
+    return weekly.mean().dropna().rename("value").reset_index()
+
+
+def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Daily value of one pollutant, one line per station, with the WHO 2021 guideline."""
+    pollutant = str(frame["pollutant"].iloc[0])
+    palette = [c for c in colorway(ctx.theme) if c.upper() not in ("#000000", "#FFFFFF")]
+    fig = go.Figure()
+    stations = (
+        frame.groupby("station_id", sort=False)[["name", "name_zh"]]
+        .first()
+        .assign(
+            label=lambda f: [
+                station_name(n, z, ctx.lang) for n, z in zip(f["name"], f["name_zh"], strict=True)
+            ]
+        )
+        .sort_values("label")
+    )
+    for i, (station_id, row) in enumerate(stations.iterrows()):
+        part = _thin(frame[frame["station_id"] == station_id].sort_values("date"))
+        fig.add_trace(
+            go.Scatter(
+                x=part["date"],
+                y=part["value"],
+                mode="lines",
+                name=row["label"],
+                line={
+                    "width": 1.4,
+                    "color": palette[i % len(palette)],
+                    "dash": DASHES[(i // len(palette)) % len(DASHES)],
+                },
+                hovertemplate="%{y:,.1f}",
+            )
+        )
+    guideline = WHO_2021.get(pollutant)
+    if guideline is not None:
+        fig.add_hline(
+            y=guideline,
+            line={"width": 1.5, "dash": "dot", "color": PALETTE[ctx.theme]["text"]},
+            annotation_text=t("eco.legend.who", ctx.lang, value=fmt_number(guideline, ctx.lang)),
+            annotation_position="top left",
+            annotation_font={"size": 11},
+        )
+    fig.update_layout(
+        hovermode="x unified",
+        xaxis={"type": "date", "hoverformat": t("eco.fmt.day", ctx.lang)},
+        yaxis={
+            "title": axis_title(t(f"eco.axis.daily.{pollutant}", ctx.lang)),
+            "rangemode": "tozero",
+        },
+    )
+    return fig
+
+
+# -- stations map --------------------------------------------------------------------------------
+
+
+def _zoom_for(lat: pd.Series, lon: pd.Series, ctx: FigureContext) -> tuple[dict, float]:
+    """Centre and zoom that show every station in a card about 700 × 380 px."""
+    lat_min, lat_max = float(lat.min()), float(lat.max())
+    lon_min, lon_max = float(lon.min()), float(lon.max())
+    centre = {"lat": (lat_min + lat_max) / 2, "lon": (lon_min + lon_max) / 2}
+    max_zoom = ctx.city.core_zoom or ctx.city.zoom + 2
+    lon_span = max(lon_max - lon_min, 1e-6) * 1.35
+    y_min = math.log(math.tan(math.pi / 4 + math.radians(lat_min) / 2))
+    y_max = math.log(math.tan(math.pi / 4 + math.radians(lat_max) / 2))
+    y_span = max(y_max - y_min, 1e-6) * 1.35
+    zoom_x = math.log2(700 * 360 / (512 * lon_span))
+    zoom_y = math.log2(380 * 2 * math.pi / (512 * y_span))
+    return centre, max(min(zoom_x, zoom_y, max_zoom), 3.0)
+
+
+def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Stations coloured by the category of their mean AQI, over the district boundaries."""
+    standard = standard_of(ctx)
+    lang = ctx.lang
+    colours = MAP_COLOURS[ctx.theme]
+    geojson = ctx.city.geojson
+    names = ctx.city.district_names(lang)
+    codes = [feature["id"] for feature in geojson["features"]]
+    fig = go.Figure(
+        go.Choroplethmap(
+            geojson=geojson,
+            locations=codes,
+            z=[0] * len(codes),
+            colorscale=[[0, colours["fill"]], [1, colours["fill"]]],
+            showscale=False,
+            marker={"line": {"color": colours["line"], "width": 1}, "opacity": 0.9},
+            hovertext=[names.get(code, str(code)) for code in codes],
+            hovertemplate="%{hovertext}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    labels = [
+        station_name(n, z, lang) for n, z in zip(frame["name"], frame["name_zh"], strict=True)
+    ]
+    frame = frame.assign(label=labels)
+    fig.add_trace(  # a dark ring under each marker keeps the yellow ones visible on a light map
+        go.Scattermap(
+            lat=frame["lat"],
+            lon=frame["lon"],
+            mode="markers",
+            marker={"size": 21, "color": colours["outline"]},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    for cat in CATEGORIES[standard]:
+        part = frame[frame["category"] == cat.key]
+        if part.empty:
+            continue
+        hover = []
+        for row in part.itertuples(index=False):
+            lines = [
+                f"<b>{row.label}</b>",
+                f"{t('eco.hover.district', lang)}{sep(lang)}{district_name(names, row.district)}",
+                f"{t('eco.hover.mean_aqi', lang)}{sep(lang)}{fmt_number(row.mean_aqi, lang)} · "
+                f"{category_label(standard, cat.key, lang)}",
+                f"{t('eco.hover.good_share', lang)}{sep(lang)}{fmt_percent(row.good_share, lang)}",
+                f"{t('eco.hover.mean_pm25', lang)}{sep(lang)}{fmt_number(row.pm25, lang, 1)} µg/m³",
+                f"{t('eco.hover.days', lang)}{sep(lang)}{fmt_number(row.days, lang)}",
+            ]
+            if row.kind == "background":
+                lines.append(f"<i>{t('eco.hover.background', lang)}</i>")
+            hover.append("<br>".join(lines))
+        fig.add_trace(
+            go.Scattermap(
+                lat=part["lat"],
+                lon=part["lon"],
+                mode="markers",
+                marker={"size": 15, "color": cat.color},
+                name=category_label(standard, cat.key, lang),
+                customdata=part["district"].astype(int).to_numpy().reshape(-1, 1),
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    centre, zoom = _zoom_for(frame["lat"], frame["lon"], ctx)
+    fig.update_layout(
+        map={
+            "style": "white-bg",
+            "center": centre,
+            "zoom": zoom,
+            "layers": [
+                {  # the land beyond the districts in the card's colour (dark theme)
+                    "sourcetype": "geojson",
+                    "source": {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]
+                            ],
+                        },
+                    },
+                    "type": "fill",
+                    "color": colours["land"],
+                    "below": "traces",
+                }
+            ],
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        legend={
+            "orientation": "v",
+            "x": 0.01,
+            "y": 0.99,
+            "xanchor": "left",
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.8)" if ctx.theme == "light" else "rgba(17,24,39,0.8)",
+        },
+        hovermode="closest",
+    )
+    return fig
+
+
+# -- share of good days --------------------------------------------------------------------------
+
+
+def good_days_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Share of days per AQI category, stacked to 100 % per month or per station."""
+    standard = standard_of(ctx)
+    lang = ctx.lang
+    by_station = frame["name"].notna().any()
+    frame = frame.copy()
+    if by_station:
+        frame["label"] = [
+            station_name(n, z, lang) for n, z in zip(frame["name"], frame["name_zh"], strict=True)
+        ]
+    else:
+        one_year = pd.to_datetime(frame["group"]).dt.year.nunique() == 1
+        frame["label"] = [month_label(m, lang, short=one_year) for m in frame["group"]]
+        full = dict(
+            zip(frame["label"], [month_label(m, lang) for m in frame["group"]], strict=True)
+        )
+    good_keys = [c.key for c in CATEGORIES[standard] if c.high <= 100]
+    totals = frame.groupby("label", sort=False)["days"].sum()
+    good = frame[frame["category"].isin(good_keys)].groupby("label", sort=False)["share"].sum()
+    good = good.reindex(totals.index, fill_value=0.0)
+    order = list(good.sort_values().index) if by_station else list(totals.index)
+    fig = go.Figure()
+    for cat in CATEGORIES[standard]:
+        part = frame[frame["category"] == cat.key].set_index("label").reindex(order)
+        if part["days"].isna().all():
+            continue
+        name = category_label(standard, cat.key, lang)
+        hover = [
+            f"<b>{label if by_station else full[label]}</b><br>{name}{sep(lang)}"
+            f"{fmt_percent(share, lang)} "
+            f"({fmt_number(days, lang)} {t('eco.hover.days_unit', lang)})"
+            if not pd.isna(days)
+            else ""
+            for label, share, days in zip(order, part["share"], part["days"], strict=True)
+        ]
+        values = part["share"].fillna(0.0)
+        fig.add_trace(
+            go.Bar(
+                x=values if by_station else order,
+                y=order if by_station else values,
+                orientation="h" if by_station else "v",
+                name=name,
+                marker={"color": cat.color, "line": {"width": 0}},
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    good_text = [fmt_percent(good[label], lang) for label in order]
+    fig.add_trace(
+        go.Scatter(
+            x=[1.0] * len(order) if by_station else order,
+            y=order if by_station else [1.0] * len(order),
+            mode="text",
+            text=good_text,
+            textposition="middle right" if by_station else "top center",
+            textfont={"size": 11, "color": PALETTE[ctx.theme]["text"]},
+            name=t("eco.legend.good_share", lang),
+            hoverinfo="skip",
+            showlegend=False,
+            cliponaxis=False,
+        )
+    )
+    share_axis = {
+        "tickformat": ".0%",
+        "range": [0, 1.12],
+        "tickvals": [0, 0.25, 0.5, 0.75, 1.0],
+        "title": axis_title(t("eco.axis.share_days", lang)),
+    }
+    fig.update_layout(
+        barmode="stack", bargap=0.25, hovermode="closest", legend={"traceorder": "normal"}
+    )
+    if by_station:
+        fig.update_layout(xaxis=share_axis, yaxis={"automargin": True})
+    else:
+        fig.update_layout(yaxis=share_axis, xaxis={"type": "category"})
+    return fig
+
+
+# -- NO2 and traffic -----------------------------------------------------------------------------
+
+
+def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Daily NO2 against daily traffic volume, workdays and weekends, with a least-squares line."""
+    lang = ctx.lang
+    fig = go.Figure()
+    groups = (
+        (False, "eco.legend.workdays", "#0072B2" if ctx.theme == "light" else "#56B4E9"),
+        (True, "eco.legend.weekends", "#E69F00"),
+    )
+    for weekend, key, colour in groups:
+        part = frame[frame["weekend"] == weekend]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["volume"],
+                y=part["no2"],
+                mode="markers",
+                name=t(key, lang),
+                marker={
+                    "size": 7,
+                    "color": colour,
+                    "opacity": 0.75,
+                    "symbol": "diamond" if weekend else "circle",
+                },
+                customdata=[[day_label(d, lang)] for d in part["date"]],
+                hovertemplate=(
+                    "<b>%{customdata[0]}</b><br>"
+                    + t("eco.hover.vehicles", lang)
+                    + sep(lang)
+                    + "%{x:,.0f}<br>NO₂"
+                    + sep(lang)
+                    + "%{y:,.1f} µg/m³<extra></extra>"
+                ),
+            )
+        )
+    r = pearson(frame["volume"], frame["no2"])
+    if r is not None:
+        slope, intercept = np.polyfit(frame["volume"].astype(float), frame["no2"].astype(float), 1)
+        xs = np.array([frame["volume"].min(), frame["volume"].max()], dtype=float)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=intercept + slope * xs,
+                mode="lines",
+                name=t("eco.legend.fit", lang),
+                line={"color": PALETTE[ctx.theme]["text"], "width": 2, "dash": "dash"},
+                hoverinfo="skip",
+            )
+        )
+        fig.add_annotation(
+            text=t(
+                "eco.legend.correlation",
+                lang,
+                r=fmt_number(r, lang, 2),
+                n=fmt_number(len(frame), lang),
+            ),
+            xref="paper",
+            yref="paper",
+            x=0.01,
+            y=0.98,
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            font={"size": 13},
+            bgcolor=PALETTE[ctx.theme]["paper"],
+            opacity=0.9,
+        )
+    fig.update_layout(
+        xaxis={
+            "title": axis_title(t("eco.axis.vehicles", lang)),
+            "separatethousands": True,
+            "exponentformat": "none",
+        },
+        yaxis={"title": axis_title(t("eco.axis.no2", lang))},
+        hovermode="closest",
+    )
+    return fig
+
+
+# -- energy, mobility, waste -----------------------------------------------------------------------
+
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def _period_axis(
+    periods: pd.Series, lang: str, max_ticks: int = 12, monthly: bool | None = None
+) -> dict:
+    """A date axis for bucketed values: month names (at most `max_ticks`) over long periods,
+    plotly's own ticks over short ones; monthly buckets get their range set, so that one or
+    two months still fill the axis."""
+    stamps = pd.to_datetime(pd.Series(periods))
+    months = stamps.dt.to_period("M").nunique()
+    if monthly is None:
+        monthly = _bucket_days(stamps) >= 28
+    axis: dict = {"type": "date", "hoverformat": t("eco.fmt.day", lang), "nticks": max_ticks // 2}
+    if monthly:
+        first = stamps.min().to_period("M").start_time
+        last = stamps.max().to_period("M").end_time
+        axis["range"] = [first - pd.Timedelta(days=8), last + pd.Timedelta(days=8)]
+    if months < 4 and not monthly:
+        return axis
+    step = next((k for k in (1, 2, 3, 4, 6, 12) if months / k <= max_ticks), 12)
+    one_year = stamps.dt.year.nunique() == 1
+    axis.pop("nticks")
+    axis.update(
+        dtick=f"M{step}",
+        tick0=stamps.min().to_period("M").start_time,
+        tickformat="%b" if one_year else "%b\n%Y",
+        ticklabelmode="period",
+    )
+    return axis
+
+
+def _bar_width(periods: pd.Series, monthly: bool | None = None) -> float:
+    """Bar width in ms: set, because a lone bar (one month chosen) has no spacing to go by."""
+    days = 30.0 if monthly else _bucket_days(periods)
+    return DAY_MS * days * 0.8
+
+
+def _period_placement(periods: pd.Series, monthly: bool | None = None) -> dict:
+    """Trace settings that centre a bucket's bar or point in its month or week."""
+    days = _bucket_days(periods)
+    if monthly or (monthly is None and days >= 28):
+        return {"xperiod": "M1", "xperiodalignment": "middle"}
+    if days >= 7:
+        return {"xperiod": WEEK_MS, "xperiod0": "2017-01-02", "xperiodalignment": "middle"}
+    return {}
+
+
+def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Electricity per day by sector (stacked) and the renewable share (line, right axis)."""
+    lang = ctx.lang
+    bucket_days = _bucket_days(frame["period"])
+    placement = _period_placement(frame["period"])
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    sectors = sorted(
+        frame["sector"].unique(),
+        key=lambda s: (
+            s not in SECTOR_COLOURS,
+            list(SECTOR_COLOURS).index(s) if s in SECTOR_COLOURS else 0,
+            s,
+        ),
+    )
+    extra = iter(c for c in colorway(ctx.theme) if c not in SECTOR_COLOURS.values())
+    for sector in sectors:
+        part = frame[frame["sector"] == sector]
+        name = sector_label(sector, lang)
+        fig.add_trace(
+            go.Bar(
+                x=part["period"],
+                y=part["electricity_gwh_day"],
+                **placement,
+                width=_bar_width(frame["period"]),
+                name=name,
+                marker={"color": SECTOR_COLOURS.get(sector) or next(extra, "#999999")},
+                customdata=[[period_label(p, bucket_days, lang)] for p in part["period"]],
+                hovertemplate="<b>%{customdata[0]}</b><br>"
+                + name
+                + sep(lang)
+                + "%{y:,.1f} "
+                + t("eco.unit.gwh_day", lang)
+                + "<extra></extra>",
+            ),
+            secondary_y=False,
+        )
+    totals = frame.groupby("period")[["electricity_gwh_day", "renewable_gwh_day"]].sum()
+    share = totals["renewable_gwh_day"] / totals["electricity_gwh_day"].where(
+        totals["electricity_gwh_day"] > 0
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=share.index,
+            y=share,
+            **placement,
+            mode="lines+markers",
+            name=t("eco.legend.renewable_share", lang),
+            line={"color": "#009E73", "width": 3},
+            marker={
+                "size": 7,
+                "color": "#009E73",
+                "line": {"width": 1.5, "color": PALETTE[ctx.theme]["paper"]},
+            },
+            customdata=[[period_label(p, bucket_days, lang)] for p in share.index],
+            hovertemplate="<b>%{customdata[0]}</b><br>"
+            + t("eco.legend.renewable_share", lang)
+            + sep(lang)
+            + "%{y:.1%}<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    top = float(share.max()) if share.notna().any() else 0.2
+    fig.update_layout(
+        barmode="stack",
+        bargap=0.2,
+        hovermode="closest",
+        xaxis=_period_axis(frame["period"], lang),
+        legend={"traceorder": "normal"},
+    )
+    fig.update_yaxes(
+        title_text=t("eco.axis.gwh_day", lang), secondary_y=False, separatethousands=True
+    )
+    fig.update_yaxes(
+        title_text=t("eco.legend.renewable_share", lang),
+        tickformat=".0%",
+        range=[0, max(top * 1.25, 0.05)],
+        showgrid=False,
+        secondary_y=True,
+    )
+    return fig
+
+
+def mobility_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Riders, trips and charging sessions per day, one small panel per mode."""
+    lang = ctx.lang
+    series = [(column, colour) for column, colour in MOBILITY_SERIES if column in frame.columns]
+    rows = 2 if len(series) > 2 else 1
+    cols = 2 if len(series) > 1 else 1
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes=True,
+        subplot_titles=[t(f"eco.mobility.{column}", lang) for column, _ in series],
+        vertical_spacing=0.16,
+        horizontal_spacing=0.16,
+    )
+    bucket_days = _bucket_days(frame["period"])
+    placement = _period_placement(frame["period"])
+    labels = [[period_label(p, bucket_days, lang)] for p in frame["period"]]
+    for i, (column, colour) in enumerate(series):
+        name = t(f"eco.mobility.{column}", lang)
+        fig.add_trace(
+            go.Scatter(
+                x=frame["period"],
+                y=frame[column],
+                **placement,
+                mode="lines",
+                name=name,
+                line={"color": colour, "width": 2},
+                fill="tozeroy",
+                fillcolor=colour + "22",
+                customdata=labels,
+                hovertemplate="<b>%{customdata[0]}</b><br>"
+                + name
+                + sep(lang)
+                + "%{y:,.0f} "
+                + t("eco.unit.per_day", lang)
+                + "<extra></extra>",
+                showlegend=False,
+            ),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
+    fig.update_yaxes(rangemode="tozero", separatethousands=True, exponentformat="none")
+    fig.update_xaxes(
+        **{k: v for k, v in _period_axis(frame["period"], lang, 5).items() if k != "type"}
+    )
+    fig.update_annotations(font={"size": 13})
+    fig.update_layout(hovermode="closest", margin={"t": 32})
+    return fig
+
+
+def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Household waste per month by stream (stacked) and the recycled share (line)."""
+    lang = ctx.lang
+    placement = _period_placement(frame["month"], monthly=True)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    known = [s for s in STREAM_COLOURS if s in set(frame["stream"])]
+    others = sorted(set(frame["stream"]) - set(STREAM_COLOURS))
+    extra = iter(c for c in colorway(ctx.theme) if c not in STREAM_COLOURS.values())
+    for stream in known + others:
+        part = frame[frame["stream"] == stream]
+        name = stream_label(stream, lang)
+        fig.add_trace(
+            go.Bar(
+                x=part["month"],
+                y=part["tonnes"],
+                **placement,
+                width=_bar_width(frame["month"], monthly=True),
+                name=name,
+                marker={"color": STREAM_COLOURS.get(stream) or next(extra, "#999999")},
+                customdata=[[month_label(m, lang)] for m in part["month"]],
+                hovertemplate="<b>%{customdata[0]}</b><br>"
+                + name
+                + sep(lang)
+                + "%{y:,.0f} t<extra></extra>",
+            ),
+            secondary_y=False,
+        )
+    totals = frame.groupby("month")["tonnes"].sum()
+    recycled = frame[frame["stream"].str.lower().isin(("recycled", "recycling", "recyclables"))]
+    share = recycled.groupby("month")["tonnes"].sum().reindex(totals.index, fill_value=0) / totals
+    fig.add_trace(
+        go.Scatter(
+            x=share.index,
+            y=share,
+            **placement,
+            mode="lines+markers",
+            name=t("eco.legend.recycled_share", lang),
+            line={"color": SHARE_LINE[ctx.theme], "width": 2.5},
+            marker={"size": 7},
+            customdata=[[month_label(m, lang)] for m in share.index],
+            hovertemplate="<b>%{customdata[0]}</b><br>"
+            + t("eco.legend.recycled_share", lang)
+            + sep(lang)
+            + "%{y:.1%}<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    top = float(share.max()) if share.notna().any() else 0.05
+    fig.update_layout(
+        barmode="stack",
+        bargap=0.2,
+        hovermode="closest",
+        xaxis=_period_axis(frame["month"], lang, monthly=True),
+        legend={"traceorder": "normal"},
+    )
+    fig.update_yaxes(
+        title_text=t("eco.axis.tonnes", lang),
+        secondary_y=False,
+        separatethousands=True,
+        exponentformat="none",
+    )
+    fig.update_yaxes(
+        title_text=t("eco.legend.recycled_share", lang),
+        tickformat=".1%",
+        range=[0, max(top * 1.3, 0.01)],
+        showgrid=False,
+        secondary_y=True,
+    )
+    return fig
+
+
+__all__ = [
+    "aqi_calendar_figure",
+    "aqi_daily_figure",
+    "energy_figure",
+    "good_days_figure",
+    "mobility_figure",
+    "no2_traffic_figure",
+    "pearson",
+    "pollutant_figure",
+    "stations_map_figure",
+    "waste_figure",
+]

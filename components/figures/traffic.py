@@ -1,0 +1,711 @@
+"""Figures of the traffic page: a small frame and a FigureContext in, a plotly figure out.
+
+No builder queries anything: the frames come from `datasets.queries.traffic`. Every visible
+text is a message of `i18n/messages/traffic.json`; district names come from the city profile
+in the viewer's language; numbers written into annotations go through the locale formatters
+(plotly formats the rest with the `separators` that `finish` sets). Colours come from the theme's
+colour-blind-safe colorway; the two maps use the offline `white-bg` style without text glyphs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+from babel import dates as babel_dates
+
+from components.charts import FigureContext, finish
+from components.theme import PALETTE, colorway
+from datasets.queries.traffic import (
+    EMERGENCY_MAX_KM,
+    did_summary,
+    pilot_weekly,
+    pilot_windows,
+)
+from i18n import BABEL_LOCALES, fmt_date, fmt_number, fmt_percent, messages, t
+
+INCIDENT_TYPES = ("crash", "breakdown", "congestion", "illegal_parking", "roadworks", "obstruction")
+HOVER_FORMAT = {
+    "5min": "%Y-%m-%d %H:%M",
+    "hour": "%Y-%m-%d %H:%M",
+    "day": "%a %Y-%m-%d",
+    "week": "%Y-%m-%d",
+    "month": "%B %Y",
+}
+MAP_WIDTH_PX = 560  # the width a half-grid map card has on a 1366-px screen, for the fit
+EMERGENCY_MIN_RUNS = 10  # distance bins with fewer runs are left out (too noisy)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def label(prefix: str, value: object, lang: str) -> str:
+    """The message `prefix.value` when there is one, else the value itself (uploaded codes)."""
+    key = f"{prefix}.{value}"
+    return t(key, lang) if key in messages() else str(value)
+
+
+def weekday_names(lang: str) -> list[str]:
+    """Abbreviated weekday names, Monday first, from the locale's CLDR data."""
+    names = babel_dates.get_day_names("abbreviated", locale=BABEL_LOCALES[lang])
+    return [names[i] for i in range(7)]
+
+
+def type_colours(types: Iterable[str], theme: str) -> dict[str, str]:
+    """A fixed colour per incident type (the same on the map and the clearance chart)."""
+    palette = colorway(theme)
+    ordered = list(INCIDENT_TYPES) + sorted(set(types) - set(INCIDENT_TYPES))
+    return {name: palette[i % len(palette)] for i, name in enumerate(ordered)}
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _mercator_y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def fit_view(
+    lons: Iterable[float], lats: Iterable[float], height_px: int, width_px: int = MAP_WIDTH_PX
+) -> tuple[dict[str, float], float]:
+    """Centre and zoom showing a bounding box in a map of about width x height pixels."""
+    lons, lats = list(lons), list(lats)
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    pad = 1.15
+    lon_span = max(east - west, 1e-3) * pad
+    y_span = max(_mercator_y(north) - _mercator_y(south), 1e-5) * pad
+    zoom_x = math.log2(width_px * 360 / (512 * lon_span))
+    zoom_y = math.log2(height_px * 2 * math.pi / (512 * y_span))
+    y_mid = (_mercator_y(north) + _mercator_y(south)) / 2
+    lat_mid = math.degrees(2 * math.atan(math.exp(y_mid)) - math.pi / 2)
+    return {"lon": (west + east) / 2, "lat": lat_mid}, max(min(zoom_x, zoom_y, 14.0), 1.0)
+
+
+def _coordinates(geometry: dict) -> Iterable[tuple[float, float]]:
+    rings = geometry["coordinates"]
+    polygons = rings if geometry["type"] == "MultiPolygon" else [rings]
+    for polygon in polygons:
+        for ring in polygon:
+            yield from ((pt[0], pt[1]) for pt in ring)
+
+
+def _map_layout(
+    fig: go.Figure, ctx: FigureContext, center: dict, zoom: float, layers: list | None = None
+):
+    """Offline map: `white-bg` style, a dark backdrop on the projector theme, no glyphs."""
+    backdrop = []
+    if ctx.theme == "dark":
+        world = {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]],
+            },
+        }
+        backdrop = [
+            {
+                "source": world,
+                "sourcetype": "geojson",
+                "type": "fill",
+                "color": PALETTE["dark"]["paper"],
+                "below": "traces",
+            }
+        ]
+    fig.update_layout(
+        map={
+            "style": "white-bg",
+            "center": center,
+            "zoom": zoom,
+            "layers": backdrop + (layers or []),
+        },
+        margin={"l": 0, "r": 0, "t": 8, "b": 0},
+    )
+
+
+def _note(fig: go.Figure, text: str, ctx: FigureContext, y: float = 1.0) -> None:
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=1,
+        y=y,
+        xanchor="right",
+        yanchor="bottom",
+        showarrow=False,
+        align="right",
+        font={"size": 11, "color": PALETTE[ctx.theme]["text"]},
+    )
+
+
+# -- 2. district choropleth -----------------------------------------------------------------------
+
+
+def district_map(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Mean speed (or travel time index) per district on the district boundaries."""
+    lang = ctx.lang
+    measure = "tti" if ctx.option == "tti" else "speed"
+    column = "tti" if measure == "tti" else "speed_kmh"
+    names = ctx.city.district_names(lang)
+    data = frame.dropna(subset=[column])
+    features = ctx.city.geojson["features"]
+    shown = {int(code) for code in data["district"]}
+    subset = {"type": "FeatureCollection", "features": [f for f in features if f["id"] in shown]}
+    text = PALETTE[ctx.theme]["text"]
+    neutral = "#374151" if ctx.theme == "dark" else "#eef0f3"
+    outline = "#6b7280" if ctx.theme == "dark" else "#9aa5b1"
+    fig = go.Figure(
+        go.Choroplethmap(
+            geojson=subset,
+            locations=data["district"].astype(int).tolist(),
+            z=data[column],
+            customdata=list(
+                zip(
+                    [names.get(int(c), str(c)) for c in data["district"]],
+                    data["detectors"],
+                    data["speed_kmh"],
+                    data["tti"],
+                    strict=True,
+                )
+            ),
+            colorscale="Viridis",
+            reversescale=measure == "tti",
+            marker={"line": {"color": outline, "width": 1}, "opacity": 0.85},
+            colorbar={
+                "title": {"text": t(f"traffic.map.colorbar.{measure}", lang), "side": "right"},
+                "thickness": 12,
+                "len": 0.8,
+                "tickfont": {"color": text},
+            },
+            hovertemplate=(
+                "<b>%{customdata[0]}</b><br>"
+                + t("traffic.hover.speed", lang)
+                + " %{customdata[2]:.1f} km/h<br>"
+                + t("traffic.hover.tti", lang)
+                + " %{customdata[3]:.2f}<br>"
+                + t("traffic.hover.detectors", lang)
+                + " %{customdata[1]}<extra></extra>"
+            ),
+            name=t(f"traffic.measure.{measure}", lang),
+        )
+    )
+    points = [pt for f in subset["features"] for pt in _coordinates(f["geometry"])]
+    if points:
+        center, zoom = fit_view([p[0] for p in points], [p[1] for p in points], 400)
+    else:
+        center, zoom = ctx.city.center, ctx.city.zoom
+    layers = [
+        {"source": ctx.city.geojson, "type": "fill", "color": neutral, "below": "traces"},
+        {
+            "source": ctx.city.geojson,
+            "type": "line",
+            "color": outline,
+            "line": {"width": 0.8},
+            "below": "traces",
+        },
+    ]
+    _map_layout(fig, ctx, center, zoom, layers)
+    return finish(fig, ctx)
+
+
+# -- 3. volume and speed over time ----------------------------------------------------------------
+
+
+def volume_speed_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Mean flow per detector and mean speed per time bucket, on two y axes."""
+    lang = ctx.lang
+    c = colorway(ctx.theme)
+    bucket = str(frame["bucket"].iloc[0])
+    requested = str(frame["requested"].iloc[0])
+    hover = HOVER_FORMAT.get(bucket, "%Y-%m-%d")
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=frame["period_start"],
+            y=frame["flow_vph"],
+            name=t("traffic.series.flow", lang),
+            mode="lines",
+            line={"color": c[0], "width": 1.5},
+            fill="tozeroy",
+            fillcolor=_rgba(c[0], 0.15),
+            xhoverformat=hover,
+            hovertemplate="%{y:,.0f} " + t("traffic.unit.vph", lang) + "<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=frame["period_start"],
+            y=frame["speed_kmh"],
+            name=t("traffic.series.speed", lang),
+            mode="lines",
+            line={"color": c[1], "width": 2},
+            yaxis="y2",
+            xhoverformat=hover,
+            hovertemplate="%{y:.1f} km/h<extra></extra>",
+        )
+    )
+    # Both axes start at zero; the flow axis reaches higher so that its area stays in the lower
+    # part of the plot and the speed line runs above it instead of through it.
+    flow_max = float(frame["flow_vph"].max() or 1)
+    speed_max = float(frame["speed_kmh"].max() or 1)
+    fig.update_layout(
+        hovermode="x unified",
+        xaxis={"title": {"text": t(f"traffic.axis.time.{bucket}", lang)}},
+        yaxis={
+            "title": {"text": t("traffic.axis.flow", lang), "font": {"color": c[0]}},
+            "range": [0, flow_max * 1.75],
+            "tickmode": "auto",
+        },
+        yaxis2={
+            "title": {"text": t("traffic.axis.speed", lang), "font": {"color": c[1]}},
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, speed_max * 1.08],
+            "tickmode": "auto",
+            "showgrid": False,
+        },
+        margin={"r": 64},
+    )
+    if bucket != requested:
+        _note(
+            fig,
+            t(
+                "traffic.volume.coarsened",
+                lang,
+                requested=t(f"traffic.bucket.{requested}", lang),
+                used=t(f"traffic.bucket.{bucket}", lang),
+            ),
+            ctx,
+            y=1.08,
+        )
+    return finish(fig, ctx)
+
+
+# -- 4. hour x weekday heatmap --------------------------------------------------------------------
+
+
+def hour_weekday_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Mean speed (or flow) per hour of the day and day of the week."""
+    lang = ctx.lang
+    measure = "flow" if ctx.option == "flow" else "speed"
+    column = "flow_vph" if measure == "flow" else "speed_kmh"
+    unit = t("traffic.unit.vph", lang) if measure == "flow" else "km/h"
+    grid = frame.pivot_table(index="weekday", columns="hour", values=column, aggfunc="mean")
+    grid = grid.reindex(index=range(1, 8), columns=range(24))
+    days = weekday_names(lang)
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=[f"{h:02d}" for h in grid.columns],
+            y=[days[d - 1] for d in grid.index],
+            colorscale="Viridis",
+            colorbar={"title": {"text": unit, "side": "right"}, "thickness": 12},
+            xgap=1,
+            ygap=1,
+            hovertemplate=(
+                "%{y} %{x}:00<br>"
+                + t(f"traffic.measure.{measure}", lang)
+                + ": %{z:,.1f} "
+                + unit
+                + "<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": {"text": t("traffic.axis.hour", lang)}, "showgrid": False},
+        yaxis={"autorange": "reversed", "showgrid": False},
+    )
+    return finish(fig, ctx)
+
+
+# -- 5. adaptive-signal pilot ---------------------------------------------------------------------
+
+
+def _signed_percent(value: float | None, lang: str) -> str:
+    if value is None:
+        return "–"
+    return ("+" if value > 0 else "") + fmt_percent(value, lang, 1)
+
+
+def pilot_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Weekly peak-hour speed of pilot and control detectors around the pilot start, with DiD."""
+    lang = ctx.lang
+    c = colorway(ctx.theme)
+    start = pd.Timestamp(frame["pilot_start"].iloc[0]).date()
+    weekly = pilot_weekly(frame)
+    summary = did_summary(frame)
+    colours = {"pilot": c[3], "control": c[0]}
+    fig = go.Figure()
+    for group in ("control", "pilot"):
+        part = weekly[weekly["group"] == group]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["week"],
+                y=part["speed_kmh"],
+                name=t(f"traffic.pilot.{group}", lang),
+                mode="lines+markers",
+                marker={"size": 4},
+                line={"color": colours[group], "width": 2.5 if group == "pilot" else 2},
+                xhoverformat="%Y-%m-%d",
+                hovertemplate=t("traffic.hover.week_of", lang)
+                + " %{x}<br>%{y:.1f} km/h<extra>%{fullData.name}</extra>",
+            )
+        )
+    (b0, b1), (a0, a1) = pilot_windows(start)
+    shade = "rgba(148,163,184,0.16)"
+    for name, (lo, hi) in (("before", (b0, b1)), ("after", (a0, a1))):
+        fig.add_vrect(
+            x0=lo,
+            x1=hi + dt.timedelta(days=1),
+            fillcolor=shade,
+            line_width=0,
+            layer="below",
+            annotation={
+                "text": t(f"traffic.pilot.window.{name}", lang),
+                "font": {"size": 11},
+                "showarrow": False,
+            },
+            annotation_position="top left",
+        )
+    fig.add_vline(x=pd.Timestamp(start), line={"color": c[3], "dash": "dash", "width": 1.5})
+    fig.add_annotation(
+        x=pd.Timestamp(start),
+        y=0,
+        yref="paper",
+        yanchor="bottom",
+        xanchor="left",
+        text=t("traffic.pilot.start", lang, date=fmt_date(start, lang)),
+        showarrow=False,
+        font={"size": 11, "color": c[3]},
+        bgcolor=PALETTE[ctx.theme]["paper"],
+    )
+    lines = []
+    for group in ("pilot", "control"):
+        before, after = summary[f"{group}_before"], summary[f"{group}_after"]
+        lines.append(
+            t(
+                f"traffic.pilot.summary.{group}",
+                lang,
+                before=fmt_number(before, lang, 1),
+                after=fmt_number(after, lang, 1),
+                change=_signed_percent(summary[f"{group}_change"], lang),
+            )
+        )
+    did = summary["did"]
+    lines.append(
+        "<b>"
+        + t(
+            "traffic.pilot.summary.did",
+            lang,
+            did="–" if did is None else ("+" if did > 0 else "") + fmt_number(did * 100, lang, 1),
+        )
+        + "</b>"
+    )
+    fig.add_annotation(
+        text="<br>".join(lines),
+        xref="paper",
+        yref="paper",
+        x=1,
+        y=1.02,
+        xanchor="right",
+        yanchor="bottom",
+        align="right",
+        showarrow=False,
+        font={"size": 12, "color": PALETTE[ctx.theme]["text"]},
+    )
+    fig.update_layout(
+        hovermode="closest",
+        xaxis={"title": {"text": t("traffic.axis.week", lang)}},
+        yaxis={"title": {"text": t("traffic.axis.peak_speed", lang)}},
+        legend={"x": 0, "y": 1.02, "yanchor": "bottom"},
+        margin={"t": 72},
+    )
+    return finish(fig, ctx)
+
+
+# -- 6. incidents ---------------------------------------------------------------------------------
+
+
+def incident_map(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Incident locations coloured by type (a capped, deterministic sample)."""
+    lang = ctx.lang
+    colours = type_colours(frame["type"].unique(), ctx.theme)
+    names = ctx.city.district_names(lang)
+    fig = go.Figure()
+    for kind in [k for k in colours if k in set(frame["type"])]:
+        part = frame[frame["type"] == kind]
+        kind_label = label("traffic.incident", kind, lang)
+        fig.add_trace(
+            go.Scattermap(
+                lat=part["lat"],
+                lon=part["lon"],
+                mode="markers",
+                name=kind_label,
+                marker={
+                    "size": (part["severity"].astype(float) * 3 + 4),
+                    "color": colours[kind],
+                    "opacity": 0.8,
+                },
+                customdata=list(
+                    zip(
+                        [kind_label] * len(part),
+                        [names.get(int(d), str(d)) for d in part["district"]],
+                        part["detected_at"].dt.strftime("%Y-%m-%d %H:%M"),
+                        part["clear_min"],
+                        part["severity"],
+                        strict=True,
+                    )
+                ),
+                hovertemplate=(
+                    "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
+                    + t("traffic.hover.detected", lang)
+                    + " %{customdata[2]}<br>"
+                    + t("traffic.hover.clear", lang)
+                    + " %{customdata[3]:.0f} min<br>"
+                    + t("traffic.hover.severity", lang)
+                    + " %{customdata[4]}/3<extra></extra>"
+                ),
+            )
+        )
+    lons, lats = frame["lon"], frame["lat"]
+    center, zoom = fit_view(
+        [lons.quantile(0.02), lons.quantile(0.98)], [lats.quantile(0.02), lats.quantile(0.98)], 330
+    )
+    _map_layout(
+        fig,
+        ctx,
+        center,
+        zoom,
+        [
+            {
+                "source": ctx.city.geojson,
+                "type": "line",
+                "color": "#6b7280" if ctx.theme == "dark" else "#9aa5b1",
+                "line": {"width": 0.8},
+                "below": "traces",
+            }
+        ],
+    )
+    total, shown = int(frame["total"].iloc[0]), len(frame)
+    fig.update_layout(
+        map_domain={"x": [0, 1], "y": [0, 0.86]},
+        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "top"},
+        margin={"t": 8, "b": 28},
+    )
+    fig.add_annotation(
+        text=t(
+            "traffic.incidents.sample" if shown < total else "traffic.incidents.all",
+            lang,
+            shown=fmt_number(shown, lang),
+            total=fmt_number(total, lang),
+        ),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        xanchor="left",
+        yanchor="top",
+        yshift=-4,
+        showarrow=False,
+        font={"size": 11, "color": PALETTE[ctx.theme]["text"]},
+    )
+    return finish(fig, ctx)
+
+
+def clearance_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Median minutes from detection to clearance per type, with the interquartile range."""
+    lang = ctx.lang
+    colours = type_colours(frame["type"], ctx.theme)
+    data = frame.sort_values("median_min", ascending=False)
+    labels = [label("traffic.incident", k, lang) for k in data["type"]]
+    fig = go.Figure(
+        go.Scatter(
+            x=data["median_min"],
+            y=labels,
+            mode="markers",
+            marker={
+                "size": 12,
+                "color": [colours[k] for k in data["type"]],
+                "line": {"width": 1, "color": PALETTE[ctx.theme]["text"]},
+            },
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": data["p75_min"] - data["median_min"],
+                "arrayminus": data["median_min"] - data["p25_min"],
+                "thickness": 2,
+                "width": 0,
+                "color": PALETTE[ctx.theme]["text"],
+            },
+            customdata=list(
+                zip(labels, data["incidents"], data["p25_min"], data["p75_min"], strict=True)
+            ),
+            hovertemplate=(
+                "<b>%{customdata[0]}</b><br>"
+                + t("traffic.hover.median", lang)
+                + " %{x:.0f} min<br>"
+                + t("traffic.hover.iqr", lang)
+                + " %{customdata[2]:.0f}–%{customdata[3]:.0f} min<br>"
+                + t("traffic.hover.incidents", lang)
+                + " %{customdata[1]:,}<extra></extra>"
+            ),
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        xaxis={
+            "title": {"text": t("traffic.axis.clear_min", lang)},
+            "type": "log",
+            "tickvals": [5, 10, 20, 50, 100, 200, 500, 1000],
+        },
+        yaxis={"showgrid": False},
+        margin={"l": 8},
+    )
+    fig.update_yaxes(automargin=True)
+    return finish(fig, ctx)
+
+
+# -- 7. emergency runs ----------------------------------------------------------------------------
+
+
+def emergency_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Median travel minutes against distance, with and without signal priority."""
+    lang = ctx.lang
+    c = colorway(ctx.theme)
+    colours = {True: c[2], False: c[3]}
+    totals = frame[frame["km_from"].isna()].set_index("priority")
+    bins = frame[frame["km_from"].notna() & (frame["runs"] >= EMERGENCY_MIN_RUNS)]
+    fig = go.Figure()
+    for priority in (False, True):
+        part = bins[bins["priority"] == priority].sort_values("km_from")
+        if part.empty:
+            continue
+        km = part["km_from"].astype(int)
+        x = km + 0.5
+        name = t(f"traffic.emergency.{'with' if priority else 'without'}", lang)
+        colour = colours[priority]
+        fig.add_trace(
+            go.Scatter(
+                x=pd.concat([x, x[::-1]]),
+                y=pd.concat([part["p75_min"], part["p25_min"][::-1]]),
+                mode="lines",
+                fill="toself",
+                fillcolor=_rgba(colour, 0.15),
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=str(priority),
+            )
+        )
+        ranges = [f"≥ {k}" if k >= EMERGENCY_MAX_KM else f"{k}–{k + 1}" for k in km.tolist()]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=part["median_min"],
+                name=name,
+                legendgroup=str(priority),
+                mode="lines+markers",
+                line={"color": colour, "width": 2.5},
+                marker={"size": 6},
+                customdata=list(zip(ranges, part["runs"], strict=True)),
+                hovertemplate=(
+                    "%{customdata[0]} km<br>"
+                    + t("traffic.hover.median", lang)
+                    + " %{y:.1f} min<br>"
+                    + t("traffic.hover.runs", lang)
+                    + " %{customdata[1]:,}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    parts = []
+    for priority in (True, False):
+        if priority in totals.index:
+            row = totals.loc[priority]
+            parts.append(
+                t(
+                    f"traffic.emergency.summary.{'with' if priority else 'without'}",
+                    lang,
+                    minutes=fmt_number(row["median_min"], lang, 1),
+                    per_km=fmt_number(row["min_per_km"], lang, 1),
+                    runs=fmt_number(row["runs"], lang),
+                )
+            )
+    if parts:
+        fig.add_annotation(
+            text="<br>".join(parts),
+            xref="paper",
+            yref="paper",
+            x=0.02,
+            y=0.98,
+            xanchor="left",
+            yanchor="top",
+            align="left",
+            showarrow=False,
+            bgcolor=_rgba(PALETTE[ctx.theme]["paper"], 0.85),
+            font={"size": 11, "color": PALETTE[ctx.theme]["text"]},
+        )
+    fig.update_layout(
+        hovermode="closest",
+        xaxis={"title": {"text": t("traffic.axis.distance", lang)}, "rangemode": "tozero"},
+        yaxis={"title": {"text": t("traffic.axis.travel_min", lang)}, "rangemode": "tozero"},
+        legend={"x": 0, "y": 1.02, "yanchor": "bottom"},
+        margin={"t": 40},
+    )
+    return finish(fig, ctx)
+
+
+# -- 8. real metro flows --------------------------------------------------------------------------
+
+
+def metro_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+    """Network inflow per 10 minutes: the average weekday and weekend day, or every day."""
+    lang = ctx.lang
+    c = colorway(ctx.theme)
+    fig = go.Figure()
+    if "day_type" in frame.columns:
+        base = pd.Timestamp("2000-01-03")
+        for i, day_type in enumerate(("weekday", "weekend")):
+            part = frame[frame["day_type"] == day_type]
+            if part.empty:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=base + pd.to_timedelta(part["minute_of_day"].astype("int64"), unit="min"),
+                    y=part["inflow"],
+                    name=t(f"traffic.metro.{day_type}", lang),
+                    mode="lines",
+                    line={"color": c[i], "width": 2.5 if day_type == "weekday" else 2},
+                    xhoverformat="%H:%M",
+                    hovertemplate="%{x}<br>%{y:,.0f}<extra>%{fullData.name}</extra>",
+                )
+            )
+        fig.update_xaxes(tickformat="%H:%M", dtick=3 * 3600 * 1000)
+        x_title = t("traffic.axis.time_of_day", lang)
+    else:
+        fig.add_trace(
+            go.Scatter(
+                x=frame["ts"],
+                y=frame["inflow"],
+                name=t("traffic.metro.inflow", lang),
+                mode="lines",
+                line={"color": c[0], "width": 1},
+                xhoverformat="%a %Y-%m-%d %H:%M",
+                hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>",
+            )
+        )
+        x_title = t("traffic.axis.date", lang)
+    fig.update_layout(
+        hovermode="x unified" if "day_type" in frame.columns else "closest",
+        xaxis={"title": {"text": x_title}},
+        yaxis={"title": {"text": t("traffic.axis.metro_inflow", lang)}, "rangemode": "tozero"},
+    )
+    return finish(fig, ctx)

@@ -1,0 +1,543 @@
+"""Queries of the traffic page (round table 1: intelligent traffic control).
+
+Every function takes the query engine, the city id and the page filters and returns a small,
+aggregated frame: the filters and the GROUP BY run inside the DuckDB scan of the Parquet files,
+and the only values bound into the SQL are dates and integers (`Filters.where`) or `?`
+parameters. The few pure helpers at the end (`speed_summary`, `pilot_weekly`, `did_summary`)
+combine those small frames; figures and tests call them directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from datasets.cities import CityProfile
+from datasets.query import BUCKETS, Filters, MissingDataset, QueryEngine
+
+READINGS = "traffic_readings"
+DETECTORS = "traffic_detectors"
+INCIDENTS = "incidents"
+RUNS = "emergency_runs"
+METRO = "metro_flow"
+
+BUCKET_ORDER = ("5min", "hour", "day", "week", "month")
+BUCKET_MINUTES = {"5min": 5, "hour": 60, "day": 1440, "week": 7 * 1440, "month": 30 * 1440}
+MAX_POINTS = 5000  # points of one time-series trace before a finer bucket is coarsened
+READING_MINUTES = 5  # a reading counts the vehicles of 5 minutes (schema unit veh/5 min)
+NIGHT_END_HOUR = 5  # free-flow speeds come from the readings of 00:00-04:59
+FREE_FLOW_QUANTILE = 0.85
+PEAK_HOURS = (7, 8, 17, 18)  # 07:00-08:59 and 17:00-18:59
+KPI_DAYS = 30  # the KPI window when the filters have no dates
+PILOT_BEFORE_DAYS = 84  # 12 weeks before the pilot start ...
+PILOT_RAMP_DAYS = 28  # ... against 12 weeks that start 4 weeks after it (commissioning left out)
+PILOT_AFTER_DAYS = 84
+INCIDENT_POINTS = 1500  # cap of the incident map
+EMERGENCY_MAX_KM = 12  # runs longer than this share the last distance bin
+
+
+def _where(filters: Filters, time_column: str | None, district_column: str | None = "district"):
+    return filters.where(time_column, district_column)
+
+
+def coverage(
+    engine: QueryEngine, city_id: str, kind: str = READINGS
+) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day of a dataset, from the catalog (no scan)."""
+    version = engine.dataset(city_id, kind).current
+    if not version.time_min or not version.time_max:
+        return None, None
+    return dt.date.fromisoformat(version.time_min[:10]), dt.date.fromisoformat(
+        version.time_max[:10]
+    )
+
+
+@lru_cache(maxsize=16)
+def _demo_pilot_start(path: Path, mtime: float) -> str | None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data.get("traffic", {}).get("pilot", {}).get("start")
+
+
+def pilot_start(city: CityProfile) -> dt.date | None:
+    """Start of the adaptive-signal pilot: the profile's `traffic_pilot_start`, else the
+    `traffic.pilot.start` of the city's demo.json; None when neither names one."""
+    raw = city.extra.get("traffic_pilot_start")
+    path = city.folder / "demo.json"
+    if raw is None and path.exists():
+        raw = _demo_pilot_start(path, path.stat().st_mtime)
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except (TypeError, ValueError):
+        return None
+
+
+# -- speeds, travel time index --------------------------------------------------------------------
+
+
+def free_flow_speeds(engine: QueryEngine, city_id: str) -> pd.DataFrame:
+    """Free-flow speed per detector: 85th percentile of its night-time (00:00-04:59) speeds.
+
+    A property of the detector, so it is computed over all the data (not the filters) and
+    cached once for every period and district.
+    """
+    src = engine.source(city_id, READINGS)
+    return engine.frame(
+        f"""
+        SELECT detector_id,
+               quantile_cont(speed_kmh, ?) AS free_flow_kmh,
+               count(*) AS night_readings
+        FROM {src}
+        WHERE hour(ts) < ? AND speed_kmh > 0
+        GROUP BY detector_id
+        ORDER BY detector_id
+        """,
+        (FREE_FLOW_QUANTILE, NIGHT_END_HOUR),
+    )
+
+
+def detector_stats(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Per detector over the filtered readings: count, sum of speeds, sum of 1/speed, volume."""
+    src = engine.source(city_id, READINGS)
+    return engine.frame(
+        f"""
+        SELECT detector_id,
+               any_value(district) AS district,
+               count(speed_kmh) AS readings,
+               sum(speed_kmh) AS speed_sum,
+               count(*) FILTER (WHERE speed_kmh > 0) AS moving_readings,
+               sum(1.0 / speed_kmh) FILTER (WHERE speed_kmh > 0) AS inverse_speed_sum,
+               sum(volume)::BIGINT AS vehicles
+        FROM {src}
+        WHERE {_where(filters, "ts")}
+        GROUP BY detector_id
+        ORDER BY detector_id
+        """
+    )
+
+
+def _with_tti(stats: pd.DataFrame, free_flow: pd.DataFrame) -> pd.DataFrame:
+    """Travel time index per detector: free-flow speed x mean(1 / speed) over its readings."""
+    merged = stats.merge(free_flow[["detector_id", "free_flow_kmh"]], on="detector_id", how="left")
+    moving = merged["moving_readings"].where(merged["moving_readings"] > 0)
+    merged["tti"] = merged["free_flow_kmh"] * merged["inverse_speed_sum"] / moving
+    return merged
+
+
+def speed_summary(stats: pd.DataFrame, free_flow: pd.DataFrame) -> dict[str, float | None]:
+    """Mean speed of the readings and travel time index averaged over detectors."""
+    readings = stats["readings"].sum() if not stats.empty else 0
+    if readings == 0:
+        return {"mean_speed_kmh": None, "tti": None, "detectors": 0}
+    tti = _with_tti(stats, free_flow)["tti"].dropna()
+    return {
+        "mean_speed_kmh": float(stats["speed_sum"].sum() / readings),
+        "tti": float(tti.mean()) if len(tti) else None,
+        "detectors": int((stats["readings"] > 0).sum()),
+    }
+
+
+def district_speeds(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Per district: detectors, readings, mean speed (km/h), travel time index, vehicles."""
+    stats = detector_stats(engine, city_id, filters)
+    if stats.empty:
+        return pd.DataFrame(
+            columns=["district", "detectors", "readings", "speed_kmh", "tti", "vehicles"]
+        )
+    per = _with_tti(stats, free_flow_speeds(engine, city_id))
+    out = (
+        per.groupby("district", as_index=False)
+        .agg(
+            detectors=("detector_id", "nunique"),
+            readings=("readings", "sum"),
+            speed_sum=("speed_sum", "sum"),
+            tti=("tti", "mean"),
+            vehicles=("vehicles", "sum"),
+        )
+        .assign(district=lambda f: f["district"].astype("int64"))
+    )
+    out["speed_kmh"] = out["speed_sum"] / out["readings"]
+    return out[["district", "detectors", "readings", "speed_kmh", "tti", "vehicles"]]
+
+
+# -- KPIs -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiPeriods:
+    current: Filters
+    previous: Filters | None  # None: the previous period is not (wholly) in the data
+    default_window: bool  # True: the filters had no dates, the last KPI_DAYS days are used
+
+
+def kpi_periods(engine: QueryEngine, city_id: str, filters: Filters) -> KpiPeriods:
+    """The KPI period (the filters', or the last 30 days of data) and the one before it."""
+    first, last = coverage(engine, city_id)
+    default = not (filters.start or filters.end)
+    if default:
+        if last is None:
+            return KpiPeriods(filters, None, True)
+        current = Filters(last - dt.timedelta(days=KPI_DAYS - 1), last, filters.districts)
+    else:
+        current = Filters(filters.start or first, filters.end or last, filters.districts)
+    previous = current.previous()
+    if previous is current or first is None or previous.start is None or previous.start < first:
+        previous = None
+    return KpiPeriods(current, previous, default)
+
+
+def _incident_summary(engine: QueryEngine, city_id: str, filters: Filters) -> dict:
+    src = engine.source(city_id, INCIDENTS)
+    frame = engine.frame(
+        f"""
+        SELECT count(*) AS incidents,
+               median(date_diff('second', detected_at, cleared_at) / 60.0) AS clear_min
+        FROM {src}
+        WHERE {_where(filters, "detected_at")}
+        """
+    )
+    return frame.iloc[0].to_dict()
+
+
+def _emergency_summary(engine: QueryEngine, city_id: str, filters: Filters) -> dict:
+    src = engine.source(city_id, RUNS)
+    frame = engine.frame(
+        f"""
+        SELECT count(*) AS runs, median(travel_min) AS response_min
+        FROM {src}
+        WHERE {_where(filters, "started_at")}
+        """
+    )
+    return frame.iloc[0].to_dict()
+
+
+def _none(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def period_kpis(engine: QueryEngine, city_id: str, filters: Filters) -> dict[str, float | None]:
+    """Mean speed, travel time index, incidents and median emergency travel time of a period.
+
+    A value is None when its dataset is missing or holds nothing in the period.
+    """
+    out: dict[str, float | None] = {
+        "mean_speed_kmh": None,
+        "tti": None,
+        "incidents": None,
+        "response_min": None,
+    }
+    with contextlib.suppress(MissingDataset):
+        summary = speed_summary(
+            detector_stats(engine, city_id, filters), free_flow_speeds(engine, city_id)
+        )
+        out["mean_speed_kmh"], out["tti"] = summary["mean_speed_kmh"], summary["tti"]
+    with contextlib.suppress(MissingDataset):
+        out["incidents"] = _none(_incident_summary(engine, city_id, filters)["incidents"])
+    with contextlib.suppress(MissingDataset):
+        out["response_min"] = _none(_emergency_summary(engine, city_id, filters)["response_min"])
+    return out
+
+
+def kpis(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Two rows (current, previous) of the KPI values, with each period's dates."""
+    periods = kpi_periods(engine, city_id, filters)
+    rows = []
+    for name, period in (("current", periods.current), ("previous", periods.previous)):
+        values = (
+            period_kpis(engine, city_id, period)
+            if period is not None
+            else dict.fromkeys(("mean_speed_kmh", "tti", "incidents", "response_min"))
+        )
+        rows.append(
+            {
+                "period": name,
+                "start": period.start if period else None,
+                "end": period.end if period else None,
+                "default_window": periods.default_window,
+                **values,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# -- time series, heatmap -------------------------------------------------------------------------
+
+
+def span_days(engine: QueryEngine, city_id: str, filters: Filters) -> int:
+    """Days the filters cover, clipped to the data."""
+    first, last = coverage(engine, city_id)
+    start = max(d for d in (filters.start, first) if d) if (filters.start or first) else None
+    end = min(d for d in (filters.end, last) if d) if (filters.end or last) else None
+    if start is None or end is None:
+        return 0
+    return max((end - start).days + 1, 0)
+
+
+def effective_bucket(requested: str, days: int, max_points: int = MAX_POINTS) -> str:
+    """The requested bucket, or the first coarser one keeping a trace within `max_points`."""
+    if requested not in BUCKET_ORDER:
+        requested = "day"
+    for bucket in BUCKET_ORDER[BUCKET_ORDER.index(requested) :]:
+        if days * 1440 / BUCKET_MINUTES[bucket] <= max_points:
+            return bucket
+    return BUCKET_ORDER[-1]
+
+
+def volume_speed(
+    engine: QueryEngine, city_id: str, filters: Filters, bucket: str | None = "day"
+) -> pd.DataFrame:
+    """Per time bucket: mean flow per detector (veh/h) and mean speed (km/h).
+
+    Columns `bucket` (the one used) and `requested` say when a fine bucket over a long span was
+    coarsened to keep at most MAX_POINTS points.
+    """
+    requested = bucket if bucket in BUCKET_ORDER else "day"
+    used = effective_bucket(requested, span_days(engine, city_id, filters))
+    src = engine.source(city_id, READINGS)
+    frame = engine.frame(
+        f"""
+        SELECT time_bucket({BUCKETS[used]}, ts) AS period_start,
+               avg(volume) * {60 // READING_MINUTES} AS flow_vph,
+               avg(speed_kmh) AS speed_kmh,
+               count(*) AS readings
+        FROM {src}
+        WHERE {_where(filters, "ts")}
+        GROUP BY period_start
+        ORDER BY period_start
+        """
+    )
+    return frame.assign(bucket=used, requested=requested)
+
+
+def hour_weekday(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Per ISO weekday (1 = Monday) and hour: mean speed and mean flow per detector (veh/h)."""
+    src = engine.source(city_id, READINGS)
+    return engine.frame(
+        f"""
+        SELECT isodow(ts) AS weekday,
+               hour(ts) AS hour,
+               avg(speed_kmh) AS speed_kmh,
+               avg(volume) * {60 // READING_MINUTES} AS flow_vph,
+               count(*) AS readings
+        FROM {src}
+        WHERE {_where(filters, "ts")}
+        GROUP BY weekday, hour
+        ORDER BY weekday, hour
+        """
+    )
+
+
+# -- adaptive-signal pilot ------------------------------------------------------------------------
+
+
+def pilot_daily(
+    engine: QueryEngine, city_id: str, filters: Filters, start: dt.date | None
+) -> pd.DataFrame:
+    """Peak-hour (07-09, 17-19) weekday mean speed per day, pilot vs control detectors.
+
+    Not cut by the filter dates (the before/after windows are fixed around the pilot start);
+    the district filter applies. Empty when the pilot start is unknown.
+    """
+    columns = ["day", "group", "readings", "speed_kmh", "pilot_start"]
+    if start is None:
+        return pd.DataFrame(columns=columns)
+    readings = engine.source(city_id, READINGS)
+    detectors = engine.source(city_id, DETECTORS)
+    hours = ", ".join(str(h) for h in PEAK_HOURS)
+    frame = engine.frame(
+        f"""
+        SELECT CAST(r.ts AS DATE) AS day,
+               CASE WHEN d.pilot THEN 'pilot' ELSE 'control' END AS "group",
+               count(r.speed_kmh) AS readings,
+               avg(r.speed_kmh) AS speed_kmh
+        FROM {readings} AS r
+        JOIN (SELECT detector_id, any_value(pilot) AS pilot FROM {detectors} GROUP BY 1) AS d
+          ON r.detector_id = d.detector_id
+        WHERE hour(r.ts) IN ({hours}) AND isodow(r.ts) <= 5
+          AND {_where(Filters(districts=filters.districts), None, "r.district")}
+        GROUP BY ALL
+        ORDER BY day, "group"
+        """
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["pilot_start"] = pd.Timestamp(start)
+    return frame[columns]
+
+
+def pilot_weekly(daily: pd.DataFrame) -> pd.DataFrame:
+    """Weekly (Monday) readings-weighted mean of the daily frame, per group."""
+    if daily.empty:
+        return pd.DataFrame(columns=["week", "group", "readings", "speed_kmh"])
+    frame = daily.assign(
+        week=daily["day"] - pd.to_timedelta(daily["day"].dt.day_of_week, unit="D"),
+        weighted=daily["speed_kmh"] * daily["readings"],
+    )
+    weekly = frame.groupby(["week", "group"], as_index=False).agg(
+        readings=("readings", "sum"), weighted=("weighted", "sum")
+    )
+    weekly["speed_kmh"] = weekly["weighted"] / weekly["readings"]
+    return weekly[["week", "group", "readings", "speed_kmh"]]
+
+
+def pilot_windows(start: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    """(before, after) windows, each (first day, last day): 12 weeks before the start, and 12
+    weeks beginning 4 weeks after it."""
+    before = (start - dt.timedelta(days=PILOT_BEFORE_DAYS), start - dt.timedelta(days=1))
+    after_start = start + dt.timedelta(days=PILOT_RAMP_DAYS)
+    return before, (after_start, after_start + dt.timedelta(days=PILOT_AFTER_DAYS - 1))
+
+
+def did_summary(daily: pd.DataFrame) -> dict[str, float | None]:
+    """Difference in differences of peak-hour mean speed.
+
+    change = after / before - 1 for the pilot and the control detectors (readings-weighted
+    means over each window); did = change of the pilot minus change of the control.
+    """
+    out: dict[str, float | None] = dict.fromkeys(
+        ("pilot_before", "pilot_after", "control_before", "control_after")
+    )
+    if daily.empty:
+        return {**out, "pilot_change": None, "control_change": None, "did": None}
+    start = pd.Timestamp(daily["pilot_start"].iloc[0]).date()
+    (b0, b1), (a0, a1) = pilot_windows(start)
+    days = daily["day"].dt.date
+    for group in ("pilot", "control"):
+        for name, (lo, hi) in (("before", (b0, b1)), ("after", (a0, a1))):
+            part = daily[(daily["group"] == group) & (days >= lo) & (days <= hi)]
+            weight = part["readings"].sum()
+            if weight > 0:
+                out[f"{group}_{name}"] = float(
+                    (part["speed_kmh"] * part["readings"]).sum() / weight
+                )
+
+    def change(group: str) -> float | None:
+        before, after = out[f"{group}_before"], out[f"{group}_after"]
+        return after / before - 1 if before and after is not None else None
+
+    pilot, control = change("pilot"), change("control")
+    return {
+        **out,
+        "pilot_change": pilot,
+        "control_change": control,
+        "did": pilot - control if pilot is not None and control is not None else None,
+    }
+
+
+# -- incidents, emergency runs --------------------------------------------------------------------
+
+
+def incident_points(
+    engine: QueryEngine, city_id: str, filters: Filters, limit: int = INCIDENT_POINTS
+) -> pd.DataFrame:
+    """At most `limit` incidents (a deterministic sample by hashed id) and the total count."""
+    src = engine.source(city_id, INCIDENTS)
+    return engine.frame(
+        f"""
+        SELECT incident_id, lat, lon, type, source, severity, district, detected_at,
+               date_diff('second', detected_at, cleared_at) / 60.0 AS clear_min,
+               count(*) OVER () AS total
+        FROM {src}
+        WHERE {_where(filters, "detected_at")} AND lat IS NOT NULL AND lon IS NOT NULL
+        ORDER BY hash(incident_id), incident_id
+        LIMIT ?
+        """,
+        (int(limit),),
+    )
+
+
+def incident_clearance(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Per incident type: count and quartiles of the minutes from detection to clearance."""
+    src = engine.source(city_id, INCIDENTS)
+    return engine.frame(
+        f"""
+        SELECT type,
+               count(*) AS incidents,
+               quantile_cont(minutes, 0.25) AS p25_min,
+               median(minutes) AS median_min,
+               quantile_cont(minutes, 0.75) AS p75_min
+        FROM (
+            SELECT type, date_diff('second', detected_at, cleared_at) / 60.0 AS minutes
+            FROM {src}
+            WHERE {_where(filters, "detected_at")} AND cleared_at IS NOT NULL
+        )
+        GROUP BY type
+        ORDER BY median_min, type
+        """
+    )
+
+
+def emergency_by_distance(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Median travel minutes per 1-km distance bin, with and without signal priority.
+
+    Rows with an empty `km_from` hold each group's totals: runs, median minutes, median
+    minutes per km. Runs beyond EMERGENCY_MAX_KM share the last bin.
+    """
+    src = engine.source(city_id, RUNS)
+    return engine.frame(
+        f"""
+        SELECT signal_priority AS priority,
+               least(floor(distance_km), ?)::INTEGER AS km_from,
+               count(*) AS runs,
+               quantile_cont(travel_min, 0.25) AS p25_min,
+               median(travel_min) AS median_min,
+               quantile_cont(travel_min, 0.75) AS p75_min,
+               median(travel_min / distance_km) AS min_per_km
+        FROM {src}
+        WHERE {_where(filters, "started_at")} AND distance_km > 0
+        GROUP BY GROUPING SETS ((signal_priority, km_from), (signal_priority))
+        ORDER BY priority, km_from NULLS FIRST
+        """,
+        (EMERGENCY_MAX_KM,),
+    )
+
+
+# -- real metro flows -----------------------------------------------------------------------------
+
+
+def metro_flow(engine: QueryEngine, city_id: str, mode: str | None = "profile") -> pd.DataFrame:
+    """Network inflow and outflow per 10 minutes (all stations), not filtered by the page.
+
+    mode "days": one row per 10-minute slot over the whole dataset. mode "profile": the mean
+    per time of day, weekdays (Mon-Fri) against weekends.
+    """
+    src = engine.source(city_id, METRO)
+    if mode == "days":
+        return engine.frame(
+            f"""
+            SELECT ts, sum(inflow)::BIGINT AS inflow, sum(outflow)::BIGINT AS outflow
+            FROM {src}
+            GROUP BY ts
+            ORDER BY ts
+            """
+        )
+    frame = engine.frame(
+        f"""
+        WITH network AS (
+            SELECT ts, sum(inflow)::BIGINT AS inflow, sum(outflow)::BIGINT AS outflow
+            FROM {src}
+            GROUP BY ts
+        )
+        SELECT CASE WHEN isodow(ts) >= 6 THEN 'weekend' ELSE 'weekday' END AS day_type,
+               hour(ts) * 60 + minute(ts) AS minute_of_day,
+               avg(inflow) AS inflow,
+               avg(outflow) AS outflow,
+               count(*) AS days
+        FROM network
+        GROUP BY ALL
+        ORDER BY day_type, minute_of_day
+        """
+    )
+    minutes = frame["minute_of_day"].astype("int64")
+    frame.insert(
+        2,
+        "time",
+        [f"{m // 60:02d}:{m % 60:02d}" for m in minutes],
+    )
+    return frame
