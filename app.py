@@ -21,7 +21,8 @@ from dash import Dash, dcc, html
 import config as config_module
 from components.charts import ChartContext
 from components.charts import register_callbacks as register_chart_callbacks
-from components.routing import NAV_IDS, filters_from_data, register_routing
+from components.kpi import register_kpi_callbacks
+from components.routing import Site, filters_data, filters_from_data, nav_id, register_routing
 from components.shell import filter_bar, footer, header
 from components.state import ViewState
 from datasets.catalog import CatalogError, Dataset
@@ -34,21 +35,24 @@ from pages import Page, PageContext, all_pages
 pio.json.config.default_engine = "orjson"
 
 
-def shell_layout():
-    return html.Div(
-        [
-            dcc.Location(id="url", refresh=False),
-            dcc.Store(id="filters", storage_type="memory"),
-            dcc.Store(id="ui", storage_type="memory"),
-            dcc.Store(id="ui-saved", storage_type="local"),
-            html.Div(id="theme-holder", hidden=True),
-            header([(path, element_id) for path, element_id in NAV_IDS.items()]),
-            filter_bar(),
-            html.Main(id="page", className="page", tabIndex="-1"),
-            footer(),
-        ],
-        id="app-root",
-    )
+def shell_layout(nav_pages: list[Page]):
+    def layout():
+        return html.Div(
+            [
+                dcc.Location(id="url", refresh=False),
+                dcc.Store(id="filters", storage_type="memory"),
+                dcc.Store(id="ui", storage_type="memory"),
+                dcc.Store(id="ui-saved", storage_type="local"),
+                html.Div(id="theme-holder", hidden=True),
+                header([(page.path, nav_id(page)) for page in nav_pages]),
+                filter_bar(),
+                html.Main(id="page", className="page", tabIndex="-1"),
+                footer(),
+            ],
+            id="app-root",
+        )
+
+    return layout
 
 
 def page_options(page: Page, state: ViewState, lang: str):
@@ -73,7 +77,7 @@ def page_options(page: Page, state: ViewState, lang: str):
 
 def create_app(cfg: config_module.Config, workspace: Workspace | None = None) -> Dash:
     workspace = workspace or Workspace.open(cfg.data_dir, cfg.cache_size)
-    city = workspace.city(cfg.city)
+    workspace.city(cfg.city)  # fail at start, not on the first request, if the city is unknown
     pages = all_pages()
 
     app = Dash(
@@ -84,14 +88,38 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         serve_locally=True,
         assets_folder="assets",
     )
-    app.layout = shell_layout
 
-    def render_page(page: Page, state: ViewState, lang: str, theme: str):
-        ctx = PageContext(workspace=workspace, city=city, state=state, lang=lang, theme=theme)
-        return page.layout(ctx), page_options(page, state, lang)
+    def city_of(ui: dict):
+        try:
+            return workspace.city(ui.get("city") or cfg.city)
+        except LookupError:
+            return workspace.city(cfg.city)
 
-    def coverage() -> tuple[dt.date | None, dt.date | None]:
-        found = workspace.catalog.find(city.id, "traffic_readings")
+    def make_context(filters: dict, ui: dict, option: str | None) -> ChartContext:
+        return ChartContext(
+            lang=ui.get("lang", "en"),
+            theme=ui.get("theme", "light"),
+            city=city_of(ui),
+            option=option,
+            page_options=filters.get("options") or {},
+            engine=workspace.engine,
+            filters=filters_from_data(filters),
+        )
+
+    def render_page(page: Page, state: ViewState, ui: dict, path: str):
+        ctx = PageContext(
+            workspace=workspace,
+            city=city_of(ui),
+            state=state,
+            lang=ui["lang"],
+            theme=ui["theme"],
+            view=make_context(filters_data(state), ui, None),
+            path=path or page.path,
+        )
+        return page.layout(ctx), page_options(page, state, ui["lang"])
+
+    def coverage(city_id: str) -> tuple[dt.date | None, dt.date | None]:
+        found = workspace.catalog.find(city_id, "traffic_readings")
         if found is None or not found.current.time_min:
             return None, None
         return (
@@ -99,33 +127,29 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
             dt.date.fromisoformat(found.current.time_max[:10]),
         )
 
-    def district_options(lang: str) -> list[dict]:
-        return [{"label": d.label(lang), "value": d.code} for d in city.districts]
+    def district_options(city_id: str, lang: str) -> list[dict]:
+        return [
+            {"label": d.label(lang), "value": d.code} for d in city_of({"city": city_id}).districts
+        ]
 
-    def make_context(filters: dict, ui: dict, option: str | None) -> ChartContext:
-        return ChartContext(
-            lang=ui.get("lang", "en"),
-            theme=ui.get("theme", "light"),
-            city=city,
-            option=option,
-            page_options=filters.get("options") or {},
-            engine=workspace.engine,
-            filters=filters_from_data(filters),
-        )
+    def city_options(lang: str) -> list[dict]:
+        return [{"label": c.label(lang), "value": c.id} for c in workspace.cities.values()]
 
-    register_routing(app, pages, render_page, coverage, district_options)
+    site = Site(pages, render_page, coverage, district_options, city_options, cfg.city)
+    app.layout = shell_layout(site.nav_pages)
+    register_routing(app, site)
     register_chart_callbacks(app, make_context)
+    register_kpi_callbacks(app, make_context)
 
     @app.server.get("/health")
     def health():
-        return {"status": "ok", "city": city.id, "datasets": len(workspace.catalog.datasets())}
+        return {"status": "ok", "city": cfg.city, "datasets": len(workspace.catalog.datasets())}
 
     register_downloads(app.server, workspace)
 
     app.server.config["CITYLENS"] = cfg
     app.workspace = workspace
-    app.citylens_pages = pages
-    app.citylens_render = render_page
+    app.site = site
     return app
 
 

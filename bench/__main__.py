@@ -47,10 +47,8 @@ def random_state(rng: random.Random, districts: list[int]) -> ViewState:
 def page_charts(app, page_path: str, ui: dict) -> list[tuple[str, str | None]]:
     """(chart id, default option) of every card on a page, read from its rendered layout."""
     from components.charts import REGISTRY
-    from pages import find_page
 
-    page = find_page(page_path, app.citylens_pages)
-    content, _ = app.citylens_render(page, ViewState(), ui["lang"], ui["theme"])
+    content, _ = app.site.render_page(app.site.find(page_path), ViewState(), ui, page_path)
     return [(cid, REGISTRY[cid].default_option) for cid in chart_ids(content)]
 
 
@@ -70,7 +68,7 @@ def run(data_dir: Path, rounds: int, workers: int = 6) -> list[dict]:
     client = app.server.test_client()
     city = app.workspace.city(cfg.city)
     districts = [d.code for d in city.districts]
-    ui = {"lang": "en", "theme": "light"}
+    ui = {"lang": "en", "theme": "light", "city": cfg.city}
     rng = random.Random(2017)
     results = []
     for path in PAGES:

@@ -20,7 +20,7 @@ from datasets.export import safe_csv
 from datasets.query import Filters, MissingDataset, QueryEngine
 from i18n import plotly_locale, plotly_separators, t
 
-from .theme import template
+from .theme import template, template_json
 
 
 @dataclass(frozen=True)
@@ -77,22 +77,30 @@ def graph_config(lang: str, filename: str) -> dict:
     }
 
 
+def _locale_layout(ctx: FigureContext, height: int | None) -> dict:
+    return {"separators": plotly_separators(ctx.lang), "height": height, "autosize": True}
+
+
 def finish(fig: go.Figure, ctx: FigureContext, height: int | None = None) -> go.Figure:
     """Apply the theme, the locale's number separators and the card height to a built figure."""
-    fig.update_layout(
-        template=template(ctx.theme),
-        separators=plotly_separators(ctx.lang),
-        height=height,
-        autosize=True,
-    )
+    fig.update_layout(template=template(ctx.theme), **_locale_layout(ctx, height))
     return fig
 
 
-def blank_figure(ctx: FigureContext) -> go.Figure:
-    fig = go.Figure()
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return finish(fig, ctx)
+def finish_json(fig: go.Figure, ctx: FigureContext, height: int | None = None) -> dict:
+    """`finish` for the wire: the same result as a dict, without re-validating the template
+    (which costs ~15 ms a figure, most of a small chart's server time)."""
+    out = fig.to_plotly_json()
+    out["layout"].update(_locale_layout(ctx, height), template=template_json(ctx.theme))
+    return out
+
+
+def blank_figure(ctx: FigureContext) -> dict:
+    layout = {"xaxis": {"visible": False}, "yaxis": {"visible": False}}
+    return {
+        "data": [],
+        "layout": {**layout, **_locale_layout(ctx, None), "template": template_json(ctx.theme)},
+    }
 
 
 def _slug(text: str) -> str:
@@ -213,14 +221,14 @@ def chart_frame(chart: Chart, ctx: ChartContext) -> pd.DataFrame | None:
         return None
 
 
-def render(chart: Chart, ctx: ChartContext) -> tuple[go.Figure, str, bool]:
+def render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
     """Figure, empty-state message and whether that message is hidden."""
     frame = chart_frame(chart, ctx)
     if frame is None:
         return blank_figure(ctx), t("chart.missing_dataset", ctx.lang), False
     if frame.empty:
         return blank_figure(ctx), t("chart.empty", ctx.lang), False
-    return finish(chart.figure(frame, ctx), ctx), "", True
+    return finish_json(chart.figure(frame, ctx), ctx), "", True
 
 
 def register_callbacks(app, make_context: ContextFactory) -> None:

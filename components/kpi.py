@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from dash import html
+from dash import ALL, Input, Output, State, html
 
 from i18n import fmt_number, fmt_percent, t
 
@@ -26,7 +27,12 @@ class Kpi:
 
     @property
     def change(self) -> float | None:
-        if self.value is None or self.previous in (None, 0):
+        """Relative change; for shares (`percent`), the difference in percentage points."""
+        if self.value is None or self.previous is None:
+            return None
+        if self.percent:
+            return self.value - self.previous
+        if self.previous == 0:
             return None
         return (self.value - self.previous) / abs(self.previous)
 
@@ -46,15 +52,23 @@ def kpi_card(kpi: Kpi, lang: str, period_note: str = ""):
         else fmt_number(kpi.value, lang, kpi.digits)
     )
     change = kpi.change
-    if change is None:
+    if kpi.value is None:
+        trend = html.Span(t("kpi.no_data", lang), className="kpi-trend flat")
+    elif change is None:
         trend = html.Span(t("kpi.no_trend", lang), className="kpi-trend flat")
     else:
         arrow = "▲" if change > 0 else "▼" if change < 0 else "▶"
+        amount = (
+            t("kpi.points", lang, value=fmt_number(abs(change) * 100, lang, 1))
+            if kpi.percent
+            else fmt_percent(abs(change), lang, 1)
+        )
         trend = html.Span(
             [
                 html.Span(arrow, **{"aria-hidden": "true"}),
+                html.Span(t("kpi.up" if change > 0 else "kpi.down", lang), className="sr-only"),
                 " ",
-                fmt_percent(change, lang, 1),
+                amount,
                 " ",
                 html.Span(period_note or t("kpi.vs_previous", lang), className="muted"),
             ],
@@ -87,3 +101,36 @@ def page_header(title: str, subtitle: str = "", intro: str = ""):
         ],
         className="page-header",
     )
+
+
+KpiBuilder = Callable[..., list]
+KPI_BLOCKS: dict[str, KpiBuilder] = {}
+
+
+def register_kpis(block_id: str, build: KpiBuilder) -> KpiBuilder:
+    """Declare a block of KPI cards; `build(chart_context)` returns its children."""
+    KPI_BLOCKS[block_id] = build
+    return build
+
+
+def kpi_block(block_id: str, ctx, label: str = ""):
+    """A block whose cards the shared callback rebuilds when the filters change."""
+    return html.Section(
+        KPI_BLOCKS[block_id](ctx),
+        id={"type": "kpi-block", "id": block_id},
+        className="kpi-block",
+        **({"aria-label": label} if label else {}),
+    )
+
+
+def register_kpi_callbacks(app, make_context) -> None:
+    @app.callback(
+        Output({"type": "kpi-block", "id": ALL}, "children"),
+        Input("filters", "data"),
+        State("ui", "data"),
+        State({"type": "kpi-block", "id": ALL}, "id"),
+        prevent_initial_call=True,
+    )
+    def _refresh(filters, ui, ids):
+        ctx = make_context(filters or {}, ui or {}, None)
+        return [KPI_BLOCKS[i["id"]](ctx) for i in ids]

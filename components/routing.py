@@ -2,12 +2,14 @@
 
 The URL is the source of truth. One callback owns it and every control that mirrors it (Dash
 allows a property to be input and output of the same callback), so a link, the back button, a
-control and a click on a district map all go through `next_state()`.
+control and a click on a district map all go through `sync()`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import flask
 from dash import ALL, Input, Output, State, ctx, html, no_update
@@ -18,12 +20,34 @@ from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from .charts import REGISTRY
 from .state import ViewState
 
-NAV_IDS = {
-    "/": "nav-overview",
-    "/traffic": "nav-traffic",
-    "/ecology": "nav-ecology",
-    "/data": "nav-data",
-}
+
+@dataclass(frozen=True)
+class Site:
+    """What the shell needs from the app: its pages and a few lookups per city."""
+
+    pages: list  # of pages.Page
+    render_page: Callable  # (page, state, ui, path) -> (content, page options)
+    coverage: Callable[[str], tuple[dt.date | None, dt.date | None]]  # city id -> data span
+    district_options: Callable[[str, str], list[dict]]  # (city id, lang) -> dropdown options
+    city_options: Callable[[str], list[dict]]  # lang -> dropdown options
+    default_city: str
+
+    @property
+    def nav_pages(self) -> list:
+        return [p for p in self.pages if p.in_nav]
+
+    def find(self, pathname: str | None):
+        path = "/" + (pathname or "/").strip("/")
+        exact = next((p for p in self.pages if p.path == path), None)
+        if exact is not None:
+            return exact
+        return next(
+            (p for p in self.pages if p.prefix and path.startswith(p.path.rstrip("/") + "/")), None
+        )
+
+
+def nav_id(page) -> str:
+    return "nav-" + (page.path.strip("/").replace("/", "-") or "overview")
 
 
 def browser_language() -> str:
@@ -50,7 +74,8 @@ def clicked_district(click: dict | None) -> int | None:
 
 
 def nav_query(state: ViewState) -> str:
-    """The query a navigation link carries: the view's filters and language, not page options."""
+    """The query a navigation link carries: the view's filters, city and language, not page
+    options."""
     return state.with_changes(options={}).to_query()
 
 
@@ -75,9 +100,36 @@ def filters_from_data(data: dict) -> Filters:
     )
 
 
-def register_routing(app, pages, render_page, coverage, district_options) -> None:
-    """Wire the shell. `render_page(page, state, lang, theme)` builds a page, `coverage()` gives
-    the (first, last) day of the city's data, `district_options(lang)` the district choices."""
+def next_state(state: ViewState, trigger, values: dict) -> ViewState:
+    """The view after one control changed; `values` holds the controls' current values."""
+    if trigger == "filter-dates" and values["start"] and values["end"]:
+        return state.with_changes(
+            start=dt.date.fromisoformat(values["start"][:10]),
+            end=dt.date.fromisoformat(values["end"][:10]),
+        )
+    if trigger == "filter-districts":
+        return state.with_changes(districts=tuple(int(c) for c in values["districts"] or ()))
+    if trigger == "lang-select" and values["lang"]:
+        return state.with_changes(lang=values["lang"])
+    if trigger == "theme-select" and values["theme"]:
+        return state.with_changes(theme=values["theme"])
+    if trigger == "city-select" and values["city"]:
+        return ViewState(lang=state.lang, theme=state.theme, city=values["city"])
+    if trigger == "filter-reset":
+        return ViewState(lang=state.lang, theme=state.theme, city=state.city)
+    if isinstance(trigger, dict) and trigger.get("type") == "page-option":
+        name = trigger["name"]
+        return state.with_changes(options={**state.options, name: values["options"][name]})
+    if isinstance(trigger, dict) and trigger.get("type") == "chart-graph":
+        chart = REGISTRY.get(trigger["id"])
+        code = clicked_district(values["click"]) if chart and chart.filters_district else None
+        if code is not None:
+            return state.with_changes(districts=toggle(state.districts, code))
+    return state
+
+
+def register_routing(app, site: Site) -> None:
+    nav_ids = [nav_id(p) for p in site.nav_pages]
 
     @app.callback(
         Output("url", "search"),
@@ -87,17 +139,19 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         Output("filter-districts", "value"),
         Output("lang-select", "value"),
         Output("theme-select", "value"),
+        Output("city-select", "value"),
         Output({"type": "page-option", "name": ALL}, "value"),
         Output("filters", "data"),
         Output("ui", "data"),
         Output("ui-saved", "data"),
-        *[Output(element_id, "href") for element_id in NAV_IDS.values()],
+        *[Output(element_id, "href") for element_id in nav_ids],
         Input("url", "search"),
         Input("filter-dates", "start_date"),
         Input("filter-dates", "end_date"),
         Input("filter-districts", "value"),
         Input("lang-select", "value"),
         Input("theme-select", "value"),
+        Input("city-select", "value"),
         Input("filter-reset", "n_clicks"),
         Input({"type": "page-option", "name": ALL}, "value"),
         Input({"type": "chart-graph", "id": ALL}, "clickData"),
@@ -105,111 +159,73 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         State("filters", "data"),
         State("ui", "data"),
     )
-    def sync(
-        search,
-        start,
-        end,
-        districts,
-        lang,
-        theme,
-        _reset,
-        option_values,
-        _clicks,
-        saved,
-        old_filters,
-        old_ui,
-    ):
-        option_names = [item["id"]["name"] for item in ctx.inputs_list[7]]
-        url_state = ViewState.from_query(search)
-        trigger = ctx.triggered_id
-        state = url_state
-        if trigger == "filter-dates" and start and end:
-            state = state.with_changes(
-                start=dt.date.fromisoformat(start[:10]), end=dt.date.fromisoformat(end[:10])
-            )
-        elif trigger == "filter-districts":
-            state = state.with_changes(districts=tuple(int(c) for c in districts or ()))
-        elif trigger == "lang-select" and lang:
-            state = state.with_changes(lang=lang)
-        elif trigger == "theme-select" and theme:
-            state = state.with_changes(theme=theme)
-        elif trigger == "filter-reset":
-            state = ViewState(lang=state.lang, theme=state.theme)
-        elif isinstance(trigger, dict) and trigger.get("type") == "page-option":
-            values = dict(zip(option_names, option_values, strict=True))
-            state = state.with_changes(
-                options={**state.options, trigger["name"]: values[trigger["name"]]}
-            )
-        elif isinstance(trigger, dict) and trigger.get("type") == "chart-graph":
-            chart = REGISTRY.get(trigger["id"])
-            click = ctx.triggered[0]["value"] if chart and chart.filters_district else None
-            code = clicked_district(click)
-            if code is not None:
-                state = state.with_changes(districts=toggle(state.districts, code))
+    def sync(search, start, end, districts, lang, theme, city, _reset, option_values, _clicks,
+             saved, old_filters, old_ui):  # fmt: skip
+        option_names = [item["id"]["name"] for item in ctx.inputs_list[8]]
+        options = dict(zip(option_names, option_values, strict=True))
+        click = ctx.triggered[0]["value"] if ctx.triggered else None
+        values = {"start": start, "end": end, "districts": districts, "lang": lang,
+                  "theme": theme, "city": city, "options": options, "click": click}  # fmt: skip
+        state = next_state(ViewState.from_query(search), ctx.triggered_id, values)
+        known_cities = {o["value"] for o in site.city_options(DEFAULT_LANGUAGE)}
+        if state.city == site.default_city or (state.city and state.city not in known_cities):
+            state = state.with_changes(city=None)
 
         saved = saved or {}
         ui = {
             "lang": state.lang or saved.get("lang") or browser_language(),
             "theme": state.theme or saved.get("theme") or "light",
+            "city": state.city or site.default_city,
         }
-        first, last = coverage()
+        first, last = site.coverage(ui["city"])
         new_filters = filters_data(state)
         new_search = state.to_query()
         return (
             new_search if new_search != (search or "") else no_update,
             (state.start or first).isoformat() if (state.start or first) else None,
             (state.end or last).isoformat() if (state.end or last) else None,
-            district_options(ui["lang"]),
+            site.district_options(ui["city"], ui["lang"]),
             list(state.districts),
             ui["lang"],
             ui["theme"],
-            [
-                state.options.get(name, value)
-                for name, value in zip(option_names, option_values, strict=True)
-            ],
+            ui["city"],
+            [state.options.get(name, value) for name, value in options.items()],
             new_filters if new_filters != old_filters else no_update,
             ui if ui != old_ui else no_update,
             {**saved, **{k: v for k, v in (("lang", state.lang), ("theme", state.theme)) if v}},
-            *[path + nav_query(state) for path in NAV_IDS],
+            *[page.path + nav_query(state) for page in site.nav_pages],
         )
 
     @app.callback(
         Output("page", "children"),
         Output("page-options", "children"),
         Output("filter-bar", "hidden"),
-        *[Output(element_id, "className") for element_id in NAV_IDS.values()],
+        *[Output(element_id, "className") for element_id in nav_ids],
         Input("url", "pathname"),
         Input("ui", "data"),
         State("url", "search"),
     )
     def route(pathname, ui, search):
         if not ui:
-            return [no_update] * (3 + len(NAV_IDS))
-        path = "/" + (pathname or "/").strip("/")
-        page = next((p for p in pages if p.path == path), None)
+            return [no_update] * (3 + len(nav_ids))
+        page = site.find(pathname)
         nav_classes = [
-            "nav-link active" if page is not None and page.path == nav_path else "nav-link"
-            for nav_path in NAV_IDS
+            "nav-link active" if page is nav_page else "nav-link" for nav_page in site.nav_pages
         ]
-        state = ViewState.from_query(search)
         if page is None:
-            return (
-                html.Div(
-                    [
-                        html.H1(t("page.not_found", ui["lang"])),
-                        html.A(t("page.back_home", ui["lang"]), href="/"),
-                    ],
-                    className="not-found",
-                ),
-                [],
-                True,
-                *nav_classes,
+            missing = html.Div(
+                [
+                    html.H1(t("page.not_found", ui["lang"])),
+                    html.A(t("page.back_home", ui["lang"]), href="/"),
+                ],
+                className="not-found",
             )
-        content, options = render_page(page, state, ui["lang"], ui["theme"])
+            return missing, [], True, *nav_classes
+        content, options = site.render_page(page, ViewState.from_query(search), ui, pathname)
         return content, options, not page.filters, *nav_classes
 
     @app.callback(
-        *[Output(element_id, "children") for element_id in NAV_IDS.values()],
+        *[Output(element_id, "children") for element_id in nav_ids],
         Output("brand-tagline", "children"),
         Output("skip-link", "children"),
         Output("lang-label", "children"),
@@ -222,14 +238,18 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
         Output("theme-select", "options"),
         Output("filter-dates", "start_date_placeholder_text"),
         Output("filter-dates", "end_date_placeholder_text"),
+        Output("city-select", "options"),
+        Output("city-block", "hidden"),
+        Output("city-label", "children"),
         Input("ui", "data"),
     )
     def chrome(ui):
         if not ui:
-            return [no_update] * (len(NAV_IDS) + 12)
+            return [no_update] * (len(nav_ids) + 15)
         lang = ui["lang"]
+        cities = site.city_options(lang)
         return (
-            *[t(f"nav.{element_id.removeprefix('nav-')}", lang) for element_id in NAV_IDS.values()],
+            *[t(page.nav, lang) for page in site.nav_pages],
             t("app.tagline", lang),
             t("ui.skip", lang),
             t("ui.language", lang),
@@ -242,6 +262,9 @@ def register_routing(app, pages, render_page, coverage, district_options) -> Non
             [{"label": t(f"ui.theme_{name}", lang), "value": name} for name in ("light", "dark")],
             t("filter.start", lang),
             t("filter.end", lang),
+            cities,
+            len(cities) < 2,
+            t("ui.city", lang),
         )
 
     app.clientside_callback(

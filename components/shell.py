@@ -15,6 +15,16 @@ from .state import THEMES
 
 def header(nav_links: list[tuple[str, str]]):
     """`nav_links` are (path, element id) pairs; their texts come from the chrome callback."""
+    city_block = html.Div(
+        [
+            html.Label(id="city-label", htmlFor="city-select", className="sr-only"),
+            dcc.Dropdown(
+                id="city-select", clearable=False, searchable=False, className="city-select"
+            ),
+        ],
+        id="city-block",
+        hidden=True,
+    )
     return html.Header(
         [
             html.A("", id="skip-link", href="#main", className="skip-link"),
@@ -42,6 +52,7 @@ def header(nav_links: list[tuple[str, str]]):
             ),
             html.Div(
                 [
+                    city_block,
                     html.Label(id="lang-label", htmlFor="lang-select", className="sr-only"),
                     dcc.Dropdown(
                         id="lang-select",

@@ -7,12 +7,14 @@ shared link must always open something; serialising drops defaults so links stay
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
 from i18n import LANGUAGES
 
 THEMES = ("light", "dark")
+CITY_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 UI_KEYS = ("lang", "theme")
 
 
@@ -23,6 +25,7 @@ class ViewState:
     districts: tuple[int, ...] = ()
     lang: str | None = None
     theme: str | None = None
+    city: str | None = None
     options: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -30,6 +33,7 @@ class ViewState:
         params = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
         lang = params.pop("lang", None)
         theme = params.pop("theme", None)
+        city = params.pop("city", None)
         start = _date(params.pop("from", None))
         end = _date(params.pop("to", None))
         if start and end and start > end:
@@ -40,11 +44,14 @@ class ViewState:
             districts=_codes(params.pop("district", "")),
             lang=lang if lang in LANGUAGES else None,
             theme=theme if theme in THEMES else None,
+            city=city if city and CITY_ID.fullmatch(city) else None,
             options=params,
         )
 
     def to_query(self) -> str:
         params: dict[str, str] = {}
+        if self.city:
+            params["city"] = self.city
         if self.start:
             params["from"] = self.start.isoformat()
         if self.end:

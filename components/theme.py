@@ -57,3 +57,9 @@ def template(theme: str) -> go.layout.Template:
 
 def colorway(theme: str) -> tuple[str, ...]:
     return DARK_COLORWAY if theme == "dark" else OKABE_ITO
+
+
+@cache
+def template_json(theme: str) -> dict:
+    """The template as plain JSON, built once per theme."""
+    return template(theme).to_plotly_json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from components.charts import ChartContext
 from components.state import ViewState
 from datasets.cities import CityProfile
 from datasets.workspace import Workspace
@@ -21,6 +22,8 @@ class PageContext:
     state: ViewState
     lang: str
     theme: str
+    view: ChartContext  # the context charts and KPI blocks of this page are built with
+    path: str = "/"
 
 
 @dataclass(frozen=True)
@@ -42,14 +45,10 @@ class Page:
     filters: bool = True  # whether the filter bar applies
     options: tuple[PageOption, ...] = field(default=())
     in_nav: bool = True
+    prefix: bool = False  # also serves paths below `path` (e.g. /data/<id>)
 
 
 def all_pages() -> list[Page]:
     from . import data, ecology, overview, traffic
 
     return [overview.PAGE, traffic.PAGE, ecology.PAGE, data.PAGE]
-
-
-def find_page(path: str, pages: list[Page]) -> Page | None:
-    path = "/" + path.strip("/")
-    return next((p for p in pages if p.path == path), None)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from datasets.query import Filters
+from components.kpi import kpi_block
 from i18n import t
 
 from . import Page, PageContext
-from . import ecology as ecology_page
-from . import traffic as traffic_page
+from . import ecology as _ecology  # noqa: F401  (registers the ecology KPI block)
+from . import traffic as _traffic  # noqa: F401  (registers the traffic KPI block)
 
 
 def fact(number: str, label_key: str, lang: str):
@@ -41,9 +41,6 @@ def round_table(number: int, key: str, path: str, kpis, lang: str):
 
 def layout(ctx: PageContext):
     lang = ctx.lang
-    engine = ctx.workspace.engine
-    filters = Filters(ctx.state.start, ctx.state.end, ctx.state.districts)
-    standard = ctx.state.options.get("aqi", "hj633")
     return html.Div(
         [
             html.Section(
@@ -69,20 +66,14 @@ def layout(ctx: PageContext):
                         1,
                         "traffic",
                         "/traffic",
-                        html.Div(
-                            traffic_page.kpi_row(engine, ctx.city, filters, lang),
-                            id={"type": "kpi-block", "page": "traffic"},
-                        ),
+                        kpi_block("traffic", ctx.view),
                         lang,
                     ),
                     round_table(
                         2,
                         "ecology",
                         "/ecology",
-                        html.Div(
-                            ecology_page.kpi_section(engine, ctx.city, filters, standard, lang),
-                            id=ecology_page.KPI_ROW_ID,
-                        ),
+                        kpi_block("ecology", ctx.view),
                         lang,
                     ),
                 ],

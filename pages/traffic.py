@@ -9,16 +9,14 @@ computed here with the same cached queries.
 
 from __future__ import annotations
 
-import dash
-from dash import ALL, Input, Output, State, callback, html, no_update
+from dash import html
 
 from components.charts import Chart, ChartContext, card, register
 from components.figures import traffic as figures
-from components.kpi import Kpi, kpi_card, page_header
-from components.routing import filters_from_data
+from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
 from datasets.cities import CityProfile
 from datasets.queries import traffic as queries
-from datasets.query import Filters, MissingDataset, QueryEngine
+from datasets.query import MissingDataset, QueryEngine
 from i18n import fmt_date, t
 
 from . import Page, PageContext
@@ -163,8 +161,9 @@ def _source(engine: QueryEngine, city: CityProfile, kind: str, lang: str) -> str
     return found.title(lang) if found is not None else ""
 
 
-def kpi_row(engine: QueryEngine, city: CityProfile, filters: Filters, lang: str):
+def kpi_row(ctx: ChartContext):
     """The four headline KPIs for the filtered period (or the last 30 days) with trends."""
+    engine, city, filters, lang = ctx.engine, ctx.city, ctx.filters, ctx.lang
     try:
         frame = queries.kpis(engine, city.id, filters)
     except MissingDataset:
@@ -242,33 +241,12 @@ def kpi_row(engine: QueryEngine, city: CityProfile, filters: Filters, lang: str)
     ]
 
 
-@callback(
-    Output({"type": "kpi-block", "page": ALL}, "children"),
-    Input("filters", "data"),
-    State("ui", "data"),
-    State({"type": "kpi-block", "page": ALL}, "id"),
-    prevent_initial_call=True,
-)
-def _refresh_kpis(filters, ui, ids):
-    """The router renders a page on path or language changes only; filters refresh the KPIs."""
-    app = dash.get_app()
-    workspace = getattr(app, "workspace", None)
-    cfg = app.server.config.get("CITYLENS")
-    if not ids or workspace is None or cfg is None:
-        return [no_update] * len(ids)
-    city = workspace.city(cfg.city)
-    lang = (ui or {}).get("lang", "en")
-    rows = kpi_row(workspace.engine, city, filters_from_data(filters or {}), lang)
-    return [rows if i["page"] == "traffic" else no_update for i in ids]
-
-
 # -- layout ---------------------------------------------------------------------------------------
 
 
 def layout(ctx: PageContext):
     lang = ctx.lang
     engine = ctx.workspace.engine
-    filters = Filters(ctx.state.start, ctx.state.end, ctx.state.districts)
     return html.Div(
         [
             page_header(
@@ -276,12 +254,7 @@ def layout(ctx: PageContext):
                 t("traffic.subtitle", lang),
                 t("traffic.intro", lang),
             ),
-            html.Section(
-                kpi_row(engine, ctx.city, filters, lang),
-                id={"type": "kpi-block", "page": "traffic"},
-                className="kpi-block",
-                **{"aria-label": t("traffic.kpi.heading", lang)},
-            ),
+            kpi_block("traffic", ctx.view, t("traffic.kpi.heading", lang)),
             html.Div(
                 [card(chart, engine, ctx.city, lang) for chart in CHARTS],
                 className="chart-grid",
@@ -291,5 +264,7 @@ def layout(ctx: PageContext):
         className="traffic-page",
     )
 
+
+register_kpis("traffic", kpi_row)
 
 PAGE = Page(path="/traffic", nav="nav.traffic", title="traffic.title", layout=layout)

@@ -1,0 +1,645 @@
+"""Queries of the ecology page (round table 2): air quality, energy, green mobility, waste.
+
+Every function takes `(engine, city_id, filters, ...)` and returns a small pandas frame; the
+filters and the GROUP BY run inside the DuckDB Parquet scan. The daily AQI inputs are computed in
+SQL with the validity rules of `datasets.aqi.daily_inputs_from_hourly` (GB 3095-2012 /
+HJ 663-2013): a 24-h mean needs 20 valid hours, an 8-h moving mean 6 of its 8 hours, and a daily
+maximum 8-h mean 14 of the 17 windows that lie inside the day. `aqi_frame` then runs in pandas on
+the small daily frame (one row per station and day).
+
+Values that reach SQL are dates and integers written by `Filters.where`, or bind parameters;
+choices that arrive from the browser (standard, pollutant, grouping) are checked against fixed
+lists before use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from datasets.aqi import STANDARDS, aqi_frame, category_for
+from datasets.query import Filters, MissingDataset, QueryEngine
+
+DEFAULT_STANDARD = "hj633"
+HOURLY_POLLUTANTS = ("pm25", "pm10", "no2", "so2", "co", "o3")
+DAILY_INPUTS = (
+    "pm25",
+    "pm10",
+    "no2",
+    "so2",
+    "co",
+    "o3_8h",
+    "o3_1h",
+    "no2_1h",
+    "so2_1h",
+    "co_8h",
+)
+# The daily value shown for each pollutant: 24-h means, and the daily maximum 8-h mean for O3.
+POLLUTANT_DAILY = {
+    "pm25": "pm25",
+    "pm10": "pm10",
+    "no2": "no2",
+    "o3": "o3_8h",
+    "so2": "so2",
+    "co": "co",
+}
+MIN_HOURS = 20
+MIN_HOURS_8H = 6
+MIN_WINDOWS_8H = 14
+GOOD_AQI = 100  # HJ 633 "优良" (excellent + good); EPA good + moderate
+DEFAULT_KPI_DAYS = 30
+MOBILITY_COLUMNS = ("metro_riders", "bus_riders", "public_bike_trips", "ev_charging_sessions")
+RECYCLED_STREAMS = ("recycled", "recycling", "recyclables")
+BUCKETS = ("day", "week", "month")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def standard_or_default(standard: str | None) -> str:
+    return standard if standard in STANDARDS else DEFAULT_STANDARD
+
+
+def columns_of(engine: QueryEngine, city_id: str, kind: str) -> frozenset[str]:
+    """Columns of the current version of a dataset, from the catalog (no file is opened)."""
+    return frozenset(c["name"] for c in engine.dataset(city_id, kind).current.columns)
+
+
+def has_dataset(engine: QueryEngine, city_id: str, kind: str) -> bool:
+    return engine.catalog.find(city_id, kind) is not None
+
+
+def _col(name: str, present: frozenset[str], cast: str = "DOUBLE") -> str:
+    return f"CAST({name} AS {cast})" if name in present else f"CAST(NULL AS {cast})"
+
+
+def _ts(expr: str) -> str:
+    """Dates leave DuckDB as timestamps so pandas gets datetime64 columns."""
+    return f"CAST({expr} AS TIMESTAMP)"
+
+
+def coverage(engine: QueryEngine, city_id: str, kind: str) -> tuple[dt.date, dt.date] | None:
+    """First and last day a dataset covers (monthly data covers its whole last month)."""
+    found = engine.catalog.find(city_id, kind)
+    if found is None or not found.current.time_min or not found.current.time_max:
+        return None
+    first = dt.date.fromisoformat(found.current.time_min[:10])
+    last = dt.date.fromisoformat(found.current.time_max[:10])
+    if kind == "waste_monthly":
+        last = (pd.Timestamp(last) + pd.offsets.MonthEnd(0)).date()
+    return first, last
+
+
+def bucket_for(
+    filters: Filters,
+    span: tuple[dt.date, dt.date] | None,
+    week_after: int = 31,
+    month_after: int = 180,
+) -> str:
+    """Day, week or month buckets so that a chart keeps a readable number of points: weeks for
+    periods longer than `week_after` days, months beyond `month_after` days."""
+    start = filters.start or (span[0] if span else None)
+    end = filters.end or (span[1] if span else None)
+    if not (start and end):
+        return "week"
+    days = (end - start).days + 1
+    if days > month_after:
+        return "month"
+    if days > week_after:
+        return "week"
+    return "day"
+
+
+def _month_filters(filters: Filters) -> Filters:
+    """Months that overlap the period: a month row is stamped with its first day."""
+    start = filters.start.replace(day=1) if filters.start else None
+    return Filters(start, filters.end, filters.districts)
+
+
+# -- stations and daily AQI inputs -------------------------------------------------------------
+
+
+def stations(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """The monitoring stations in the selected districts."""
+    present = columns_of(engine, city_id, "air_stations")
+    name_zh = "COALESCE(name_zh, name)" if "name_zh" in present else "name"
+    kind = "kind" if "kind" in present else "CAST(NULL AS VARCHAR)"
+    near_road = "near_road" if "near_road" in present else "CAST(NULL AS BOOLEAN)"
+    sql = f"""
+        SELECT station_id, name, {name_zh} AS name_zh, CAST(district AS INTEGER) AS district,
+               lat, lon, {kind} AS kind, {near_road} AS near_road
+        FROM {engine.source(city_id, "air_stations")}
+        WHERE {filters.where(None)}
+        ORDER BY station_id
+    """
+    return engine.frame(sql)
+
+
+def _hourly_where(engine: QueryEngine, city_id: str, filters: Filters) -> str:
+    """Conditions on the hourly scan: dates, and the stations of the selected districts."""
+    clauses = [filters.where("ts", None)]
+    if filters.districts:
+        if has_dataset(engine, city_id, "air_stations"):
+            clauses.append(
+                f"station_id IN (SELECT station_id FROM {engine.source(city_id, 'air_stations')}"
+                f" WHERE {filters.where(None)})"
+            )
+        elif "district" in columns_of(engine, city_id, "air_quality_hourly"):
+            clauses.append(filters.where(None, "district"))
+    return " AND ".join(clauses)
+
+
+def daily_inputs_sql(engine: QueryEngine, city_id: str, filters: Filters) -> str:
+    """SQL of the daily AQI inputs per station and day (see the module docstring).
+
+    Hours are averaged first (so duplicate or sub-hourly rows count once per hour). Means and
+    daily maxima come straight from those hours; the 8-h moving means of O3 and CO run as a
+    window function over a dense grid of 24 hours per station and day, so that "8 rows" means
+    "8 hours" even where an hour is missing. Windows ending 07:00-23:00 lie inside their day.
+    """
+    present = columns_of(engine, city_id, "air_quality_hourly")
+    hourly_values = ",\n".join(f"AVG({_col(p, present)}) AS {p}" for p in HOURLY_POLLUTANTS)
+    means = ",\n".join(
+        f"CASE WHEN COUNT({p}) >= {MIN_HOURS} THEN AVG({p}) END AS {p}"
+        for p in ("pm25", "pm10", "no2", "so2", "co")
+    )
+    # CASE inside the aggregates: several times faster in DuckDB than FILTER (WHERE …)
+    max_8h = ",\n".join(
+        f"CASE WHEN SUM(CASE WHEN {p}_n >= {MIN_HOURS_8H} THEN 1 ELSE 0 END)"
+        f" >= {MIN_WINDOWS_8H}"
+        f" THEN MAX(CASE WHEN {p}_n >= {MIN_HOURS_8H} THEN {p}_m END) END AS {p}_8h"
+        for p in ("o3", "co")
+    )
+    return f"""
+        WITH hourly AS (
+            SELECT station_id, date_trunc('hour', ts) AS hour,
+                   {hourly_values}
+            FROM {engine.source(city_id, "air_quality_hourly")}
+            WHERE {_hourly_where(engine, city_id, filters)}
+            GROUP BY ALL
+        ),
+        daily AS (
+            SELECT station_id, CAST(hour AS DATE) AS day,
+                   {means},
+                   MAX(o3) AS o3_1h, MAX(no2) AS no2_1h, MAX(so2) AS so2_1h
+            FROM hourly
+            GROUP BY ALL
+        ),
+        grid AS (
+            SELECT d.station_id, d.day, CAST(r.h AS INTEGER) AS h,
+                   CAST(d.day AS TIMESTAMP) + to_hours(CAST(r.h AS INTEGER)) AS hour
+            FROM daily d CROSS JOIN range(24) AS r(h)
+        ),
+        moving AS (
+            SELECT g.station_id, g.day, g.h,
+                   AVG(v.o3) OVER w AS o3_m, COUNT(v.o3) OVER w AS o3_n,
+                   AVG(v.co) OVER w AS co_m, COUNT(v.co) OVER w AS co_n
+            FROM grid g LEFT JOIN hourly v ON v.station_id = g.station_id AND v.hour = g.hour
+            -- Each day present has its 24 grid rows, so for h >= 7 the 8 rows of a window
+            -- are that day's; one partition per station keeps the window operator fast.
+            WINDOW w AS (PARTITION BY g.station_id ORDER BY g.day, g.h
+                         ROWS BETWEEN 7 PRECEDING AND CURRENT ROW)
+        ),
+        max_8h AS (
+            SELECT station_id, day,
+                   {max_8h}
+            FROM moving
+            WHERE h >= 7
+            GROUP BY ALL
+        )
+        SELECT d.station_id, {_ts("d.day")} AS date,
+               d.pm25, d.pm10, d.no2, d.so2, d.co, m.o3_8h, d.o3_1h, d.no2_1h, d.so2_1h, m.co_8h
+        FROM daily d JOIN max_8h m ON m.station_id = d.station_id AND m.day = d.day
+        ORDER BY d.station_id, d.day
+    """
+
+
+def station_daily_inputs(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """One row per station and day: 24-h means, O3/CO daily max 8-h means, daily max hours."""
+    frame = engine.frame(daily_inputs_sql(engine, city_id, filters))
+    return frame[["station_id", "date", *DAILY_INPUTS]]
+
+
+def _station_table(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame | None:
+    try:
+        return stations(engine, city_id, filters)
+    except MissingDataset:
+        return None
+
+
+def _urban_only(daily: pd.DataFrame, table: pd.DataFrame | None) -> pd.DataFrame:
+    """Drop background (control) stations from city means, as Chinese city statistics do,
+    unless the selection holds nothing else."""
+    if table is None or table.empty:
+        return daily
+    background = set(table.loc[table["kind"].eq("background").fillna(False), "station_id"])
+    urban = daily[~daily["station_id"].isin(background)]
+    return urban if not urban.empty else daily
+
+
+def city_daily_aqi(
+    engine: QueryEngine, city_id: str, filters: Filters, standard: str = DEFAULT_STANDARD
+) -> pd.DataFrame:
+    """Daily city AQI: station daily inputs averaged over the (urban) stations, then the index.
+
+    Columns: date, the daily inputs, stations (how many stations had a PM2.5 mean), aqi,
+    primary, category. Days without any valid pollutant are left out.
+    """
+    standard = standard_or_default(standard)
+    daily = _urban_only(
+        station_daily_inputs(engine, city_id, filters), _station_table(engine, city_id, filters)
+    )
+    if daily.empty:
+        return pd.DataFrame(
+            columns=["date", *DAILY_INPUTS, "stations", "aqi", "primary", "category"]
+        )
+    grouped = daily.groupby("date", sort=True)
+    city = grouped[list(DAILY_INPUTS)].mean()
+    city["stations"] = grouped["pm25"].count()
+    city = city.join(aqi_frame(city, standard)).reset_index()
+    # a day without an index had no valid pollutant at all: nothing to show or count
+    return city[city["aqi"].notna()].reset_index(drop=True)
+
+
+def station_daily_aqi(
+    engine: QueryEngine, city_id: str, filters: Filters, standard: str = DEFAULT_STANDARD
+) -> pd.DataFrame:
+    standard = standard_or_default(standard)
+    daily = station_daily_inputs(engine, city_id, filters)
+    if daily.empty:
+        return daily.assign(aqi=pd.Series(dtype="Int64"), primary="", category="")
+    return daily.join(aqi_frame(daily, standard))
+
+
+def _with_station_names(frame: pd.DataFrame, table: pd.DataFrame | None) -> pd.DataFrame:
+    if table is None or table.empty:
+        names = pd.DataFrame({"station_id": frame["station_id"].unique()})
+        names["name"] = names["station_id"]
+        names["name_zh"] = names["station_id"]
+    else:
+        names = table[["station_id", "name", "name_zh"]]
+    out = frame.merge(names, on="station_id", how="left")
+    out["name"] = out["name"].fillna(out["station_id"])
+    out["name_zh"] = out["name_zh"].fillna(out["name"])
+    return out
+
+
+def pollutant_daily(
+    engine: QueryEngine, city_id: str, filters: Filters, pollutant: str = "pm25"
+) -> pd.DataFrame:
+    """Daily value of one pollutant per station (24-h mean; O3: daily max 8-h mean).
+
+    Columns: date, station_id, name, name_zh, pollutant, value.
+    """
+    pollutant = pollutant if pollutant in POLLUTANT_DAILY else "pm25"
+    daily = station_daily_inputs(engine, city_id, filters)
+    out = daily[["date", "station_id"]].assign(
+        pollutant=pollutant, value=daily[POLLUTANT_DAILY[pollutant]]
+    )
+    out = out.dropna(subset=["value"])
+    if out.empty:
+        return pd.DataFrame(columns=["date", "station_id", "name", "name_zh", "pollutant", "value"])
+    out = _with_station_names(out, _station_table(engine, city_id, filters))
+    return out[["date", "station_id", "name", "name_zh", "pollutant", "value"]].reset_index(
+        drop=True
+    )
+
+
+def station_summary(
+    engine: QueryEngine, city_id: str, filters: Filters, standard: str = DEFAULT_STANDARD
+) -> pd.DataFrame:
+    """Per station over the period: mean daily AQI and its category, share of days with
+    AQI ≤ 100, mean PM2.5 and NO2, with name, district and coordinates (for the map)."""
+    standard = standard_or_default(standard)
+    table = _station_table(engine, city_id, filters)
+    daily = station_daily_aqi(engine, city_id, filters, standard)
+    columns = [
+        "station_id",
+        "name",
+        "name_zh",
+        "district",
+        "lat",
+        "lon",
+        "kind",
+        "days",
+        "mean_aqi",
+        "category",
+        "good_share",
+        "pm25",
+        "no2",
+    ]
+    if table is None or table.empty or daily.empty:
+        return pd.DataFrame(columns=columns)
+    aqi = daily["aqi"].astype("float64")
+    summary = (
+        daily.assign(aqi=aqi, good=(aqi <= GOOD_AQI).where(aqi.notna()))
+        .groupby("station_id")
+        .agg(
+            days=("aqi", "count"),
+            mean_aqi=("aqi", "mean"),
+            good_share=("good", "mean"),
+            pm25=("pm25", "mean"),
+            no2=("no2", "mean"),
+        )
+        .reset_index()
+    )
+    summary = summary[summary["days"] > 0]
+    if summary.empty:
+        return pd.DataFrame(columns=columns)
+    summary["category"] = [
+        category_for(standard, round(value)).key for value in summary["mean_aqi"]
+    ]
+    out = table.merge(summary, on="station_id", how="inner")
+    return out[columns].reset_index(drop=True)
+
+
+def category_share(
+    engine: QueryEngine,
+    city_id: str,
+    filters: Filters,
+    standard: str = DEFAULT_STANDARD,
+    by: str = "month",
+) -> pd.DataFrame:
+    """Days per AQI category per month (city AQI) or per station, with their shares.
+
+    Columns: group (month timestamp or station id), name, name_zh, category, days, share.
+    """
+    standard = standard_or_default(standard)
+    columns = ["group", "name", "name_zh", "category", "days", "share"]
+    if by == "station":
+        daily = station_daily_aqi(engine, city_id, filters, standard)
+        daily = daily.dropna(subset=["aqi"]).assign(group=daily["station_id"])
+    else:
+        daily = city_daily_aqi(engine, city_id, filters, standard).dropna(subset=["aqi"])
+        if daily.empty:
+            return pd.DataFrame(columns=columns)
+        daily = daily.assign(group=daily["date"].dt.to_period("M").dt.start_time)
+    if daily.empty:
+        return pd.DataFrame(columns=columns)
+    counts = daily.groupby(["group", "category"]).size().rename("days").reset_index()
+    counts["share"] = counts["days"] / counts.groupby("group")["days"].transform("sum")
+    if by == "station":
+        counts = _with_station_names(
+            counts.rename(columns={"group": "station_id"}),
+            _station_table(engine, city_id, filters),
+        ).rename(columns={"station_id": "group"})
+    else:
+        counts["name"] = None
+        counts["name_zh"] = None
+    return counts[columns].sort_values(["group", "category"]).reset_index(drop=True)
+
+
+# -- traffic link ------------------------------------------------------------------------------
+
+
+def traffic_daily_volume(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Vehicles counted per day by all detectors in the selected districts."""
+    sql = f"""
+        SELECT {_ts("CAST(ts AS DATE)")} AS date, SUM(volume)::BIGINT AS volume
+        FROM {engine.source(city_id, "traffic_readings")}
+        WHERE {filters.where("ts")}
+        GROUP BY 1
+        ORDER BY 1
+    """
+    return engine.frame(sql)
+
+
+def no2_vs_traffic(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Daily city NO2 (24-h mean over the urban stations) beside the day's traffic volume.
+
+    Columns: date, no2, volume, weekend.
+    """
+    traffic = traffic_daily_volume(engine, city_id, filters)
+    daily = _urban_only(
+        station_daily_inputs(engine, city_id, filters), _station_table(engine, city_id, filters)
+    )
+    no2 = daily.groupby("date")["no2"].mean().dropna().rename("no2").reset_index()
+    out = no2.merge(traffic, on="date", how="inner")
+    out = out[out["volume"] > 0]
+    out["weekend"] = out["date"].dt.dayofweek >= 5
+    return out[["date", "no2", "volume", "weekend"]].reset_index(drop=True)
+
+
+# -- energy, mobility, waste -------------------------------------------------------------------
+
+
+def energy_by_sector(
+    engine: QueryEngine, city_id: str, filters: Filters, bucket: str | None = None
+) -> pd.DataFrame:
+    """Electricity and renewable electricity per sector, as GWh per day averaged per bucket.
+
+    Columns: period, sector, days, electricity_gwh_day, renewable_gwh_day.
+    """
+    bucket = (
+        bucket
+        if bucket in BUCKETS
+        else bucket_for(filters, coverage(engine, city_id, "energy_daily"))
+    )
+    sql = f"""
+        SELECT {_ts("date_trunc(?, date)")} AS period, sector,
+               COUNT(DISTINCT date) AS days,
+               SUM(electricity_gwh) / COUNT(DISTINCT date) AS electricity_gwh_day,
+               SUM(renewable_gwh) / COUNT(DISTINCT date) AS renewable_gwh_day
+        FROM {engine.source(city_id, "energy_daily")}
+        WHERE {filters.where("date", None)}
+        GROUP BY ALL
+        ORDER BY period, sector
+    """
+    return engine.frame(sql, (bucket,))
+
+
+def mobility(
+    engine: QueryEngine, city_id: str, filters: Filters, bucket: str | None = None
+) -> pd.DataFrame:
+    """Green-mobility counts per day, averaged per bucket (week by default).
+
+    Columns: period, days, metro_riders, bus_riders, public_bike_trips, ev_charging_sessions.
+    """
+    bucket = (
+        bucket
+        if bucket in BUCKETS
+        else bucket_for(
+            filters, coverage(engine, city_id, "mobility_daily"), week_after=62, month_after=730
+        )
+    )
+    present = columns_of(engine, city_id, "mobility_daily")
+    values = ",\n".join(f"AVG({_col(c, present)}) AS {c}" for c in MOBILITY_COLUMNS)
+    sql = f"""
+        SELECT {_ts("date_trunc(?, date)")} AS period, COUNT(*) AS days,
+               {values}
+        FROM {engine.source(city_id, "mobility_daily")}
+        WHERE {filters.where("date", None)}
+        GROUP BY 1
+        ORDER BY 1
+    """
+    frame = engine.frame(sql, (bucket,))
+    return frame.dropna(axis=1, how="all") if not frame.empty else frame
+
+
+def waste_by_stream(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+    """Tonnes per month and stream, for the months that overlap the period.
+
+    Columns: month, stream, tonnes.
+    """
+    sql = f"""
+        SELECT {_ts("month")} AS month, stream, SUM(tonnes) AS tonnes
+        FROM {engine.source(city_id, "waste_monthly")}
+        WHERE {_month_filters(filters).where("month", None)}
+        GROUP BY ALL
+        ORDER BY month, stream
+    """
+    return engine.frame(sql)
+
+
+def is_recycled(stream: pd.Series) -> pd.Series:
+    return stream.str.lower().isin(RECYCLED_STREAMS)
+
+
+# -- KPIs ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiWindow:
+    """The period the KPI cards describe and the one they are compared with."""
+
+    current: Filters
+    previous: Filters
+    default: bool  # True when no dates were chosen (last 30 days of data)
+
+
+def kpi_window(engine: QueryEngine, city_id: str, filters: Filters) -> KpiWindow | None:
+    """The chosen period and the one of equal length before it; without chosen dates, the last
+    30 days of data and the 30 before (a missing start or end is taken from the data)."""
+    if filters.start and filters.end:
+        return KpiWindow(filters, filters.previous(), False)
+    spans = [
+        span
+        for kind in ("air_quality_hourly", "energy_daily", "mobility_daily", "waste_monthly")
+        if (span := coverage(engine, city_id, kind))
+    ]
+    if not spans:
+        return None
+    first = min(s[0] for s in spans)
+    last = max(s[1] for s in spans)
+    if filters.start or filters.end:
+        current = Filters(filters.start or first, filters.end or last, filters.districts)
+        return KpiWindow(current, current.previous(), False)
+    end = last
+    start = end - dt.timedelta(days=DEFAULT_KPI_DAYS - 1)
+    current = Filters(start, end, filters.districts)
+    return KpiWindow(current, current.previous(), True)
+
+
+def _midmonth_filters(filters: Filters) -> str:
+    """Months whose 15th day falls inside the period, so two adjacent periods never share one."""
+    clauses = ["TRUE"]
+    if filters.start:
+        clauses.append(f"month + INTERVAL 14 DAY >= DATE '{filters.start.isoformat()}'")
+    if filters.end:
+        clauses.append(f"month + INTERVAL 14 DAY <= DATE '{filters.end.isoformat()}'")
+    return " AND ".join(clauses)
+
+
+def _air_kpis(engine, city_id, filters, standard) -> tuple[float | None, float | None]:
+    city = city_daily_aqi(engine, city_id, filters, standard)
+    if city.empty:
+        return None, None
+    pm25 = city["pm25"].mean()
+    aqi = city["aqi"].astype("float64").dropna()
+    good = float((aqi <= GOOD_AQI).mean()) if len(aqi) else None
+    return (None if pd.isna(pm25) else float(pm25)), good
+
+
+def _renewable_share(engine, city_id, filters) -> float | None:
+    sql = f"""
+        SELECT SUM(renewable_gwh) / NULLIF(SUM(electricity_gwh), 0) AS share
+        FROM {engine.source(city_id, "energy_daily")}
+        WHERE {filters.where("date", None)}
+    """
+    value = engine.frame(sql)["share"].iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def _bike_trips(engine, city_id, filters) -> float | None:
+    if "public_bike_trips" not in columns_of(engine, city_id, "mobility_daily"):
+        return None
+    sql = f"""
+        SELECT AVG(public_bike_trips) AS trips
+        FROM {engine.source(city_id, "mobility_daily")}
+        WHERE {filters.where("date", None)}
+    """
+    value = engine.frame(sql)["trips"].iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def _recycled_share(engine, city_id, filters) -> float | None:
+    sql = f"""
+        SELECT lower(stream) AS stream, SUM(tonnes) AS tonnes
+        FROM {engine.source(city_id, "waste_monthly")}
+        WHERE {_midmonth_filters(filters)}
+        GROUP BY 1
+    """
+    frame = engine.frame(sql)
+    total = frame["tonnes"].sum()
+    if frame.empty or not total:
+        return None
+    return float(frame.loc[is_recycled(frame["stream"]), "tonnes"].sum() / total)
+
+
+KPI_IDS = ("pm25", "good_days", "renewable", "bike_trips", "recycled")
+
+
+def kpis(
+    engine: QueryEngine, city_id: str, filters: Filters, standard: str = DEFAULT_STANDARD
+) -> pd.DataFrame:
+    """The headline figures for the period and the previous one.
+
+    Columns: kpi, value, previous, start, end, previous_start, previous_end, default_window.
+    A KPI whose dataset is missing has None values.
+    """
+    standard = standard_or_default(standard)
+    window = kpi_window(engine, city_id, filters)
+    columns = [
+        "kpi",
+        "value",
+        "previous",
+        "start",
+        "end",
+        "previous_start",
+        "previous_end",
+        "default_window",
+    ]
+    if window is None:
+        return pd.DataFrame(columns=columns)
+
+    def safe(compute, *args):
+        try:
+            return compute(*args)
+        except MissingDataset:
+            return None
+
+    values: dict[str, list] = {kpi: [None, None] for kpi in KPI_IDS}
+    for slot, period in enumerate((window.current, window.previous)):
+        air = safe(_air_kpis, engine, city_id, period, standard) or (None, None)
+        values["pm25"][slot], values["good_days"][slot] = air
+        values["renewable"][slot] = safe(_renewable_share, engine, city_id, period)
+        values["bike_trips"][slot] = safe(_bike_trips, engine, city_id, period)
+        values["recycled"][slot] = safe(_recycled_share, engine, city_id, period)
+    rows = [
+        {
+            "kpi": kpi,
+            "value": values[kpi][0],
+            "previous": values[kpi][1],
+            "start": window.current.start,
+            "end": window.current.end,
+            "previous_start": window.previous.start,
+            "previous_end": window.previous.end,
+            "default_window": window.default,
+        }
+        for kpi in KPI_IDS
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame[["value", "previous"]] = frame[["value", "previous"]].astype("float64")
+    return frame
