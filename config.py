@@ -24,6 +24,8 @@ class Config:
     demo_detectors: int = 60
     demo_days: int = 365
     cache_size: int = 512
+    max_upload_mb: int = 1024
+    max_upload_columns: int = 1000
 
     def with_overrides(self, **overrides: Any) -> Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -38,6 +40,8 @@ SETTINGS: dict[str, str] = {
     "demo_detectors": "traffic detectors in the generated demo city",
     "demo_days": "days of demo data from 2017-01-01",
     "cache_size": "query results kept in memory per process",
+    "max_upload_mb": "largest file accepted for ingest, in MB (checked before it is read)",
+    "max_upload_columns": "most columns an ingested table may have",
 }
 
 

@@ -2,11 +2,14 @@
 
 python -m datasets list [--json] [--data-dir D]
 python -m datasets generate-demo [--detectors N] [--days D] [--seed S] [--data-dir D]
+python -m datasets ingest FILE [--kind KIND|auto] [--title T] [--mode new|append|replace]
+                               [--dataset ID] [--sheet S] [--data-dir D] [...]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -51,6 +54,165 @@ def cmd_generate_demo(args) -> int:
     return 0
 
 
+def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--{what} expects NAME=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _ingest_overrides(args) -> dict:
+    overrides: dict = {}
+    for name in ("encoding", "delimiter", "decimal", "thousands", "sheet", "format"):
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = "\t" if name == "delimiter" and value in {"\\t", "tab"} else value
+    if args.header_line is not None:
+        overrides["has_header"] = args.header_line > 0
+        overrides["skip_lines"] = max(0, args.header_line - 1)
+    if args.missing is not None:
+        overrides["missing"] = args.missing.split(",")
+    if args.type:
+        overrides["types"] = _pairs(args.type, "type")
+    if args.unit:
+        overrides["units"] = _pairs(args.unit, "unit")
+    return overrides
+
+
+def cmd_ingest(args) -> int:
+    from tqdm import tqdm
+
+    from .ingest import IngestError, UploadMeta, discard, inspect, ready, validate
+    from .ingest import commit as commit_upload
+    from .ingest.errors import printable
+
+    cfg = config.from_env()
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{printable(args.file)}: no such file", file=sys.stderr)
+        return 2
+    overrides = _ingest_overrides(args)
+    data_dir = Path(args.data_dir or cfg.data_dir)
+    if args.kind and args.kind != "auto":
+        overrides["kind"] = args.kind
+    elif args.mode != "new" and args.dataset and (data_dir / "catalog.sqlite").exists():
+        with contextlib.suppress(Exception):  # if missing, commit names the dataset
+            overrides["kind"] = _workspace(args).catalog.get(args.dataset).meta.kind
+    bar = tqdm(
+        total=100,
+        unit="%",
+        bar_format="{desc:<9} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
+        disable=args.quiet or None,  # None: shown on a terminal only
+        file=sys.stderr,
+    )
+    weights = {"inspect": (0, 2), "validate": (2, 95), "commit": (97, 3)}
+
+    def on_progress(fraction: float, stage: str) -> None:
+        start, span = weights.get(stage, (0, 100))
+        bar.set_description_str(stage)
+        bar.n = min(100, int(start + span * fraction))
+        bar.refresh()
+
+    report = version = refusal = None
+    try:
+        inspection = inspect(
+            path, filename=args.name or path.name, overrides=overrides, on_progress=on_progress
+        )
+        report = validate(inspection, mapping=_mapping(inspection, args), on_progress=on_progress)
+        if not args.dry_run:
+            ready(report, args.drop_bad_rows)  # before the data folder is opened (or created)
+            meta = UploadMeta(
+                title=args.title or "",
+                description=args.description or "",
+                source=args.source or "",
+                source_url=args.source_url or "",
+                licence=args.licence or "",
+                city=args.city or cfg.city,
+                sdg=tuple(args.sdg.split(",")) if args.sdg else None,
+            )
+            version = commit_upload(
+                report,
+                _workspace(args),  # opened (and created) only once the file is accepted
+                meta,
+                mode=args.mode,
+                dataset_id=args.dataset,
+                drop_bad_rows=args.drop_bad_rows,
+                on_progress=on_progress,
+            )
+    except IngestError as exc:
+        refusal = exc
+    finally:
+        bar.close()
+        if report is not None:
+            _print_report(report, args.verbose)
+            discard(report)
+    if refusal is not None:
+        print(str(refusal), file=sys.stderr)
+        return 2
+    if version is None:
+        print(report.summary())
+        return 0 if report.ok else 2
+    print(f"{version.dataset_id} v{version.version}")
+    return 0
+
+
+def _mapping(inspection, args):
+    from .ingest import Mapping
+
+    if not args.map:
+        return None
+    mapping = inspection.suggestion.to_json()
+    for target, source in _pairs(args.map, "map").items():
+        if source:
+            mapping["columns"][target] = source
+        else:
+            mapping["columns"].pop(target, None)
+    return Mapping.from_json(mapping)
+
+
+def _print_report(report, verbose: bool) -> None:
+    from .ingest.errors import printable
+
+    out = sys.stderr
+    s = report.settings
+    what = [report.format]
+    if s.sheet:
+        what.append(f"sheet {printable(s.sheet)!r}")
+    if s.encoding:
+        what.append(s.encoding)
+    if s.delimiter:
+        what.append(f"delimiter {s.delimiter!r}")
+    if s.decimal != ".":
+        what.append(f"decimal {s.decimal!r}")
+    if s.header_line and report.format in {"csv", "xlsx"}:
+        what.append(f"header on {report.line_label} {s.header_line}")
+    print(f"{report.file}: {', '.join(what)} → {report.kind}", file=out)
+    if verbose:
+        for target, source in report.mapping.columns.items():
+            print(f"  {printable(target)} ← {printable(source.label)}", file=out)
+    for note in report.notes:
+        print(f"  note: {printable(note)}", file=out)
+    if report.unmapped and report.kind != "generic":
+        print(f"  not imported: {', '.join(printable(c) for c in report.unmapped)}", file=out)
+    print(f"  {report.rows_ok:,} rows ok, {report.rows_bad:,} bad", file=out)
+    for message in report.messages(10 if verbose else 5):
+        print(f"  {message}", file=out)
+    if report.problem_count > len(report.problems[:5]):
+        print(f"  … {report.problem_count:,} problems in all", file=out)
+    if report.duplicates:
+        lines = "; ".join(" ".join(map(str, g)) for g in report.duplicate_examples[:3])
+        print(f"  {report.duplicates:,} duplicate rows (same key), e.g. lines {lines}", file=out)
+    if report.time_min:
+        print(
+            f"  time: {report.time_min} → {report.time_max}, "
+            f"{report.days_covered:,} of {report.span_days:,} days",
+            file=out,
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m datasets", description=__doc__.split("\n")[0])
     sub = root.add_subparsers(dest="command", required=True)
@@ -72,6 +234,36 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2017, help="random seed (default 2017)")
     p.add_argument("--city", help="city profile with a demo.json (default the configured city)")
     p.set_defaults(run=cmd_generate_demo)
+
+    p = add("ingest", "read a CSV/TSV, Excel, Parquet, JSON or GeoJSON file into the catalog")
+    p.add_argument("file", help="the file to read (its size is checked before it is read)")
+    p.add_argument("--kind", help="a known kind, generic, or auto (default: detected)")
+    p.add_argument("--title", help="dataset title (default: the file name)")
+    p.add_argument("--description", help="dataset description")
+    p.add_argument("--source", help="who published the data")
+    p.add_argument("--source-url", help="where the data comes from")
+    p.add_argument("--licence", help="licence of the data, e.g. CC-BY-4.0")
+    p.add_argument("--sdg", help="SDG targets, comma-separated (default: the kind's)")
+    p.add_argument("--city", help="city profile id (default the configured city)")
+    p.add_argument("--mode", choices=["new", "append", "replace"], default="new")
+    p.add_argument("--dataset", help="dataset id (required to append or replace)")
+    p.add_argument("--sheet", help="the sheet of an Excel workbook (default the first)")
+    p.add_argument("--format", choices=["csv", "xlsx", "parquet", "json", "ndjson", "geojson"])
+    p.add_argument("--encoding", help="utf-8, utf-8-sig, cp1252, latin-1, gb18030, mixed…")
+    p.add_argument("--delimiter", help="field delimiter (tab: 'tab')")
+    p.add_argument("--decimal", choices=[".", ","], help="decimal separator")
+    p.add_argument("--thousands", help="thousands separator")
+    p.add_argument("--header-line", type=int, help="line of the header (0: no header)")
+    p.add_argument("--missing", help="missing-value markers, comma-separated (e.g. NA,-9999,)")
+    p.add_argument("--map", action="append", metavar="TARGET=SOURCE", help="map a column")
+    p.add_argument("--type", action="append", metavar="COLUMN=TYPE", help="read a column as")
+    p.add_argument("--unit", action="append", metavar="COLUMN=UNIT", help="a column's unit")
+    p.add_argument("--drop-bad-rows", action="store_true", help="publish the good rows only")
+    p.add_argument("--dry-run", action="store_true", help="validate and report; publish nothing")
+    p.add_argument("--name", help="the file name to show in messages (default the file's)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the mapping and more")
+    p.set_defaults(run=cmd_ingest)
     return root
 
 
