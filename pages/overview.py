@@ -1,4 +1,7 @@
-"""`/`: the forum overview — the event, each round table's headline figures, a way into each."""
+"""`/`: the forum overview — the event, each round table's headline figures, a way into each.
+
+The KPI blocks are the round-table pages' own (registered when `all_pages()` imports them).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from components.kpi import kpi_block
 from i18n import t
 
 from . import Page, PageContext
-from . import ecology as _ecology  # noqa: F401  (registers the ecology KPI block)
-from . import traffic as _traffic  # noqa: F401  (registers the traffic KPI block)
 
 
 def fact(number: str, label_key: str, lang: str):
