@@ -7,6 +7,7 @@ writes and registers them, so the same catalog path serves demo and uploaded dat
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,18 +32,21 @@ SEED = 2017
 ROW_GROUP_ROWS = 128 * 1024
 SYNTHETIC_SOURCE = "CityLens demo generator (synthetic, modelled on published 2017 figures)"
 SYNTHETIC_LICENCE = "CC0-1.0"
-METRO_SOURCE = (
-    "Hangzhou Metro / Alibaba Cloud Tianchi Global City AI Challenge 2019 "
-    "(DOI 10.5281/zenodo.3145403), via xinychen/transdim"
-)
-METRO_LICENCE = "Not stated by the publisher; attribute the competition and the DOI"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source: str = SYNTHETIC_SOURCE
+    source_url: str = ""
+    licence: str = SYNTHETIC_LICENCE
+    synthetic: bool = True
 
 
 @dataclass(frozen=True)
 class DemoTable:
     kind: str
     build: Callable[[], Iterable[pa.Table]]
-    synthetic: bool = True
+    provenance: Provenance = Provenance()
     steps: int = 1
 
 
@@ -65,10 +69,10 @@ def write_parquet(chunks: Iterable[pa.Table], folder: Path, schema: pa.Schema, t
                 tick()
 
 
-def metro_flow() -> Iterator[pa.Table]:
-    """The real metro flows: date + HH:MM slot → one local timestamp."""
+def metro_flow(file_name: str) -> Iterator[pa.Table]:
+    """Real metro flows shipped in `datasets/sources/`: date + HH:MM slot → one local timestamp."""
     table = pacsv.read_csv(
-        SOURCES_DIR / "hangzhou_metro_flow_10min_2019-01.csv",
+        SOURCES_DIR / file_name,
         convert_options=pacsv.ConvertOptions(
             column_types={"date": pa.string(), "time_start": pa.string()}
         ),
@@ -119,11 +123,27 @@ def demo_tables(city: CityProfile, detectors: int, days: int, seed: int) -> list
         DemoTable("energy_daily", lambda: [ecology.energy_daily(day_table, seed)]),
         DemoTable("mobility_daily", lambda: [ecology.mobility_daily(day_table, seed)]),
         DemoTable("waste_monthly", lambda: [ecology.waste_monthly(day_table, seed)]),
-        DemoTable("metro_flow", metro_flow, synthetic=False),
+        *real_tables(city),
     ]
 
 
-def meta_for(city: CityProfile, kind: str, synthetic: bool) -> DatasetMeta:
+REAL_READERS = {"metro_flow": metro_flow}
+
+
+def real_tables(city: CityProfile) -> list[DemoTable]:
+    """The real datasets a city's demo.json lists (`real_datasets`), with their provenance."""
+    raw = json.loads((city.folder / "demo.json").read_text(encoding="utf-8"))
+    return [
+        DemoTable(
+            spec["kind"],
+            lambda spec=spec: REAL_READERS[spec["kind"]](spec["file"]),
+            Provenance(spec["source"], spec.get("source_url", ""), spec["licence"], False),
+        )
+        for spec in raw.get("real_datasets", [])
+    ]
+
+
+def meta_for(city: CityProfile, kind: str, provenance: Provenance) -> DatasetMeta:
     spec = KINDS[kind]
     return DatasetMeta(
         id=dataset_id(city, kind),
@@ -133,10 +153,10 @@ def meta_for(city: CityProfile, kind: str, synthetic: bool) -> DatasetMeta:
         title=translations(f"dataset.{kind}.title"),
         description=translations(f"dataset.{kind}.description"),
         sdg=spec.sdg,
-        source=SYNTHETIC_SOURCE if synthetic else METRO_SOURCE,
-        source_url="" if synthetic else "https://doi.org/10.5281/zenodo.3145403",
-        licence=SYNTHETIC_LICENCE if synthetic else METRO_LICENCE,
-        synthetic=synthetic,
+        source=provenance.source,
+        source_url=provenance.source_url,
+        licence=provenance.licence,
+        synthetic=provenance.synthetic,
     )
 
 
@@ -167,7 +187,7 @@ def generate_demo(
         for table in tables:
             spec = KINDS[table.kind]
             bar.set_postfix_str(table.kind)
-            meta = meta_for(city, table.kind, table.synthetic)
+            meta = meta_for(city, table.kind, table.provenance)
             tick = bar.update if table.steps > 1 else None
             workspace.catalog.publish(
                 meta,
