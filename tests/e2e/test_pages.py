@@ -108,6 +108,7 @@ def test_filter_change_updates_charts_and_url_and_the_url_restores_the_view(page
 def test_clicking_a_district_on_the_map_filters_the_page(page, app_url):
     page.goto(app_url + "/traffic?from=2017-05-01&to=2017-05-31")
     wait_for_charts(page)
+    page.wait_for_load_state("networkidle")  # no callback still in flight to redraw the map
     page.evaluate(
         """() => {
             const gd = document.querySelector('#card-traffic-district-map .js-plotly-plot');
