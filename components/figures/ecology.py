@@ -201,14 +201,14 @@ def aqi_calendar_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     days["date"] = pd.to_datetime(days["date"])
     first = days["date"].min().normalize()
     last = days["date"].max().normalize()
-    monday = first - pd.Timedelta(days=first.dayofweek)
+    monday = first - pd.Timedelta(days=first.day_of_week)
     weeks = pd.date_range(monday, last, freq="7D")
     z = np.full((7, len(weeks)), np.nan)
     text = np.full((7, len(weeks)), "", dtype=object)
     hover = dict(zip(days["date"], _aqi_hover(days, standard, ctx.lang), strict=True))
     for date, category in zip(days["date"], days["category"], strict=True):
         col = (date - monday).days // 7
-        row = date.dayofweek
+        row = date.day_of_week
         z[row, col] = index[category]
         text[row, col] = hover[date]
     n = len(cats)

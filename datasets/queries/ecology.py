@@ -418,7 +418,7 @@ def no2_vs_traffic(engine: QueryEngine, city_id: str, filters: Filters) -> pd.Da
     no2 = daily.groupby("date")["no2"].mean().dropna().rename("no2").reset_index()
     out = no2.merge(traffic, on="date", how="inner")
     out = out[out["volume"] > 0]
-    out["weekend"] = out["date"].dt.dayofweek >= 5
+    out["weekend"] = out["date"].dt.day_of_week >= 5
     return out[["date", "no2", "volume", "weekend"]].reset_index(drop=True)
 
 

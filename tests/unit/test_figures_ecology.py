@@ -100,7 +100,7 @@ def no2_frame() -> pd.DataFrame:
             "date": dates,
             "no2": 10 + volume / 25_000 + rng.normal(0, 3, len(dates)),
             "volume": volume,
-            "weekend": dates.dayofweek >= 5,
+            "weekend": dates.day_of_week >= 5,
         }
     )
 

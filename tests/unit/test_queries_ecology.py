@@ -380,7 +380,7 @@ def test_no2_vs_traffic(engine, data):
     assert len(got) == DAYS
     assert got["volume"].tolist() == volume.tolist()
     np.testing.assert_allclose(got["no2"], no2.to_numpy(), rtol=1e-6)
-    assert got["weekend"].tolist() == [d.dayofweek >= 5 for d in volume.index]
+    assert got["weekend"].tolist() == [d.day_of_week >= 5 for d in volume.index]
 
 
 # -- energy, mobility, waste ----------------------------------------------------------------------
@@ -405,7 +405,7 @@ def test_mobility_weekly_means(engine, data):
     got = q.mobility(engine, CITY, filters)  # 89 days → weekly
     mob = data["mobility_daily"].assign(date=pd.to_datetime(data["mobility_daily"]["date"]))
     mob = mob[(mob["date"] >= "2017-02-01") & (mob["date"] <= "2017-04-30")]
-    week = mob["date"] - pd.to_timedelta(mob["date"].dt.dayofweek, unit="D")
+    week = mob["date"] - pd.to_timedelta(mob["date"].dt.day_of_week, unit="D")
     expected = mob.groupby(week)[list(q.MOBILITY_COLUMNS)].mean()
     assert got["period"].tolist() == list(expected.index)
     for column in q.MOBILITY_COLUMNS:
