@@ -1,0 +1,331 @@
+"""Take a deck home: one self-contained HTML file, or a PDF with one slide per page.
+
+Both start from the same slides the screen shows (`components.slides.render_slide`, i.e. the
+dashboard's `render(chart, ctx)`).
+
+- HTML: plotly.js (the copy plotly.py ships), the app's CSS, `assets/present.js` and the deck's
+  figures as JSON, all inline: it opens from a USB stick with no server and no network, with the
+  same keyboard controls (the slide number goes in the `#hash`).
+- PDF: each slide becomes a 1600×900 figure (title, takeaway and sources drawn into it, playback
+  controls left out), rendered by kaleido with the system Chromium, and the pages are joined with
+  pypdf. Kaleido's server is started once per process so each page takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import io
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from plotly.io.json import to_json_plotly
+from plotly.offline import get_plotlyjs
+
+from datasets.decks import Deck
+from i18n import t
+
+from .charts import graph_config
+from .slides import ContextFactory, SlideView, deck_title, render_slide, still
+from .theme import PALETTE
+
+FORMATS = ("html", "pdf")
+MIMETYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+PAGE_WIDTH, PAGE_HEIGHT = 1600, 900
+TOP_PX, BOTTOM_PX = 150, 150  # room for the title above the chart, the takeaway below it
+
+Progress = Callable[[int, int], None]
+
+_kaleido_lock = threading.Lock()
+_kaleido_started = False
+
+
+def filename(deck: str, lang: str, fmt: str) -> str:
+    return f"citylens-{deck}-{lang}.{fmt}"
+
+
+def render_views(
+    deck: Deck,
+    lang: str,
+    theme: str,
+    make_context: ContextFactory,
+    progress: Progress | None = None,
+    total: int | None = None,
+) -> list[SlideView]:
+    views = []
+    count = len(deck.slides)
+    for i in range(1, count + 1):
+        views.append(render_slide(deck, i, lang, theme, make_context))
+        if progress:
+            progress(i, total or count)
+    return views
+
+
+def export_deck(
+    deck: Deck,
+    fmt: str,
+    lang: str,
+    theme: str,
+    make_context: ContextFactory,
+    progress: Progress | None = None,
+) -> bytes:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    count = len(deck.slides)
+    if fmt == "html":
+        views = render_views(deck, lang, theme, make_context, progress)
+        return build_html(views, deck_title(deck, lang), lang, theme).encode("utf-8")
+    views = render_views(deck, lang, theme, make_context, progress, total=2 * count)
+
+    def page_done(i: int, _n: int) -> None:
+        if progress:
+            progress(count + i, 2 * count)
+
+    return build_pdf(views, lang, theme, page_done)
+
+
+# -- HTML -----------------------------------------------------------------------------------------
+
+
+def _script_json(value) -> str:
+    """JSON that is safe inside a <script> element."""
+    return to_json_plotly(value).replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _inline_script(source: str) -> str:
+    return source.replace("</script", "<\\/script")
+
+
+def build_html(views: list[SlideView], title: str, lang: str, theme: str) -> str:
+    deck = {
+        "title": title,
+        "lang": lang,
+        "theme": theme,
+        "config": {**graph_config(lang, "citylens-slide"), "displayModeBar": "hover"},
+        "slides": [view.to_json() for view in views],
+        "messages": {
+            key: t(f"present.js.{key}", lang)
+            for key in ("paused", "playing", "exporting", "export_done", "export_failed", "jump")
+        },
+    }
+    css = (ASSETS / "citylens.css").read_text(encoding="utf-8") + (
+        ASSETS / "present.css"
+    ).read_text(encoding="utf-8")
+    player = (ASSETS / "present.js").read_text(encoding="utf-8")
+    body_class = f"present-mode present-export theme-{theme}" + (
+        " present-light" if theme == "light" else ""
+    )
+    hint = html.escape(t("present.keys_help", lang))
+    buttons = "".join(
+        f'<button class="btn present-btn" data-present-action="{action}" '
+        f'title="{html.escape(t(key, lang))}" aria-label="{html.escape(t(key, lang))}">'
+        f"{label}</button>"
+        for label, action, key in (
+            ("⇤", "first", "present.key.first"),
+            ("◀", "prev", "present.key.prev"),
+            ("▶", "next", "present.key.next"),
+            ("▮▮", "pause", "present.key.pause"),
+            ("⤢", "fullscreen", "present.key.fullscreen"),
+            ("✎", "notes", "present.key.notes"),
+        )
+    )
+    html_lang = "zh-Hans" if lang == "zh" else lang
+    return f"""<!DOCTYPE html>
+<html lang="{html_lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="CityLens">
+<title>{html.escape(title)}</title>
+<style>{css}</style>
+<script>{_inline_script(get_plotlyjs())}</script>
+</head>
+<body class="{body_class}">
+<div id="present-root" class="present-root" data-role="export" data-count="{len(views)}"
+ data-kiosk="0" data-advance="0" data-theme="{theme}" data-lang="{lang}">
+<div class="present-stage"><div class="present-slide" id="present-slide">
+<div class="present-top"><span id="present-section" class="present-section"></span>
+<span id="present-counter" class="present-counter"></span></div>
+<h1 id="present-title" class="present-title"></h1>
+<div class="present-chart"><div id="present-graph" class="present-graph"></div>
+<div id="present-empty" class="empty-state" role="status" hidden></div></div>
+<p id="present-takeaway" class="present-takeaway"></p>
+<div id="present-sources" class="present-sources"></div>
+</div></div>
+<div class="present-toolbar" id="present-toolbar">{buttons}
+<span id="present-status" class="present-status" role="status"></span>
+<span class="present-spacer"></span><span class="present-help muted">{hint}</span></div>
+<aside id="present-notes" class="present-notes-panel" hidden></aside>
+<div id="present-jump" class="present-jump" hidden></div>
+</div>
+<script type="application/json" id="present-deck">{_script_json(deck)}</script>
+<script>{_inline_script(player)}</script>
+<script>window.CityLensPresent.standalone(
+  JSON.parse(document.getElementById("present-deck").textContent));</script>
+</body>
+</html>
+"""
+
+
+# -- PDF ------------------------------------------------------------------------------------------
+
+
+def _wrap(text: str, lang: str) -> str:
+    """Line breaks for a plotly annotation (which does not wrap by itself)."""
+    width = 58 if lang == "zh" else 118
+    if lang == "zh":
+        return "<br>".join(text[i : i + width] for i in range(0, len(text), width))
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    return "<br>".join(lines)
+
+
+def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
+    """A slide as one static 16:9 figure: section and counter, title, chart, takeaway, sources."""
+    fig = copy.deepcopy(still(view.figure))
+    layout = fig.setdefault("layout", {})
+    colours = PALETTE[theme]
+    margin = dict(layout.get("margin") or {})
+    margin.update(
+        t=TOP_PX + int(margin.get("t", 16) or 16),
+        b=BOTTOM_PX,
+        l=max(margin.get("l", 56) or 0, 56),
+        r=max(margin.get("r", 24) or 0, 24),
+    )
+    layout.update(
+        width=PAGE_WIDTH,
+        height=PAGE_HEIGHT,
+        autosize=False,
+        margin=margin,
+        paper_bgcolor=colours["paper"],
+        title={
+            "text": f"<b>{html.escape(view.title)}</b>",
+            "x": 0.03,
+            "xanchor": "left",
+            "y": 1 - 52 / PAGE_HEIGHT,
+            "yanchor": "top",
+            "yref": "container",
+            "font": {"size": 34, "color": colours["text"]},
+        },
+    )
+    plot_height = PAGE_HEIGHT - margin["t"] - margin["b"]
+
+    def below(px: float) -> float:  # paper y of a point `px` pixels under the plot area
+        return -px / plot_height
+
+    def above(px: float) -> float:
+        return 1 + px / plot_height
+
+    notes = list(layout.get("annotations") or [])
+    top = f"{html.escape(view.section)}    " if view.section else ""
+    notes.append(
+        {
+            "text": top + t("present.counter", lang, index=view.index, count=view.count),
+            "xref": "paper",
+            "yref": "paper",
+            "x": 1,
+            "y": above(margin["t"] - 20),
+            "xanchor": "right",
+            "yanchor": "top",
+            "showarrow": False,
+            "font": {"size": 18, "color": colours["text"]},
+        }
+    )
+    if view.takeaway:
+        notes.append(
+            {
+                "text": f"<b>{_wrap(html.escape(view.takeaway), lang)}</b>",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": below(18),
+                "xanchor": "left",
+                "yanchor": "top",
+                "align": "left",
+                "showarrow": False,
+                "font": {"size": 24, "color": "#56b4e9" if theme == "dark" else "#0072b2"},
+            }
+        )
+    if view.sources:
+        notes.append(
+            {
+                "text": html.escape(" | ".join(view.sources)),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": below(margin["b"] - 14),
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12, "color": colours["grid"] if theme == "light" else "#9ca3af"},
+            }
+        )
+    if view.message:
+        notes.append(
+            {
+                "text": html.escape(view.message),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 26, "color": colours["text"]},
+            }
+        )
+    layout["annotations"] = notes
+    return fig
+
+
+def _kaleido():
+    global _kaleido_started
+    import kaleido
+
+    if not _kaleido_started:
+        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+        _kaleido_started = True
+    return kaleido
+
+
+def pdf_page(figure: dict) -> bytes:
+    with _kaleido_lock:
+        kaleido = _kaleido()
+        return kaleido.calc_fig_sync(
+            figure, opts={"format": "pdf", "width": PAGE_WIDTH, "height": PAGE_HEIGHT}
+        )
+
+
+def build_pdf(
+    views: list[SlideView], lang: str, theme: str, progress: Progress | None = None
+) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for i, view in enumerate(views, start=1):
+        page = pdf_page(pdf_figure(view, lang, theme))
+        writer.append(io.BytesIO(page))
+        if progress:
+            progress(i, len(views))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def deck_json_of(html_text: str) -> dict:
+    """The deck embedded in an exported HTML file (for tests and tooling)."""
+    found = re.search(
+        r'<script type="application/json" id="present-deck">(.*?)</script>', html_text, re.S
+    )
+    if not found:
+        raise ValueError("no deck in this file")
+    return json.loads(found.group(1).replace("<\\/", "</").replace("<\\!--", "<!--"))

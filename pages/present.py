@@ -1,0 +1,947 @@
+"""`/present`: the forum as a keyboard-driven deck, its presenter view, and the deck editor.
+
+- `/present?deck=forum&slide=3&lang=fr`: one slide at a time on a 16:9 stage, dark by default.
+  `assets/present.js` reads the keys (→ Space PageDown, ← PageUp, Home/End, a number then
+  Enter, F, P, Esc), changes `slide` in the URL, and this module's callback renders the slide
+  server-side with the dashboard's own `render(chart, ctx)` into one reused graph.
+- `?kiosk=1&advance=20`: every control hidden (a body class set by present.js, CSS in
+  assets/present.css), one slide every 20 s, looping; one graph is reused, and after an hour
+  (`&reload=<s>`, 0: never) the end of a loop reloads the page so memory starts afresh.
+- `/present/presenter?deck=…`: notes, elapsed time and the next slide, kept in step with the
+  audience window through a BroadcastChannel (same origin, no server round trip).
+- `/present/edit?deck=…`: the slides that "add to deck" collected on chart cards (kept in the
+  browser until saved), reordering, titles, takeaways, notes; decks are saved on the server.
+- `/present/export?deck=forum&format=html|pdf&lang=fr`: a self-contained HTML file or a PDF
+  (see components/export.py); the deck's buttons run the same export as a job with progress.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import flask
+from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
+
+from components import export as deck_export
+from components.charts import REGISTRY, graph_config
+from components.slides import SlideView, deck_title, render_slide, slide_text, still
+from components.state import ViewState
+from datasets.decks import (
+    DEFAULT_DECK,
+    Deck,
+    DeckError,
+    DeckStore,
+    deck_from_json,
+    is_valid_name,
+    sanitize_name,
+)
+from i18n import LANGUAGES, t
+
+from . import Page, PageContext
+
+DRAFT_KEY = "citylens.deck.draft"  # localStorage key of the slides "add to deck" collected
+MAX_ADVANCE = 3600
+KIOSK_RELOAD = 3600  # s: a kiosk reloads itself at the end of the first loop after an hour
+MIN_RELOAD = 2
+EXPORT_JOBS_KEPT = 6
+
+
+def deck_store(data_dir: Path) -> DeckStore:
+    return DeckStore(Path(data_dir) / "decks")
+
+
+@dataclass(frozen=True)
+class PresentOptions:
+    deck: str = DEFAULT_DECK
+    slide: int = 1
+    kiosk: bool = False
+    advance: int = 0  # seconds; 0: no auto-advance
+    reload: int = 0  # kiosk: seconds after which the end of a loop reloads the page
+    theme: str = "dark"
+
+    @classmethod
+    def from_state(cls, state: ViewState) -> PresentOptions:
+        opts = state.options
+        deck = opts.get("deck") or DEFAULT_DECK
+        slide = int(opts["slide"]) if str(opts.get("slide", "")).isdigit() else 1
+        advance = int(opts["advance"]) if str(opts.get("advance", "")).isdigit() else 0
+        kiosk = opts.get("kiosk") in ("1", "true", "yes")
+        if kiosk and not advance:
+            advance = 20
+        raw_reload = str(opts.get("reload", ""))
+        reload = int(raw_reload) if raw_reload.isdigit() else KIOSK_RELOAD
+        reload = max(reload, MIN_RELOAD) if (kiosk and reload) else 0
+        return cls(
+            deck=deck if (deck == DEFAULT_DECK or is_valid_name(deck)) else DEFAULT_DECK,
+            slide=max(slide, 1),
+            kiosk=kiosk,
+            advance=min(advance, MAX_ADVANCE),
+            reload=reload,
+            theme=state.theme or "dark",
+        )
+
+
+def load_deck(store: DeckStore, name: str) -> Deck:
+    return store.load(name)
+
+
+def deck_query(deck: str, lang: str, slide: int | None = None, **extra) -> str:
+    """The canonical query of a deck URL (the order `ViewState.to_query` writes)."""
+    options = {"deck": deck, **({"slide": str(slide)} if slide else {}), **extra}
+    return ViewState(lang=lang, options={k: str(v) for k, v in options.items()}).to_query()
+
+
+# -- layouts --------------------------------------------------------------------------------------
+
+
+def _button(label: str, action: str, hint: str, element_id: str | None = None, **attrs):
+    return html.Button(
+        label,
+        className="btn present-btn",
+        title=hint,
+        **({"id": element_id} if element_id else {}),
+        **{"data-present-action": action, "aria-label": hint},
+        **attrs,
+    )
+
+
+def _messages(lang: str) -> dict:
+    """Texts present.js shows (it has no catalogue of its own), as data attributes."""
+    keys = ("paused", "playing", "exporting", "export_done", "export_failed", "jump")
+    return {f"data-msg-{k.replace('_', '-')}": t(f"present.js.{k}", lang) for k in keys}
+
+
+def deck_links(store: DeckStore, lang: str, current: str):
+    items = [(DEFAULT_DECK, t("present.deck.forum", lang))] + [
+        (info.name, info.title) for info in store.list() if not info.error
+    ]
+    return html.Details(
+        [
+            html.Summary(t("present.decks", lang)),
+            html.Ul(
+                [
+                    html.Li(
+                        [
+                            html.A(
+                                title,
+                                href="/present" + deck_query(name, lang),
+                                className="active" if name == current else None,
+                            ),
+                            " · ",
+                            html.A(
+                                t("present.edit", lang),
+                                href="/present/edit" + deck_query(name, lang),
+                                className="muted",
+                            ),
+                        ]
+                    )
+                    for name, title in items
+                ]
+            ),
+        ],
+        className="present-decks",
+    )
+
+
+def error_layout(message: str, lang: str):
+    return html.Div(
+        [
+            html.H1(t("present.error.title", lang)),
+            html.P(message, className="present-error", role="alert"),
+            html.A(t("present.back_to_forum", lang), href="/present" + deck_query("forum", lang)),
+        ],
+        className="present-message",
+    )
+
+
+def slide_stage(prefix: str, lang: str, config: dict):
+    return html.Div(
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span(id=f"{prefix}-section", className="present-section"),
+                        html.Span(id=f"{prefix}-counter", className="present-counter"),
+                    ],
+                    className="present-top",
+                ),
+                html.H1(id=f"{prefix}-title", className="present-title"),
+                html.Div(
+                    [
+                        dcc.Graph(
+                            id=f"{prefix}-graph",
+                            config={**config, "displayModeBar": "hover"},
+                            className="present-graph",
+                            style={"height": "100%", "width": "100%"},
+                        ),
+                        html.Div(
+                            id=f"{prefix}-empty",
+                            className="empty-state",
+                            hidden=True,
+                            role="status",
+                        ),
+                    ],
+                    className="present-chart",
+                ),
+                html.P(id=f"{prefix}-takeaway", className="present-takeaway"),
+                html.Div(id=f"{prefix}-sources", className="present-sources"),
+            ],
+            className="present-slide",
+            id=f"{prefix}-slide",
+        ),
+        className="present-stage",
+    )
+
+
+def present_layout(ctx: PageContext):
+    lang = ctx.lang
+    opts = PresentOptions.from_state(ctx.state)
+    store = deck_store(ctx.workspace.data_dir)
+    try:
+        deck = load_deck(store, opts.deck)
+    except DeckError as exc:
+        return error_layout(str(exc), lang)
+    config = {
+        "deck": deck.name,
+        "count": len(deck.slides),
+        "lang": lang,
+        "theme": opts.theme,
+        "role": "audience",
+    }
+    query = deck_query(deck.name, lang)
+    toolbar = html.Div(
+        [
+            _button("⇤", "first", t("present.key.first", lang)),
+            _button("◀", "prev", t("present.key.prev", lang), "present-prev"),
+            _button("▶", "next", t("present.key.next", lang), "present-next"),
+            _button("▮▮", "pause", t("present.key.pause", lang), "present-pause"),
+            _button("⤢", "fullscreen", t("present.key.fullscreen", lang)),
+            html.Span(id="present-status", className="present-status", role="status"),
+            html.Span(className="present-spacer"),
+            html.A(
+                t("present.presenter_view", lang),
+                href="/present/presenter" + query,
+                target="citylens-presenter",
+                className="btn present-btn",
+                id="present-presenter-link",
+                **{"data-present-action": "presenter"},
+            ),
+            html.A(
+                t("present.edit_deck", lang),
+                href="/present/edit" + query,
+                className="btn present-btn",
+                id="present-edit-link",
+            ),
+            _button(
+                "HTML",
+                "export",
+                t("present.export.html_hint", lang),
+                "present-export-html",
+                **{"data-format": "html"},
+            ),
+            _button(
+                "PDF",
+                "export",
+                t("present.export.pdf_hint", lang),
+                "present-export-pdf",
+                **{"data-format": "pdf"},
+            ),
+            deck_links(store, lang, deck.name),
+            html.Span(t("present.keys_help", lang), className="present-help muted"),
+        ],
+        className="present-toolbar",
+        id="present-toolbar",
+    )
+    return html.Div(
+        [
+            dcc.Store(id="present-config", data=config),
+            html.Div(id="present-hook", hidden=True),
+            slide_stage("present", lang, graph_config(lang, f"citylens-{deck.name}")),
+            toolbar,
+            html.Div(id="present-jump", className="present-jump", hidden=True),
+        ],
+        id="present-root",
+        className="present-root",
+        **{
+            "data-role": "audience",
+            "data-deck": deck.name,
+            "data-count": str(len(deck.slides)),
+            "data-kiosk": "1" if opts.kiosk else "0",
+            "data-advance": str(opts.advance),
+            "data-reload": str(opts.reload),
+            "data-theme": opts.theme,
+            "data-lang": lang,
+            **_messages(lang),
+        },
+    )
+
+
+def presenter_layout(ctx: PageContext):
+    lang = ctx.lang
+    opts = PresentOptions.from_state(ctx.state)
+    store = deck_store(ctx.workspace.data_dir)
+    try:
+        deck = load_deck(store, opts.deck)
+    except DeckError as exc:
+        return error_layout(str(exc), lang)
+    config = {
+        "deck": deck.name,
+        "count": len(deck.slides),
+        "lang": lang,
+        "theme": opts.theme,
+        "role": "presenter",
+    }
+    graph = graph_config(lang, f"citylens-{deck.name}")
+    return html.Div(
+        [
+            dcc.Store(id="presenter-config", data=config),
+            html.Div(id="presenter-hook", hidden=True),
+            html.Div(
+                [
+                    html.Section(
+                        [
+                            html.Div(
+                                [
+                                    html.Span(id="presenter-counter", className="present-counter"),
+                                    html.H1(id="presenter-title", className="presenter-title"),
+                                ],
+                                className="presenter-head",
+                            ),
+                            html.Div(
+                                dcc.Graph(
+                                    id="presenter-graph",
+                                    config={**graph, "displayModeBar": False},
+                                    style={"height": "100%"},
+                                ),
+                                className="presenter-chart",
+                            ),
+                            html.P(id="presenter-takeaway", className="present-takeaway"),
+                        ],
+                        className="presenter-current card",
+                    ),
+                    html.Section(
+                        [
+                            html.Div(
+                                [
+                                    html.Span(t("present.elapsed", lang), className="muted"),
+                                    html.Span(
+                                        "00:00",
+                                        id="presenter-elapsed",
+                                        className="presenter-elapsed",
+                                    ),
+                                    html.Span(id="presenter-clock", className="presenter-clock"),
+                                    _button("↺", "reset-timer", t("present.reset_timer", lang)),
+                                    _button("◀", "prev", t("present.key.prev", lang)),
+                                    _button("▶", "next", t("present.key.next", lang)),
+                                ],
+                                className="presenter-timer",
+                            ),
+                            html.H2(t("present.notes", lang), className="presenter-label"),
+                            html.Div(id="presenter-notes", className="presenter-notes"),
+                            html.H2(t("present.next", lang), className="presenter-label"),
+                            html.P(id="presenter-next-title", className="presenter-next-title"),
+                            html.Div(
+                                dcc.Graph(
+                                    id="presenter-next-graph",
+                                    config={**graph, "displayModeBar": False, "staticPlot": True},
+                                    style={"height": "100%"},
+                                ),
+                                className="presenter-next-chart",
+                            ),
+                        ],
+                        className="presenter-side card",
+                    ),
+                ],
+                className="presenter-grid",
+            ),
+            html.Div(id="present-jump", className="present-jump", hidden=True),
+        ],
+        id="present-root",
+        className="present-root presenter-root",
+        **{
+            "data-role": "presenter",
+            "data-deck": deck.name,
+            "data-count": str(len(deck.slides)),
+            "data-kiosk": "0",
+            "data-advance": "0",
+            "data-theme": opts.theme,
+            "data-lang": lang,
+            **_messages(lang),
+        },
+    )
+
+
+def editable_deck(deck: Deck, lang: str) -> dict:
+    """The deck as the editor holds it: plain texts (the built-in deck's, translated)."""
+    return {
+        "name": "" if deck.builtin else deck.name,
+        "title": deck_title(deck, lang),
+        "slides": [
+            {
+                "chart": s.chart,
+                "query": s.query,
+                "option": s.option,
+                "section": s.section,
+                "title": slide_text(s, "title", lang),
+                "takeaway": slide_text(s, "takeaway", lang),
+                "notes": slide_text(s, "notes", lang),
+            }
+            for s in deck.slides
+        ],
+    }
+
+
+def edit_layout(ctx: PageContext):
+    lang = ctx.lang
+    opts = PresentOptions.from_state(ctx.state)
+    store = deck_store(ctx.workspace.data_dir)
+    new = ctx.state.options.get("deck") in (None, "", "new")
+    try:
+        deck = Deck("new", "", ()) if new else load_deck(store, opts.deck)
+    except DeckError as exc:
+        return error_layout(str(exc), lang)
+    data = editable_deck(deck, lang)
+    return html.Div(
+        [
+            dcc.Store(id="deck-edit", data=data),
+            dcc.Store(id="deck-edit-config", data={"lang": lang}),
+            dcc.Store(id="deck-draft"),
+            dcc.Store(id="deck-draft-cleared"),
+            html.Header(
+                [
+                    html.H1(t("present.editor.title", lang)),
+                    html.P(t("present.editor.intro", lang), className="page-intro"),
+                ],
+                className="page-header",
+            ),
+            html.Section(
+                [
+                    html.P(id="deck-draft-info"),
+                    html.Button(
+                        t("present.editor.append", lang),
+                        id="deck-draft-append",
+                        className="btn btn-primary",
+                        disabled=True,
+                    ),
+                ],
+                className="card deck-draft",
+            ),
+            html.Section(
+                [
+                    html.Label(
+                        [
+                            html.Span(
+                                t("present.editor.deck_title", lang), className="filter-label"
+                            ),
+                            dcc.Input(
+                                id="deck-title",
+                                value=data["title"],
+                                type="text",
+                                maxLength=200,
+                                debounce=False,
+                                className="deck-input",
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            html.Span(
+                                t("present.editor.deck_name", lang), className="filter-label"
+                            ),
+                            dcc.Input(
+                                id="deck-name",
+                                value=data["name"],
+                                type="text",
+                                maxLength=64,
+                                placeholder="my-talk",
+                                className="deck-input",
+                            ),
+                        ]
+                    ),
+                    html.Button(
+                        t("present.editor.save", lang), id="deck-save", className="btn btn-primary"
+                    ),
+                    html.Div(id="deck-save-status", role="status", className="deck-save-status"),
+                ],
+                className="card deck-meta",
+            ),
+            html.Div(id="deck-slides", className="deck-slides"),
+            deck_links(store, lang, deck.name),
+        ],
+        className="deck-editor",
+        id="deck-editor",
+    )
+
+
+def slide_row(i: int, slide: dict, lang: str):
+    chart = REGISTRY.get(slide.get("chart", ""))
+    chart_title = t(chart.title, lang) if chart else slide.get("chart", "?")
+    view = slide.get("query") or ""
+    if slide.get("option"):
+        view += ("&" if view else "?") + f"option={slide['option']}"
+    return html.Article(
+        [
+            html.Header(
+                [
+                    html.Span(f"{i + 1}", className="deck-slide-number"),
+                    html.Strong(chart_title),
+                    html.Code(view or t("present.editor.no_filter", lang), className="muted"),
+                    html.Span(
+                        [
+                            html.Button(
+                                "↑",
+                                id={"type": "deck-move", "index": i, "dir": "up"},
+                                className="btn btn-small",
+                                disabled=i == 0,
+                                title=t("present.editor.up", lang),
+                            ),
+                            html.Button(
+                                "↓",
+                                id={"type": "deck-move", "index": i, "dir": "down"},
+                                className="btn btn-small",
+                                title=t("present.editor.down", lang),
+                            ),
+                            html.Button(
+                                "✕",
+                                id={"type": "deck-remove", "index": i},
+                                className="btn btn-small",
+                                title=t("present.editor.remove", lang),
+                            ),
+                        ],
+                        className="deck-slide-tools",
+                    ),
+                ],
+                className="deck-slide-header",
+            ),
+            html.Label(
+                [
+                    html.Span(t("present.editor.slide_title", lang), className="sr-only"),
+                    dcc.Input(
+                        id={"type": "deck-slide-title", "index": i},
+                        value=slide.get("title") or "",
+                        placeholder=chart_title,
+                        maxLength=200,
+                        className="deck-input",
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    html.Span(t("present.editor.takeaway", lang), className="sr-only"),
+                    dcc.Input(
+                        id={"type": "deck-slide-takeaway", "index": i},
+                        value=slide.get("takeaway") or "",
+                        placeholder=t("present.editor.takeaway", lang),
+                        maxLength=500,
+                        className="deck-input",
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    html.Span(t("present.editor.notes", lang), className="sr-only"),
+                    dcc.Textarea(
+                        id={"type": "deck-slide-notes", "index": i},
+                        value=slide.get("notes") or "",
+                        placeholder=t("present.editor.notes", lang),
+                        maxLength=8000,
+                        className="deck-notes",
+                    ),
+                ]
+            ),
+        ],
+        className="card deck-slide",
+        **{"data-chart": slide.get("chart", "")},
+    )
+
+
+def merged_slides(data: dict, titles, takeaways, notes) -> list[dict]:
+    """The stored slides with the texts currently typed in the editor."""
+    slides = [dict(s) for s in (data or {}).get("slides", [])]
+    if len(titles) == len(takeaways) == len(notes) == len(slides):
+        for s, title, takeaway, note in zip(slides, titles, takeaways, notes, strict=True):
+            s.update(title=title or "", takeaway=takeaway or "", notes=note or "")
+    return slides
+
+
+def edited(slides: list[dict], trigger, draft: list[dict]) -> tuple[list[dict], bool]:
+    """The slides after one editor action; True when the draft was taken in."""
+    if trigger == "deck-draft-append":
+        return slides + [dict(s) for s in draft], True
+    if isinstance(trigger, dict) and trigger.get("type") == "deck-remove":
+        i = trigger["index"]
+        return [s for j, s in enumerate(slides) if j != i], False
+    if isinstance(trigger, dict) and trigger.get("type") == "deck-move":
+        i = trigger["index"]
+        j = i - 1 if trigger["dir"] == "up" else i + 1
+        if 0 <= j < len(slides):
+            slides = list(slides)
+            slides[i], slides[j] = slides[j], slides[i]
+    return slides, False
+
+
+# -- export jobs ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportJob:
+    id: str
+    format: str
+    filename: str
+    total: int
+    done: int = 0
+    state: str = "running"  # running | done | failed
+    error: str = ""
+    data: bytes = field(default=b"", repr=False)
+
+    def status(self) -> dict:
+        return {
+            "id": self.id,
+            "format": self.format,
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "error": self.error,
+        }
+
+
+class ExportJobs:
+    """Exports running in background threads, polled by the deck's buttons for progress."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, ExportJob] = {}
+        self._lock = threading.Lock()
+
+    def start(self, fmt: str, filename: str, total: int, build) -> ExportJob:
+        job = ExportJob(uuid.uuid4().hex[:16], fmt, filename, total)
+        with self._lock:
+            self._jobs[job.id] = job
+            for old in list(self._jobs)[:-EXPORT_JOBS_KEPT]:
+                self._jobs.pop(old, None)
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        def run() -> None:
+            try:
+                job.data = build(progress)
+                job.done = job.total
+                job.state = "done"
+            except Exception as exc:  # the page shows why the export failed
+                job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+
+        threading.Thread(target=run, name=f"deck-export-{job.id}", daemon=True).start()
+        return job
+
+    def get(self, job_id: str) -> ExportJob | None:
+        return self._jobs.get(job_id)
+
+
+# -- callbacks and routes -------------------------------------------------------------------------
+
+
+def _slide_outputs(view: SlideView, lang: str):
+    counter = t("present.counter", lang, index=view.index, count=view.count)
+    sources = [html.Span(line, className="source-item") for line in view.sources]
+    return (
+        view.figure,
+        view.title,
+        view.takeaway,
+        view.section,
+        counter,
+        view.message,
+        not view.message,
+        sources,
+    )
+
+
+def register_present(app, workspace, make_context) -> None:
+    """The present pages' callbacks, the "add to deck" button of every card, the export routes."""
+    store = deck_store(workspace.data_dir)
+    jobs = ExportJobs()
+
+    def slide_index(search: str | None) -> int:
+        return PresentOptions.from_state(ViewState.from_query(search)).slide
+
+    def deck_or_none(name: str) -> Deck | None:
+        try:
+            return load_deck(store, name)
+        except DeckError:
+            return None
+
+    @app.callback(
+        Output("present-graph", "figure"),
+        Output("present-title", "children"),
+        Output("present-takeaway", "children"),
+        Output("present-section", "children"),
+        Output("present-counter", "children"),
+        Output("present-empty", "children"),
+        Output("present-empty", "hidden"),
+        Output("present-sources", "children"),
+        Input("url", "search"),
+        Input("present-config", "data"),
+        State("url", "pathname"),
+    )
+    def show_slide(search, config, pathname):
+        if not config or (pathname or "").rstrip("/") != "/present":
+            return [no_update] * 8
+        deck = deck_or_none(config["deck"])
+        if deck is None:
+            return [no_update] * 8
+        lang, theme = config["lang"], config["theme"]
+        view = render_slide(deck, slide_index(search), lang, theme, make_context)
+        return _slide_outputs(view, lang)
+
+    @app.callback(
+        Output("presenter-graph", "figure"),
+        Output("presenter-title", "children"),
+        Output("presenter-takeaway", "children"),
+        Output("presenter-counter", "children"),
+        Output("presenter-notes", "children"),
+        Output("presenter-next-title", "children"),
+        Output("presenter-next-graph", "figure"),
+        Input("url", "search"),
+        Input("presenter-config", "data"),
+        State("url", "pathname"),
+    )
+    def show_presenter(search, config, pathname):
+        if not config or not (pathname or "").rstrip("/").endswith("/presenter"):
+            return [no_update] * 7
+        deck = deck_or_none(config["deck"])
+        if deck is None:
+            return [no_update] * 7
+        lang, theme = config["lang"], config["theme"]
+        view = render_slide(deck, slide_index(search), lang, theme, make_context)
+        if view.index < view.count:
+            following = render_slide(deck, view.index + 1, lang, theme, make_context)
+            next_title, next_figure = following.title, still(following.figure)
+        else:
+            next_title, next_figure = t("present.end_of_deck", lang), {"data": [], "layout": {}}
+        notes = [html.P(p) for p in (view.notes or t("present.no_notes", lang)).split("\n") if p]
+        counter = t("present.counter", lang, index=view.index, count=view.count)
+        return (view.figure, view.title, view.takeaway, counter, notes, next_title, next_figure)
+
+    # present.js attaches to the page: body classes (kiosk, light/dark), timers, channel
+    for prefix in ("present", "presenter"):
+        app.clientside_callback(
+            """function(config, search) {
+                if (window.CityLensPresent) { window.CityLensPresent.attach(config, search); }
+                return '';
+            }""",
+            Output(f"{prefix}-hook", "title"),
+            Input(f"{prefix}-config", "data"),
+            Input("url", "search"),
+        )
+
+    # "add to deck" on every chart card: the view (filters, city, page options) and the chart's
+    # option go to a draft kept in the browser until the editor saves it as a deck
+    app.clientside_callback(
+        """function(n, option, search, label, cid) {
+            if (!n || !window.CityLensPresent) { return window.dash_clientside.no_update; }
+            return window.CityLensPresent.addToDraft(cid.id, option, search, label);
+        }""",
+        Output({"type": "chart-add-to-deck", "id": MATCH}, "children"),
+        Input({"type": "chart-add-to-deck", "id": MATCH}, "n_clicks"),
+        State({"type": "chart-option", "id": MATCH}, "value"),
+        State("url", "search"),
+        State({"type": "chart-add-to-deck", "id": MATCH}, "children"),
+        State({"type": "chart-add-to-deck", "id": MATCH}, "id"),
+        prevent_initial_call=True,
+    )
+
+    # -- the editor
+    app.clientside_callback(
+        """function(_init, cleared) {
+            const present = window.CityLensPresent;
+            return present ? present.readDraft(cleared) : {slides: []};
+        }""",
+        Output("deck-draft", "data"),
+        Input("deck-edit-config", "data"),
+        Input("deck-draft-cleared", "data"),
+    )
+
+    @app.callback(
+        Output("deck-draft-info", "children"),
+        Output("deck-draft-append", "disabled"),
+        Input("deck-draft", "data"),
+        State("deck-edit-config", "data"),
+    )
+    def draft_info(draft, config):
+        lang = (config or {}).get("lang", "en")
+        count = len((draft or {}).get("slides") or [])
+        return t("present.editor.draft", lang, count=count), count == 0
+
+    @app.callback(
+        Output("deck-edit", "data"),
+        Output("deck-draft-cleared", "data"),
+        Input("deck-draft-append", "n_clicks"),
+        Input({"type": "deck-move", "index": ALL, "dir": ALL}, "n_clicks"),
+        Input({"type": "deck-remove", "index": ALL}, "n_clicks"),
+        State("deck-edit", "data"),
+        State("deck-draft", "data"),
+        State({"type": "deck-slide-title", "index": ALL}, "value"),
+        State({"type": "deck-slide-takeaway", "index": ALL}, "value"),
+        State({"type": "deck-slide-notes", "index": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def edit(_append, _moves, _removes, data, draft, titles, takeaways, notes):
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            return no_update, no_update
+        slides = merged_slides(data, titles, takeaways, notes)
+        drafted = (draft or {}).get("slides") or []
+        slides, took_draft = edited(slides, ctx.triggered_id, drafted)
+        return {**(data or {}), "slides": slides}, (uuid.uuid4().hex if took_draft else no_update)
+
+    @app.callback(
+        Output("deck-slides", "children"),
+        Input("deck-edit", "data"),
+        State("deck-edit-config", "data"),
+    )
+    def list_slides(data, config):
+        lang = (config or {}).get("lang", "en")
+        slides = (data or {}).get("slides") or []
+        if not slides:
+            return html.P(t("present.editor.no_slides", lang), className="muted")
+        return [slide_row(i, s, lang) for i, s in enumerate(slides)]
+
+    @app.callback(
+        Output("deck-save-status", "children"),
+        Output("deck-name", "value"),
+        Input("deck-save", "n_clicks"),
+        State("deck-edit", "data"),
+        State("deck-title", "value"),
+        State("deck-name", "value"),
+        State("deck-edit-config", "data"),
+        State({"type": "deck-slide-title", "index": ALL}, "value"),
+        State({"type": "deck-slide-takeaway", "index": ALL}, "value"),
+        State({"type": "deck-slide-notes", "index": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def save(n, data, title, name, config, titles, takeaways, notes):
+        if not n:
+            return no_update, no_update
+        lang = (config or {}).get("lang", "en")
+        slides = merged_slides(data, titles, takeaways, notes)
+        try:
+            wanted = name or title or ""
+            try:
+                clean = sanitize_name(wanted)
+            except DeckError:
+                if name:
+                    raise
+                clean = "deck-" + uuid.uuid4().hex[:8]
+            deck = deck_from_json({"title": title or clean, "slides": slides}, clean)
+            saved = store.save(replace(deck, title=title or clean))
+        except DeckError as exc:
+            return html.Span(
+                t("present.editor.save_failed", lang, error=str(exc)), className="present-error"
+            ), no_update
+        link = html.A(
+            t("present.editor.present_it", lang),
+            href="/present" + deck_query(saved.name, lang),
+            id="deck-present-link",
+            className="btn btn-primary",
+        )
+        message = t("present.editor.saved", lang, name=saved.name, count=len(saved.slides))
+        return [html.Span(message), " ", link], saved.name
+
+    # -- exports
+    def export_args():
+        args = flask.request.args
+        name = args.get("deck") or DEFAULT_DECK
+        fmt = args.get("format") or "html"
+        lang = args.get("lang") if args.get("lang") in LANGUAGES else "en"
+        theme = "light" if args.get("theme") == "light" else "dark"
+        if fmt not in deck_export.FORMATS:
+            flask.abort(400, f"format must be one of {', '.join(deck_export.FORMATS)}")
+        try:
+            deck = load_deck(store, name)
+        except DeckError as exc:
+            flask.abort(404, str(exc))
+        return deck, fmt, lang, theme
+
+    def builder(deck: Deck, fmt: str, lang: str, theme: str):
+        def build(progress=None) -> bytes:
+            return deck_export.export_deck(deck, fmt, lang, theme, make_context, progress)
+
+        return build
+
+    def download(data: bytes, fmt: str, filename: str):
+        return flask.Response(
+            data,
+            mimetype=deck_export.MIMETYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @app.server.get("/present/export")
+    def export_now():
+        deck, fmt, lang, theme = export_args()
+        data = builder(deck, fmt, lang, theme)()
+        return download(data, fmt, deck_export.filename(deck.name, lang, fmt))
+
+    @app.server.post("/present/export/jobs")
+    def export_start():
+        deck, fmt, lang, theme = export_args()
+        job = jobs.start(
+            fmt,
+            deck_export.filename(deck.name, lang, fmt),
+            len(deck.slides),
+            builder(deck, fmt, lang, theme),
+        )
+        return job.status(), 202
+
+    @app.server.get("/present/export/jobs/<job_id>")
+    def export_status(job_id: str):
+        job = jobs.get(job_id) if re.fullmatch(r"[0-9a-f]{16}", job_id) else None
+        if job is None:
+            flask.abort(404)
+        return job.status()
+
+    @app.server.get("/present/export/jobs/<job_id>/file")
+    def export_file(job_id: str):
+        job = jobs.get(job_id) if re.fullmatch(r"[0-9a-f]{16}", job_id) else None
+        if job is None or job.state != "done":
+            flask.abort(404)
+        return download(job.data, job.format, job.filename)
+
+    @app.server.get("/present/decks")
+    def decks_json():
+        return {
+            "decks": [{"name": DEFAULT_DECK, "slides": len(load_deck(store, DEFAULT_DECK).slides)}]
+            + [
+                {"name": i.name, "title": i.title, "slides": i.slides, "error": i.error}
+                for i in store.list()
+            ]
+        }
+
+    app.present_store = store
+
+
+PAGE = Page(
+    path="/present",
+    nav="nav.present",
+    title="present.title",
+    layout=present_layout,
+    filters=False,
+)
+PRESENTER_PAGE = Page(
+    path="/present/presenter",
+    nav="nav.present",
+    title="present.presenter_view",
+    layout=presenter_layout,
+    filters=False,
+    in_nav=False,
+)
+EDIT_PAGE = Page(
+    path="/present/edit",
+    nav="nav.present",
+    title="present.editor.title",
+    layout=edit_layout,
+    filters=False,
+    in_nav=False,
+)
+PAGES = (PAGE, PRESENTER_PAGE, EDIT_PAGE)

@@ -1,0 +1,164 @@
+"""Slides rendered like the dashboard, and the exports built from them (HTML, PDF)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from plotly.io.json import to_json_plotly
+from plotly.offline import get_plotlyjs
+from pypdf import PdfReader
+
+import pages.ecology  # registers the ecology charts
+import pages.traffic  # noqa: F401  (registers the traffic charts)
+from components import export
+from components.charts import REGISTRY, ChartContext, render
+from components.routing import filters_data, filters_from_data
+from components.slides import render_slide
+from components.state import ViewState
+from datasets.decks import Deck, Slide, forum_deck
+from i18n import t
+
+
+@pytest.fixture(scope="module")
+def make_context(demo_workspace, demo_city):
+    def make(filters: dict, ui: dict, option):
+        return ChartContext(
+            lang=ui.get("lang", "en"),
+            theme=ui.get("theme", "light"),
+            city=demo_city,
+            option=option,
+            page_options=filters.get("options") or {},
+            engine=demo_workspace.engine,
+            filters=filters_from_data(filters),
+        )
+
+    return make
+
+
+SMALL = Deck(
+    name="small",
+    title="Small deck",
+    slides=(
+        Slide(
+            chart="traffic-volume-speed",
+            query="?from=2017-03-01&to=2017-03-31",
+            option="week",
+            title="March",
+            takeaway="Flow and speed",
+            notes="say it",
+        ),
+        Slide(chart="present-speed-day", query="?from=2017-11-01&to=2017-11-30"),
+        Slide(chart="no-such-chart"),
+    ),
+)
+
+
+def test_a_slide_figure_is_the_dashboards_figure(make_context):
+    view = render_slide(SMALL, 1, "fr", "dark", make_context)
+    state = ViewState.from_query(SMALL.slides[0].query)
+    ctx = make_context(filters_data(state), {"lang": "fr", "theme": "dark"}, "week")
+    dashboard, _message, _hidden = render(REGISTRY["traffic-volume-speed"], ctx)
+    assert to_json_plotly(view.figure["data"]) == to_json_plotly(dashboard["data"])
+    assert view.figure["layout"]["font"]["size"] == 18  # projector type, same data
+    assert view.title == "March" and view.takeaway == "Flow and speed" and view.notes == "say it"
+    assert (view.index, view.count) == (1, 3)
+    assert any("synthetic" in line or "synthétique" in line for line in view.sources)
+
+
+def test_the_day_playback_has_24_hourly_frames_on_one_colour_scale(make_context):
+    view = render_slide(SMALL, 2, "en", "dark", make_context)
+    frames = view.figure["frames"]
+    assert view.animated and [f["name"] for f in frames] == [f"{h:02d}:00" for h in range(24)]
+    trace = view.figure["data"][0]
+    assert trace["type"] == "choroplethmap" and trace["zauto"] is False
+    assert trace["zmin"] < trace["zmax"]
+    assert all(len(f["data"][0]["z"]) == len(trace["locations"]) for f in frames)
+    slider = view.figure["layout"]["sliders"][0]
+    assert slider["active"] == 8 and len(slider["steps"]) == 24
+    labels = [b["label"] for b in view.figure["layout"]["updatemenus"][0]["buttons"]]
+    assert labels == ["▶ Play", "▮▮ Pause"]
+
+
+def test_the_year_playback_reveals_the_daily_aqi_week_by_week(make_context):
+    deck = Deck("y", "y", (Slide(chart="present-aqi-year"),))
+    view = render_slide(deck, 1, "zh", "dark", make_context)
+    frames = view.figure["frames"]
+    assert 50 <= len(frames) <= 54
+    first = sum(len(tr["x"]) for tr in frames[0]["data"])
+    last = sum(len(tr["x"]) for tr in frames[-1]["data"])
+    assert first <= 7 < last
+    shown = sum(len(tr["x"]) for tr in view.figure["data"] if tr.get("x") is not None)
+    assert last == shown  # the last frame is the still picture: the whole year
+    assert view.figure["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ 播放"
+
+
+def test_an_unknown_chart_says_so_instead_of_failing(make_context):
+    view = render_slide(SMALL, 3, "es", "dark", make_context)
+    assert view.message == t("present.unknown_chart", "es", chart="no-such-chart")
+    assert view.figure["data"] == []
+
+
+def test_slide_numbers_are_clamped(make_context):
+    assert render_slide(SMALL, 99, "en", "dark", make_context).index == 3
+    assert render_slide(SMALL, 0, "en", "dark", make_context).index == 1
+
+
+def test_the_html_export_is_self_contained(make_context):
+    views = export.render_views(SMALL, "fr", "dark", make_context)
+    page = export.build_html(views, "Petite présentation", "fr", "dark")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
+    library = export._inline_script(get_plotlyjs())
+    assert library in page and "plotly.js v" in library  # the library itself is inline
+    # nothing else refers to the network: no src/href to an address, no @import, no fetch
+    rest = page.replace(library, "")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", rest)
+    assert "@import" not in rest and "<link" not in rest and "<script src" not in rest
+    assert "window.CityLensPresent.standalone(" in page and "function onKey" in page
+    deck = export.deck_json_of(page)
+    assert [s["title"] for s in deck["slides"]][:1] == ["March"]
+    assert deck["slides"][1]["figure"]["frames"]  # the playback travels with the file
+    assert deck["config"]["locale"] == "fr" and deck["messages"]["paused"]
+    # the JSON cannot end the script element early
+    body = page.split('id="present-deck">', 1)[1].split("</script>", 1)[0]
+    assert "</" not in body
+
+
+def test_the_html_export_of_the_forum_deck_has_every_slide(make_context):
+    data = export.export_deck(forum_deck(), "html", "zh", "dark", make_context)
+    deck = export.deck_json_of(data.decode("utf-8"))
+    assert len(deck["slides"]) == len(forum_deck().slides)
+    assert deck["slides"][0]["title"] == t("present.slide.council.title", "zh")
+    assert all(s["figure"]["data"] for s in deck["slides"])
+
+
+def test_a_pdf_page_is_a_static_16_9_slide(make_context):
+    view = render_slide(SMALL, 2, "en", "dark", make_context)
+    fig = export.pdf_figure(view, "en", "dark")
+    layout = fig["layout"]
+    assert (layout["width"], layout["height"]) == (1600, 900)
+    assert "frames" not in fig and "sliders" not in layout and "updatemenus" not in layout
+    assert layout["title"]["text"] == f"<b>{view.title}</b>"
+    texts = [a["text"] for a in layout["annotations"]]
+    assert any("2 / 3" in text for text in texts)
+    assert "frames" in view.figure  # the slide itself is left as it was
+
+
+def test_the_pdf_has_one_page_per_slide(make_context):
+    progress = []
+    deck = Deck("two", "Two", SMALL.slides[:2])
+    data = export.export_deck(
+        deck, "pdf", "zh", "dark", make_context, lambda done, total: progress.append((done, total))
+    )
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 2
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert abs(width / height - 16 / 9) < 0.01
+    assert progress[-1] == (4, 4) and progress == sorted(progress)
+
+
+def test_unknown_formats_are_refused(make_context):
+    with pytest.raises(ValueError, match="unknown export format"):
+        export.export_deck(SMALL, "pptx", "en", "dark", make_context)
+    assert export.filename("forum", "fr", "pdf") == "citylens-forum-fr.pdf"

@@ -1,0 +1,226 @@
+"""Deck storage (atomic, sanitised names, bad files refused clearly), the forum deck, the editor."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import components.slides  # noqa: F401  (registers the deck's own charts)
+import pages.ecology
+import pages.traffic  # noqa: F401  (registers the traffic charts)
+from components.charts import REGISTRY
+from components.state import ViewState
+from datasets import decks
+from datasets.decks import (
+    Deck,
+    DeckError,
+    DeckStore,
+    Slide,
+    deck_from_json,
+    forum_deck,
+    parse_deck,
+    sanitize_name,
+)
+from i18n import LANGUAGES, messages
+from pages.present import PresentOptions, deck_query, editable_deck, edited, merged_slides
+
+
+def two_slides() -> Deck:
+    return Deck(
+        name="my-talk",
+        title="Mon exposé",
+        slides=(
+            Slide(chart="traffic-pilot", query="?from=2017-03-01&to=2017-03-31", title="Pilot"),
+            Slide(chart="eco-aqi-daily", query="?aqi=epa", option=None, notes="line 1\nline 2"),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("My talk", "my-talk"),
+        ("  Forum 2017 / Bilbao!  ", "forum-2017-bilbao"),
+        ("Exposé à Hangzhou", "expose-a-hangzhou"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("a" * 90, "a" * 64),
+    ],
+)
+def test_names_are_sanitised(raw, expected):
+    assert sanitize_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "我的演示", "---", None])
+def test_a_name_without_latin_letters_or_digits_is_refused(raw):
+    with pytest.raises(DeckError, match="at least one Latin letter or digit"):
+        sanitize_name(raw)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    store = DeckStore(tmp_path / "decks")
+    saved = store.save(two_slides())
+    assert saved.name == "my-talk"
+    assert (tmp_path / "decks" / "my-talk.json").is_file()
+    loaded = store.load("my-talk")
+    assert loaded.title == "Mon exposé"
+    assert [s.chart for s in loaded.slides] == ["traffic-pilot", "eco-aqi-daily"]
+    assert loaded.slides[0].query == "?from=2017-03-01&to=2017-03-31"
+    assert loaded.slides[1].notes == "line 1\nline 2"
+    assert [i.name for i in store.list()] == ["my-talk"]
+
+
+def test_saving_sanitises_the_name_it_is_given(tmp_path):
+    store = DeckStore(tmp_path)
+    saved = store.save(Deck(name="Round Table 1: Traffic!", title="", slides=()))
+    assert saved.name == "round-table-1-traffic"
+    assert store.exists("round-table-1-traffic")
+
+
+@pytest.mark.parametrize("name", ["forum", "draft", "Forum"])
+def test_reserved_names_are_refused(tmp_path, name):
+    with pytest.raises(DeckError, match="reserved"):
+        DeckStore(tmp_path).save(Deck(name=name, title="x", slides=()))
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "UPPER", "-x", ""])
+def test_paths_outside_the_folder_are_not_names(tmp_path, name):
+    with pytest.raises(DeckError):
+        DeckStore(tmp_path).load(name)
+
+
+def test_a_write_goes_through_a_temporary_file_in_the_same_folder(tmp_path, monkeypatch):
+    store = DeckStore(tmp_path)
+    calls = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        calls.append((str(src), str(dst)))
+        assert json.loads(Path(src).read_text(encoding="utf-8"))["name"] == "my-talk"
+        real_replace(src, dst)
+
+    monkeypatch.setattr(decks.os, "replace", spy)
+    store.save(two_slides())
+    ((src, dst),) = calls
+    assert os.path.dirname(src) == os.path.dirname(dst) == str(tmp_path)
+    assert dst.endswith("my-talk.json") and src != dst
+
+
+def test_a_failed_write_leaves_the_previous_deck_and_no_temporary_file(tmp_path, monkeypatch):
+    store = DeckStore(tmp_path)
+    store.save(two_slides())
+    before = (tmp_path / "my-talk.json").read_bytes()
+
+    def broken(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(decks.os, "replace", broken)
+    changed = Deck(name="my-talk", title="Changed", slides=())
+    with pytest.raises(OSError, match="disk full"):
+        store.save(changed)
+    assert (tmp_path / "my-talk.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my-talk.json"]
+
+
+def test_bad_json_is_refused_with_the_place_of_the_error(tmp_path):
+    store = DeckStore(tmp_path)
+    (tmp_path / "broken.json").write_text('{"title": "x", "slides": [\n  {"chart": }\n]}')
+    with pytest.raises(DeckError, match=r"'broken' is not valid JSON \(line 2, column 13"):
+        store.load("broken")
+    listed = store.list()
+    assert [(i.name, bool(i.error)) for i in listed] == [("broken", True)]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "must hold a JSON object"),
+        ({"slides": "no"}, "'slides' must be a list"),
+        ({"slides": [{"chart": ""}]}, r"slide 1: 'chart' must name a chart"),
+        ({"slides": [{"chart": "traffic-pilot"}, {"chart": 3}]}, "slide 2: 'chart'"),
+        ({"slides": [{"chart": "x", "title": 5}]}, "slide 1: 'title' must be text"),
+        ({"slides": [{"chart": "x", "notes": "n" * 9000}]}, "'notes' is longer than 8000"),
+        ({"format": 9, "slides": []}, "format 9 is not supported"),
+    ],
+)
+def test_invalid_decks_are_refused_clearly(raw, message):
+    with pytest.raises(DeckError, match=message):
+        deck_from_json(raw, "talk")
+
+
+def test_a_missing_deck_says_so(tmp_path):
+    with pytest.raises(DeckError, match="there is no deck 'nothing'"):
+        DeckStore(tmp_path).load("nothing")
+
+
+def test_queries_are_kept_as_query_strings():
+    deck = parse_deck(json.dumps({"slides": [{"chart": "x", "query": "from=2017-01-01"}]}), "q")
+    assert deck.slides[0].query == "?from=2017-01-01"
+
+
+def test_the_forum_deck_follows_the_agenda():
+    deck = forum_deck()
+    sections = [s.section for s in deck.slides]
+    order = ["opening", "rt1", "rt2", "sdg"]
+    assert sorted(sections, key=order.index) == sections
+    assert set(sections) == set(order)
+    assert deck.builtin and DeckStore(".").load("forum") == deck
+
+
+def test_every_forum_slide_is_a_registered_chart_with_filters_the_dashboard_understands():
+    for slide in forum_deck().slides:
+        chart = REGISTRY[slide.chart]
+        assert slide.option in (None, *[value for value, _ in chart.options]), slide
+        state = ViewState.from_query(slide.query)
+        assert state.to_query() == slide.query, slide  # a canonical, dashboard-made query
+
+
+def test_every_forum_text_is_translated():
+    catalogue = messages()
+    for slide in forum_deck().slides:
+        for key in (slide.title, slide.takeaway, slide.notes):
+            assert all(catalogue[key].get(lang) for lang in LANGUAGES), key
+
+
+def test_present_options_from_the_url():
+    opts = PresentOptions.from_state(ViewState.from_query("?deck=my-talk&slide=3&kiosk=1"))
+    assert (opts.deck, opts.slide, opts.kiosk, opts.advance, opts.theme) == (
+        "my-talk", 3, True, 20, "dark",
+    )  # fmt: skip
+    assert opts.reload == 3600  # a kiosk reloads itself after an hour, at the end of a loop
+    never = PresentOptions.from_state(ViewState.from_query("?kiosk=1&reload=0&advance=30"))
+    assert (never.reload, never.advance) == (0, 30)
+    assert PresentOptions.from_state(ViewState.from_query("?reload=60")).reload == 0
+    odd = PresentOptions.from_state(
+        ViewState.from_query("?deck=../x&slide=-2&advance=x&theme=light")
+    )
+    assert (odd.deck, odd.slide, odd.advance, odd.theme) == ("forum", 1, 0, "light")
+    assert deck_query("forum", "fr", 3) == "?deck=forum&slide=3&lang=fr"
+
+
+def test_the_editor_reorders_removes_and_appends():
+    slides = [{"chart": "a"}, {"chart": "b"}, {"chart": "c"}]
+    moved, took = edited(slides, {"type": "deck-move", "index": 0, "dir": "down"}, [])
+    assert [s["chart"] for s in moved] == ["b", "a", "c"] and not took
+    moved, _ = edited(slides, {"type": "deck-move", "index": 0, "dir": "up"}, [])
+    assert [s["chart"] for s in moved] == ["a", "b", "c"]
+    removed, _ = edited(slides, {"type": "deck-remove", "index": 1}, [])
+    assert [s["chart"] for s in removed] == ["a", "c"]
+    appended, took = edited(slides, "deck-draft-append", [{"chart": "d"}])
+    assert [s["chart"] for s in appended] == ["a", "b", "c", "d"] and took
+
+
+def test_the_editor_keeps_what_was_typed():
+    data = {"slides": [{"chart": "a", "title": "old"}, {"chart": "b"}]}
+    merged = merged_slides(data, ["new", ""], ["so what", None], ["", "notes"])
+    assert merged[0]["title"] == "new" and merged[0]["takeaway"] == "so what"
+    assert merged[1]["notes"] == "notes"
+
+
+def test_the_forum_deck_opens_in_the_editor_as_plain_text_in_the_viewers_language():
+    data = editable_deck(forum_deck(), "fr")
+    assert data["name"] == ""  # saving needs a new name: the built-in deck stays as it is
+    assert data["slides"][0]["title"].startswith("Hangzhou, 7 décembre 2017")
+    assert not any(s["title"].startswith("present.") for s in data["slides"])
