@@ -1,0 +1,336 @@
+"""The explorer's queries: what the viewer picked (chart, x, y, colour, aggregation, filters)
+turned into one DuckDB GROUP BY over a dataset's current Parquet files.
+
+Pure functions of the dataset's column list and the URL options, so they are tested against
+pandas on small tables. Column names come from the catalog and are quoted as identifiers; a name
+the dataset lacks is dropped, never written into SQL; filter values and dates are bind
+parameters. Every query returns at most `MAX_POINTS` rows: time is bucketed, categories are the
+most frequent ones, scatter plots sample.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+
+CHARTS = ("line", "bar", "scatter", "box", "heatmap", "map")
+AGGREGATIONS = ("mean", "sum", "median", "min", "max", "count")
+BUCKETS = ("auto", "hour", "day", "week", "month", "year")
+MAX_POINTS = 5000
+MAX_CATEGORIES = 50  # on the x axis of bars, boxes and heatmaps
+MAX_SERIES = 12  # colours
+MAX_FILTERS = 3
+MAX_FILTER_VALUES = 50
+VALUE_CHOICES = 200  # distinct values offered by a filter
+SAMPLE_SEED = 2017
+LAT_NAMES = ("lat", "latitude", "lat_deg", "y_lat", "纬度")
+LON_NAMES = ("lon", "lng", "long", "longitude", "lon_deg", "x_lon", "经度")
+BUCKET_SECONDS = {
+    "hour": 3600,
+    "day": 86400,
+    "week": 7 * 86400,
+    "month": 30 * 86400,
+    "year": 365 * 86400,
+}
+SQL_AGG = {
+    "mean": "avg({y})",
+    "sum": "sum({y})",
+    "median": "median({y})",
+    "min": "min({y})",
+    "max": "max({y})",
+    "count": "count(*)",
+}
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    type: str  # the Arrow type as the catalog lists it
+    unit: str = ""
+
+    @property
+    def role(self) -> str:
+        """time | number | bool | text"""
+        t = self.type.lower()
+        if t.startswith(("timestamp", "date")):
+            return "time"
+        if re.match(r"^(u?int\d*|float|double|halffloat|decimal)", t):
+            return "number"
+        if t in {"bool", "boolean"}:
+            return "bool"
+        return "text"
+
+
+def columns_of(dataset) -> list[Col]:
+    """The dataset's columns from the catalog (no file is opened)."""
+    return [Col(c["name"], str(c["type"]), c.get("unit") or "") for c in dataset.current.columns]
+
+
+def ident(name: str) -> str:
+    """A column name as a SQL identifier, whatever it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the viewer asked for, checked against the dataset's columns."""
+
+    chart: str
+    x: str | None
+    y: str | None
+    color: str | None
+    agg: str
+    bucket: str = "auto"
+    since: dt.date | None = None
+    until: dt.date | None = None
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    time: str | None = None  # the column the time range applies to
+    lat: str | None = None
+    lon: str | None = None
+    notes: tuple[str, ...] = field(default=())  # message keys: what was adjusted
+
+
+def _date(raw) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(raw)[:10]) if raw else None
+    except ValueError:
+        return None
+
+
+def _values(raw) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    try:
+        values = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return ()
+    if not isinstance(values, list):
+        return ()
+    return tuple(str(v) for v in values[:MAX_FILTER_VALUES] if v is not None)
+
+
+def geo_columns(cols: list[Col]) -> tuple[str | None, str | None]:
+    numbers = {c.name.lower(): c.name for c in cols if c.role == "number"}
+    lat = next((numbers[n] for n in LAT_NAMES if n in numbers), None)
+    lon = next((numbers[n] for n in LON_NAMES if n in numbers), None)
+    return (lat, lon) if lat and lon else (None, None)
+
+
+def time_column(cols: list[Col], preferred: str | None = None) -> str | None:
+    names = {c.name for c in cols if c.role == "time"}
+    if preferred in names:
+        return preferred
+    return next((c.name for c in cols if c.role == "time"), None)
+
+
+def charts_for(cols: list[Col]) -> tuple[str, ...]:
+    lat, _ = geo_columns(cols)
+    return CHARTS if lat else tuple(c for c in CHARTS if c != "map")
+
+
+def spec_from_options(options: dict, cols: list[Col], preferred_time: str | None = None) -> Spec:
+    """The spec for URL options; every name is checked, every gap filled with a sensible
+    default (time on x with a line, or the first text column with bars; the first number)."""
+    by_name = {c.name: c for c in cols}
+    numbers = [c.name for c in cols if c.role == "number"]
+    texts = [c.name for c in cols if c.role in {"text", "bool"}]
+    tcol = time_column(cols, preferred_time)
+    lat, lon = geo_columns(cols)
+    notes: list[str] = []
+
+    chart = options.get("chart")
+    if chart not in charts_for(cols):
+        chart = "line" if tcol else "bar"
+    x = options.get("x")
+    if x not in by_name:
+        x = tcol or (texts[0] if texts else None) or (numbers[0] if numbers else None)
+    y = options.get("y")
+    if y not in numbers:
+        y = next((n for n in numbers if n != x and n not in {lat, lon}), None) or next(
+            (n for n in numbers if n != x), None
+        )
+    agg = options.get("agg")
+    if agg not in AGGREGATIONS:
+        agg = "mean" if y else "count"
+    if y is None and agg != "count":
+        agg = "count"
+        notes.append("explorer.note.count_only")
+    color = options.get("color")
+    if color not in by_name or color == x:
+        color = None
+    if chart == "scatter" and (x is None or y is None):
+        chart = "bar"
+        notes.append("explorer.note.scatter_needs")
+    bucket = options.get("bucket")
+    if bucket not in BUCKETS:
+        bucket = "auto"
+    filters = []
+    for i in range(1, MAX_FILTERS + 1):
+        name = options.get(f"f{i}")
+        values = _values(options.get(f"v{i}"))
+        if name in by_name and values:
+            filters.append((name, values))
+    since, until = _date(options.get("since")), _date(options.get("until"))
+    if since and until and since > until:
+        since, until = until, since
+    return Spec(
+        chart=chart,
+        x=x,
+        y=y,
+        color=color,
+        agg=agg,
+        bucket=bucket,
+        since=since if tcol else None,
+        until=until if tcol else None,
+        filters=tuple(filters),
+        time=tcol,
+        lat=lat,
+        lon=lon,
+        notes=tuple(notes),
+    )
+
+
+def where(spec: Spec) -> tuple[str, list]:
+    """The filters as SQL with bind parameters (dates and the picked values)."""
+    clauses, params = ["TRUE"], []
+    if spec.time and spec.since:
+        clauses.append(f"CAST({ident(spec.time)} AS TIMESTAMP) >= ?")
+        params.append(dt.datetime.combine(spec.since, dt.time()))
+    if spec.time and spec.until:
+        clauses.append(f"CAST({ident(spec.time)} AS TIMESTAMP) < ?")
+        params.append(dt.datetime.combine(spec.until + dt.timedelta(days=1), dt.time()))
+    for name, values in spec.filters:
+        marks = ", ".join("?" for _ in values)
+        clauses.append(f"CAST({ident(name)} AS VARCHAR) IN ({marks})")
+        params.extend(values)
+    return " AND ".join(clauses), params
+
+
+def choose_bucket(span_seconds: float | None, series: int = 1) -> str:
+    """The finest time bucket that keeps a chart under a few thousand points."""
+    if not span_seconds or span_seconds <= 0:
+        return "day"
+    budget = max(50, 2000 // max(1, series))
+    for name in ("hour", "day", "week", "month"):
+        if span_seconds / BUCKET_SECONDS[name] <= budget:
+            return name
+    return "year"
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    params: tuple
+    x_role: str | None  # time | number | bool | text
+    bucket: str | None = None
+
+
+def _top(column: str, src: str, cond: str, limit: int) -> str:
+    """The most frequent values of a column (ties broken by value, so results are stable)."""
+    c = ident(column)
+    return (
+        f"SELECT {c} FROM {src} WHERE {cond} AND {c} IS NOT NULL "
+        f"GROUP BY {c} ORDER BY count(*) DESC, {c} LIMIT {int(limit)}"
+    )
+
+
+def span_query(spec: Spec, src: str) -> tuple[str, tuple] | None:
+    """min and max of the time on x (to pick the bucket), under the filters."""
+    if not spec.x:
+        return None
+    cond, params = where(spec)
+    x = ident(spec.x)
+    sql = (
+        f"SELECT CAST(min({x}) AS TIMESTAMP) AS lo, CAST(max({x}) AS TIMESTAMP) AS hi "
+        f"FROM {src} WHERE {cond}"
+    )
+    return sql, tuple(params)
+
+
+def build(spec: Spec, cols: list[Col], src: str, bucket: str | None = None) -> Query:
+    """The one query behind the chart. `src` is the engine's `read_parquet(...)` expression;
+    `bucket` the time bucket for a time x (see `choose_bucket`)."""
+    roles = {c.name: c.role for c in cols}
+    cond, params = where(spec)
+    x_role = roles.get(spec.x) if spec.x else None
+    y = ident(spec.y) if spec.y else None
+    value = SQL_AGG[spec.agg].format(y=y) if (y or spec.agg == "count") else "count(*)"
+    agg_value = value if spec.agg == "count" or y else "count(*)"
+
+    def restrict(column: str | None, limit: int) -> None:
+        nonlocal cond
+        if column and roles.get(column) in {"text", "bool", "number"}:
+            cond += f" AND {ident(column)} IN ({_top(column, src, where(spec)[0], limit)})"
+            params.extend(where(spec)[1])
+
+    if spec.chart == "map":
+        lat, lon = ident(spec.lat), ident(spec.lon)
+        geo = f"{lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180"
+        color_sel = f", {ident(spec.color)} AS color" if spec.color else ""
+        color_grp = ", color" if spec.color else ""
+        restrict(spec.color, MAX_SERIES)
+        sql = (
+            f"SELECT round({lat}, 5) AS lat, round({lon}, 5) AS lon{color_sel}, "
+            f"{agg_value} AS value, count(*) AS n FROM {src} WHERE {cond} AND {geo} "
+            f"GROUP BY 1, 2{color_grp} ORDER BY n DESC, lat, lon LIMIT {MAX_POINTS}"
+        )
+        return Query(sql, tuple(params), None)
+
+    if spec.chart == "scatter":
+        color_sel = f", {ident(spec.color)} AS color" if spec.color else ""
+        restrict(spec.color, MAX_SERIES)
+        x = ident(spec.x)
+        inner = (
+            f"SELECT {x} AS x, {y} AS y{color_sel} FROM {src} "
+            f"WHERE {cond} AND {x} IS NOT NULL AND {y} IS NOT NULL"
+        )
+        sql = (
+            f"SELECT * FROM ({inner}) USING SAMPLE reservoir({MAX_POINTS} ROWS) "
+            f"REPEATABLE ({SAMPLE_SEED}) ORDER BY x"
+        )
+        return Query(sql, tuple(params), x_role)
+
+    # line, bar, box, heatmap: one row per x (and colour)
+    used_bucket = None
+    if spec.x is None:
+        x_expr = "NULL"
+    elif x_role == "time":
+        used_bucket = bucket if bucket in BUCKET_SECONDS else "day"
+        x_expr = f"CAST(date_trunc('{used_bucket}', {ident(spec.x)}) AS TIMESTAMP)"
+    else:
+        x_expr = ident(spec.x)
+        if x_role in {"text", "bool"} or spec.chart in {"box", "heatmap"}:
+            restrict(spec.x, MAX_CATEGORIES)
+    restrict(spec.color, MAX_SERIES)
+    color_sel = f", {ident(spec.color)} AS color" if spec.color else ""
+    color_grp = ", color" if spec.color else ""
+    not_null = f" AND {ident(spec.x)} IS NOT NULL" if spec.x else ""
+    if spec.chart == "box":
+        if y is None:
+            raise ValueError("a box plot needs a numeric y")
+        stats = (
+            f"min({y}) AS lo, quantile_cont({y}, 0.25) AS q1, median({y}) AS median, "
+            f"quantile_cont({y}, 0.75) AS q3, max({y}) AS hi, count({y}) AS n"
+        )
+        sql = (
+            f"SELECT {x_expr} AS x{color_sel}, {stats} FROM {src} WHERE {cond}{not_null} "
+            f"AND {y} IS NOT NULL GROUP BY 1{color_grp} ORDER BY 1{color_grp} LIMIT {MAX_POINTS}"
+        )
+    else:
+        sql = (
+            f"SELECT {x_expr} AS x{color_sel}, {agg_value} AS value, count(*) AS n "
+            f"FROM {src} WHERE {cond}{not_null} GROUP BY 1{color_grp} "
+            f"ORDER BY 1{color_grp} LIMIT {MAX_POINTS}"
+        )
+    return Query(sql, tuple(params), x_role, used_bucket)
+
+
+def values_query(column: str, src: str) -> str:
+    """The values a filter offers: the most frequent ones, as text."""
+    c = ident(column)
+    return (
+        f"SELECT CAST({c} AS VARCHAR) AS v, count(*) AS n FROM {src} WHERE {c} IS NOT NULL "
+        f"GROUP BY 1 ORDER BY n DESC, v LIMIT {VALUE_CHOICES}"
+    )

@@ -1,0 +1,446 @@
+"""Upload jobs: a received file and what the ingest pipeline made of it, kept on disk.
+
+Each job is a private folder `<data_dir>/uploads/<token>/` holding the file as received, a
+`state.json` any worker process can read (stage, progress, the inspection and the validation
+report as JSON, the error, the result) and, once validated, the pickled `Report` whose scratch
+Parquet sits in the same folder (same file system as the catalog, so committing links rather than
+copies). Inspection, validation and commit run in a background thread of the process that was
+asked; the page polls `state.json`. A job belongs to the analyst who uploaded it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import pickle
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from datasets.catalog import CatalogError
+from datasets.ingest import (
+    IngestError,
+    Limits,
+    Mapping,
+    UploadMeta,
+    commit,
+    discard,
+    inspect,
+    receive,
+    safe_filename,
+    validate,
+)
+from datasets.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+UPLOADS_DIR = "uploads"
+STATE_FILE = "state.json"
+REPORT_FILE = "report.pickle"
+RUN_LOCK = ".run.lock"
+STATE_LOCK = ".state.lock"
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+KEEP_HOURS = 24
+PROGRESS_EVERY_S = 0.2
+DISK_MARGIN = 64 * 1024 * 1024
+CHECK_WEIGHTS = {"inspect": (0.0, 0.05), "validate": (0.05, 0.95)}
+COMMIT_WEIGHTS = {"commit": (0.0, 1.0)}
+
+
+class JobError(Exception):
+    """A job request refused (busy, gone, not ready): the message is for the analyst."""
+
+    def __init__(self, message: str, reason: str = "job") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Cancelled(Exception):
+    """The analyst discarded the job while it ran."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Job:
+    token: str
+    folder: Path
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.folder / STATE_LOCK, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _read(self) -> dict:
+        try:
+            return json.loads((self.folder / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def read(self) -> dict:
+        """The state; a stage whose runner died (its lock is free) reads as failed."""
+        state = self._read()
+        if state.get("status") == "running" and not self.running():
+            state = {
+                **state,
+                "status": "ready" if state.get("inspection") else "failed",
+                "error": {"message": "the processing stopped (server restart?): try again",
+                          "reason": "interrupted"},
+            }  # fmt: skip
+        return state
+
+    def write(self, **changes) -> dict:
+        """Merge `changes` into the state, atomically (readers see the old or the new file)."""
+        with self._locked():
+            state = {**self._read(), **changes, "updated": _now()}
+            tmp = self.folder / f".{STATE_FILE}.{secrets.token_hex(4)}"
+            tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.folder / STATE_FILE)
+        return state
+
+    def running(self) -> bool:
+        try:
+            fd = os.open(self.folder / RUN_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # also releases the probe lock
+        return False
+
+    def claim(self) -> int:
+        """Take the run lock for one stage (refused if a stage runs); returns its descriptor."""
+        fd = os.open(self.folder / RUN_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JobError("this file is still being processed: wait for it", "busy") from None
+        return fd
+
+
+class _Progress:
+    """`on_progress(fraction, stage)` for the pipeline: written to the state a few times a
+    second, and the place where a discard during a stage is noticed."""
+
+    def __init__(self, job: Job, weights: dict[str, tuple[float, float]]) -> None:
+        self.job = job
+        self.weights = weights
+        self.last = 0.0
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        now = time.monotonic()
+        if fraction < 1.0 and now - self.last < PROGRESS_EVERY_S:
+            return
+        self.last = now
+        if self.job._read().get("status") == "discarded":
+            raise Cancelled
+        start, span = self.weights.get(stage, (0.0, 1.0))
+        self.job.write(stage=stage, fraction=round(min(1.0, start + span * fraction), 4))
+
+
+def _mapping_fits(mapping: dict | None, inspection) -> bool:
+    """Whether a mapping still names only columns the (re-read) file has."""
+    if not mapping:
+        return False
+    names = {c.name for c in inspection.columns}
+    try:
+        parsed = Mapping.from_json(mapping)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return all(name in names for source in parsed.columns.values() for name in source.columns)
+
+
+class Jobs:
+    """The upload jobs of one workspace."""
+
+    def __init__(self, workspace: Workspace, limits: Limits) -> None:
+        self.workspace = workspace
+        self.limits = limits
+        self.root = workspace.data_dir / UPLOADS_DIR
+
+    # -- finding ----------------------------------------------------------------------------
+
+    def get(self, token: str | None, owner: str | None) -> Job | None:
+        """The job, if `owner` uploaded it (another analyst's job is as good as missing)."""
+        if not token or not owner or not TOKEN.match(str(token)):
+            return None
+        folder = self.root / token
+        if not (folder / STATE_FILE).is_file():
+            return None
+        job = Job(token, folder)
+        return job if job._read().get("owner") == owner else None
+
+    # -- receiving --------------------------------------------------------------------------
+
+    def receive(self, owner: str, filename: str, stream: BinaryIO, length: int | None) -> Job:
+        """Stream an upload into a new job folder; refused (nothing kept) when it is over the
+        limit, shorter than declared, or the disk lacks room."""
+        display = safe_filename(filename)
+        if length is not None and length > self.limits.max_bytes:
+            # refused from the declared length, before a byte is read or a folder made
+            receive(stream, display, self.root, self.limits.max_bytes, length)
+        self.cleanup()
+        self.root.mkdir(parents=True, exist_ok=True)
+        if length is not None and shutil.disk_usage(self.root).free < length + DISK_MARGIN:
+            raise JobError("the server lacks disk space for this file", "disk")
+        token = secrets.token_urlsafe(18)
+        folder = self.root / token
+        folder.mkdir(mode=0o700)
+        try:
+            path = receive(stream, display, folder, self.limits.max_bytes, length)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        job = Job(token, folder)
+        job.write(
+            token=token,
+            owner=owner,
+            file=display,
+            stored=path.name,
+            size=path.stat().st_size,
+            created=_now(),
+            status="received",
+            stage="",
+            fraction=0.0,
+            revision=0,
+            overrides={},
+            mapping=None,
+            inspection=None,
+            report=None,
+            error=None,
+            result=None,
+        )
+        return job
+
+    # -- stages -----------------------------------------------------------------------------
+
+    def _start(self, job: Job, target, *args) -> None:
+        state = job.read()
+        if state.get("status") in {"committed", "discarded"}:
+            raise JobError("this upload is finished: upload the file again", "finished")
+        fd = job.claim()
+        try:
+            job.write(status="running", fraction=0.0, error=None)
+        except BaseException:
+            os.close(fd)
+            raise
+
+        def run() -> None:
+            try:
+                target(job, *args)
+            finally:
+                os.close(fd)
+
+        threading.Thread(target=run, name=f"upload-{job.token[:6]}", daemon=True).start()
+
+    def check(
+        self,
+        job: Job,
+        overrides: dict | None = None,
+        mapping: dict | None = None,
+        kind: str | None = None,
+    ) -> None:
+        """Read the file again with `overrides` and validate it against `mapping` (or the
+        suggestion for `kind`), in the background."""
+        self._start(job, self._check, dict(overrides or {}), mapping, kind)
+
+    def commit(
+        self,
+        job: Job,
+        meta: UploadMeta,
+        mode: str = "new",
+        dataset_id: str | None = None,
+        drop_bad_rows: bool = False,
+    ) -> None:
+        state = job.read()
+        if not state.get("report") or not (job.folder / REPORT_FILE).exists():
+            raise JobError("nothing validated to publish: check the file first", "not_ready")
+        self._start(job, self._commit, meta, mode, dataset_id, drop_bad_rows)
+
+    def discard(self, job: Job) -> None:
+        """Forget an upload: its file, its staged rows. A running stage stops at its next
+        progress report and cleans up after itself."""
+        running = job.running()
+        job.write(status="discarded")
+        if not running:
+            self._drop_report(job)
+            shutil.rmtree(job.folder, ignore_errors=True)
+
+    # -- the background work ---------------------------------------------------------------
+
+    def _load_report(self, job: Job):
+        with open(job.folder / REPORT_FILE, "rb") as fh:
+            return pickle.load(fh)  # written by this app into its own private folder
+
+    def _drop_report(self, job: Job) -> None:
+        path = job.folder / REPORT_FILE
+        if path.exists():
+            with contextlib.suppress(Exception):
+                discard(self._load_report(job))
+            path.unlink(missing_ok=True)
+
+    def _check(self, job: Job, overrides: dict, mapping: dict | None, kind: str | None) -> None:
+        state = job.read()
+        overrides = {k: v for k, v in overrides.items() if k != "kind"}
+        if kind and kind != "auto":
+            overrides["kind"] = kind
+        progress = _Progress(job, CHECK_WEIGHTS)
+        inspection = None
+        tried = mapping
+        try:
+            inspection = inspect(
+                job.folder / state["stored"],
+                filename=state["file"],
+                overrides=overrides,
+                limits=self.limits,
+                on_progress=progress,
+            )
+            chosen = mapping if _mapping_fits(mapping, inspection) else None
+            if chosen and kind and Mapping.from_json(chosen).kind != inspection.kind:
+                chosen = None
+            tried = chosen or inspection.suggestion.to_json()
+            report = validate(
+                inspection, None, chosen, scratch_dir=job.folder, on_progress=progress
+            )
+            if job._read().get("status") == "discarded":
+                discard(report)
+                raise Cancelled
+            self._drop_report(job)
+            with open(job.folder / REPORT_FILE, "wb") as fh:
+                pickle.dump(report, fh)
+            job.write(
+                status="ready",
+                stage="validate",
+                fraction=1.0,
+                overrides=overrides,
+                mapping=report.mapping.to_json(),
+                inspection=inspection.to_json(),
+                report=report.to_json(),
+                error=None,
+                revision=state.get("revision", 0) + 1,
+            )
+        except Cancelled:
+            shutil.rmtree(job.folder, ignore_errors=True)
+        except IngestError as exc:
+            self._drop_report(job)
+            found = inspection.to_json() if inspection is not None else state.get("inspection")
+            job.write(
+                status="ready" if found else "failed",
+                overrides=overrides,
+                mapping=tried,
+                inspection=found,
+                report=None,
+                error={"message": str(exc), "reason": exc.reason},
+                revision=state.get("revision", 0) + 1,
+            )
+        except Exception as exc:  # a bug, not the file: say so, keep the server up
+            log.exception("upload %s: check failed", job.token)
+            self._drop_report(job)
+            job.write(
+                status="ready" if state.get("inspection") else "failed",
+                report=None,
+                error={"message": f"internal error: {type(exc).__name__}", "reason": "internal"},
+                revision=state.get("revision", 0) + 1,
+            )
+
+    def _commit(
+        self, job: Job, meta: UploadMeta, mode: str, dataset_id: str | None, drop: bool
+    ) -> None:
+        state = job.read()
+        progress = _Progress(job, COMMIT_WEIGHTS)
+        try:
+            report = self._load_report(job)
+            version = commit(
+                report,
+                self.workspace,
+                meta,
+                mode=mode,
+                dataset_id=dataset_id or None,
+                drop_bad_rows=drop,
+                on_progress=progress,
+            )
+            dataset = self.workspace.catalog.get(version.dataset_id)
+            (job.folder / REPORT_FILE).unlink(missing_ok=True)
+            (job.folder / state["stored"]).unlink(missing_ok=True)
+            job.write(
+                status="committed",
+                stage="commit",
+                fraction=1.0,
+                error=None,
+                result={
+                    "dataset_id": version.dataset_id,
+                    "version": version.version,
+                    "rows": version.rows,
+                    "kind": dataset.meta.kind,
+                    "round_table": dataset.meta.round_table,
+                    "title": dataset.meta.title,
+                    "mode": mode,
+                },
+                revision=state.get("revision", 0) + 1,
+            )
+        except (IngestError, CatalogError, JobError) as exc:
+            job.write(
+                status="ready",
+                error={"message": str(exc), "reason": getattr(exc, "reason", "catalog")},
+                revision=state.get("revision", 0) + 1,
+            )
+        except Cancelled:
+            self._drop_report(job)
+            shutil.rmtree(job.folder, ignore_errors=True)
+        except Exception as exc:
+            log.exception("upload %s: commit failed", job.token)
+            job.write(
+                status="ready",
+                error={"message": f"internal error: {type(exc).__name__}", "reason": "internal"},
+                revision=state.get("revision", 0) + 1,
+            )
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def cleanup(self, older_than_hours: float = KEEP_HOURS) -> list[str]:
+        """Remove jobs nobody touched for a day (a closed tab), unless a stage runs."""
+        if not self.root.is_dir():
+            return []
+        limit = time.time() - older_than_hours * 3600
+        removed = []
+        for folder in self.root.iterdir():
+            try:
+                if not folder.is_dir() or folder.stat().st_mtime > limit:
+                    continue
+                state_path = folder / STATE_FILE
+                if state_path.exists() and state_path.stat().st_mtime > limit:
+                    continue
+                job = Job(folder.name, folder)
+                if job.running():
+                    continue
+                self._drop_report(job)
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+            except OSError:
+                continue
+        return removed
+
+
+def public_state(state: dict) -> dict:
+    """The state as a script may see it: no server paths."""
+    return {k: v for k, v in state.items() if k not in {"stored"}}

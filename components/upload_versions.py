@@ -1,0 +1,140 @@
+"""Analysts' actions on `/data`: each dataset's versions, with restore, and delete (confirmed).
+
+The section is drawn for analysts only, and each callback checks the session again on the
+server: a visitor who forges the callback request gets the login notice and nothing changes.
+Restoring moves the dataset's current-version pointer (the files of every version stay);
+deleting removes the dataset and its files.
+"""
+
+from __future__ import annotations
+
+from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from datasets.catalog import CatalogError, Dataset
+from datasets.workspace import Workspace
+from i18n import fmt_number, t
+
+from .auth import analyst_bar, current_analyst, visitor_notice
+
+
+def card_id(dataset_id: str) -> dict:
+    return {"type": "ds-card", "id": dataset_id}
+
+
+def versions_table(workspace: Workspace, dataset: Dataset, lang: str):
+    rows = []
+    for v in reversed(workspace.catalog.versions(dataset.id)):
+        current = v.version == dataset.current_version
+        action = (
+            html.Span(t("versions.current", lang), className="pill current-pill")
+            if current
+            else html.Button(
+                t("versions.restore", lang),
+                id={"type": "ds-restore", "id": dataset.id, "v": v.version},
+                className="btn btn-small",
+                n_clicks=0,
+            )
+        )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(f"v{v.version}"),
+                    html.Td(v.created_at[:16].replace("T", " ")),
+                    html.Td(t(f"versions.mode.{v.mode}", lang)),
+                    html.Td(fmt_number(v.rows, lang)),
+                    html.Td(v.note, className="muted"),
+                    html.Td(action),
+                ],
+                className="current" if current else None,
+            )
+        )
+    head = ("versions.version", "versions.date", "versions.mode", "data.rows", "versions.note", "")
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(t(k, lang) if k else "") for k in head])),
+            html.Tbody(rows),
+        ],
+        className="data-table versions-table",
+    )
+
+
+def analyst_actions(workspace: Workspace, dataset: Dataset, lang: str, message: str = ""):
+    """Versions (restore) and delete, for an analyst; nothing for a visitor."""
+    if current_analyst() is None:
+        return None
+    return html.Details(
+        [
+            html.Summary(t("versions.title", lang, n=len(workspace.catalog.versions(dataset.id)))),
+            html.Div(versions_table(workspace, dataset, lang), className="table-wrap"),
+            html.Div(
+                [
+                    dcc.ConfirmDialogProvider(
+                        html.Button(
+                            t("versions.delete", lang),
+                            className="btn btn-small btn-danger",
+                            id=f"delete-{dataset.id}",
+                        ),
+                        id={"type": "ds-delete", "id": dataset.id},
+                        message=t("versions.delete_confirm", lang, title=dataset.title(lang)),
+                    ),
+                ],
+                className="dataset-actions",
+            ),
+            html.P(message, className="versions-message", role="status") if message else None,
+        ],
+        className="analyst-actions",
+        open=bool(message),
+    )
+
+
+def catalog_tools(lang: str):
+    """The top of /data: who is signed in, and the way to upload."""
+    tools = [analyst_bar(lang, "/data")]
+    if current_analyst() is not None:
+        tools.append(
+            html.A(
+                t("versions.upload", lang),
+                href="/data/upload",
+                className="btn btn-primary",
+                id="data-upload-link",
+            )
+        )
+    return html.Div(tools, className="catalog-tools")
+
+
+def register_version_callbacks(app, workspace: Workspace) -> None:
+    @app.callback(
+        Output(card_id(MATCH), "children"),
+        Input({"type": "ds-restore", "id": MATCH, "v": ALL}, "n_clicks"),
+        Input({"type": "ds-delete", "id": MATCH}, "submit_n_clicks"),
+        State("ui", "data"),
+        prevent_initial_call=True,
+    )
+    def _act(restores, delete, ui):
+        from pages.data import dataset_card
+
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0]["value"]):
+            raise PreventUpdate
+        lang = (ui or {}).get("lang", "en")
+        if current_analyst() is None:
+            return visitor_notice(lang, "/data", "auth.required")
+        dataset_id = trigger["id"]
+        try:
+            if trigger["type"] == "ds-delete":
+                title = workspace.catalog.get(dataset_id).title(lang)
+                workspace.catalog.delete(dataset_id)
+                workspace.engine.clear_cache()
+                return html.P(
+                    t("versions.deleted", lang, title=title),
+                    className="card versions-deleted",
+                    role="status",
+                )
+            version = int(trigger["v"])
+            workspace.catalog.restore(dataset_id, version)
+            workspace.engine.clear_cache()
+            message = t("versions.restored", lang, version=version)
+            return dataset_card(workspace.catalog.get(dataset_id), lang, workspace, message)
+        except (CatalogError, ValueError) as exc:
+            return html.P(str(exc), className="card upload-error", role="alert")

@@ -1,0 +1,445 @@
+"""`/data/<id>`: the explorer of one dataset, for anyone. Chart type, x, y, colour, aggregation,
+a time range and a few column filters; every choice is a page option kept in the URL, so a view
+is a link. The chart is one DuckDB GROUP BY over the dataset's current Parquet files
+(`components.explorer_query`), drawn by a pure figure builder (`components.explorer_figure`).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import duckdb
+from dash import ALL, Input, Output, State, ctx, dcc, html, set_props
+from dash.exceptions import PreventUpdate
+
+from components.charts import FigureContext, blank_figure, finish_json, graph_config
+from components.datasets_choice import kinds_of, option_name
+from components.explorer_figure import MAP_HEIGHT, Axes, explorer_figure
+from components.explorer_query import (
+    AGGREGATIONS,
+    BUCKETS,
+    MAX_CATEGORIES,
+    MAX_FILTERS,
+    MAX_POINTS,
+    MAX_SERIES,
+    Col,
+    Spec,
+    build,
+    charts_for,
+    choose_bucket,
+    columns_of,
+    span_query,
+    spec_from_options,
+    values_query,
+)
+from components.kpi import page_header
+from datasets.catalog import CatalogError, Dataset
+from datasets.schemas import KINDS
+from datasets.workspace import Workspace
+from i18n import fmt_number, t
+
+from . import Page, PageContext
+
+PREFIX = "/data/"
+GRAPH_HEIGHT = 460
+ROUND_TABLE_PAGES = {"traffic": "/traffic", "ecology": "/ecology"}
+
+
+def dataset_id_of(path: str | None) -> str:
+    path = (path or "").rstrip("/")
+    return path[len(PREFIX) :] if path.startswith(PREFIX) else ""
+
+
+def preferred_time(dataset: Dataset) -> str | None:
+    kind = KINDS.get(dataset.meta.kind)
+    return kind.time_column if kind else None
+
+
+def round_table_link(dataset: Dataset) -> tuple[str, str] | None:
+    """(round table, href) of the page whose charts read this dataset's kind, set to show
+    this dataset (`?ds_<kind>=<id>`); None when no round-table page reads the kind."""
+    from . import ecology, traffic
+
+    charts = {"traffic": traffic.CHARTS, "ecology": ecology.CHARTS}
+    for table, path in ROUND_TABLE_PAGES.items():
+        if dataset.meta.kind in kinds_of(charts[table]):
+            return table, f"{path}?{option_name(dataset.meta.kind)}={quote(dataset.id)}"
+    return None
+
+
+def _option(name: str):
+    return {"type": "page-option", "name": name}
+
+
+def _control(label: str, component, wide: bool = False):
+    return html.Div(
+        [html.Label(label, className="filter-label"), component],
+        className="explorer-control" + (" wide" if wide else ""),
+    )
+
+
+def _column_options(cols: list[Col], roles: set[str] | None = None) -> list[dict]:
+    return [
+        {"label": f"{c.name} ({c.unit})" if c.unit else c.name, "value": c.name}
+        for c in cols
+        if roles is None or c.role in roles
+    ]
+
+
+def filter_values(workspace: Workspace, dataset: Dataset, column: str | None) -> list[dict]:
+    """The values a column filter offers (its most frequent ones)."""
+    names = {c.name for c in columns_of(dataset)}
+    if not column or column not in names:
+        return []
+    src = workspace.engine.source(dataset.meta.city, dataset.meta.kind, dataset.id)
+    frame = workspace.engine.frame(values_query(column, src))
+    return [
+        {"label": f"{v} ({n:,})", "value": v} for v, n in zip(frame["v"], frame["n"], strict=True)
+    ]
+
+
+def controls(workspace: Workspace, dataset: Dataset, spec: Spec, options: dict, lang: str):
+    cols = columns_of(dataset)
+    charts = charts_for(cols)
+    chart_options = [{"label": t(f"explorer.chart.{c}", lang), "value": c} for c in charts]
+    rows = [
+        _control(
+            t("explorer.chart", lang),
+            dcc.Dropdown(
+                id=_option("chart"), options=chart_options, value=spec.chart, clearable=False
+            ),
+        ),
+        _control(
+            t("explorer.x", lang),
+            dcc.Dropdown(id=_option("x"), options=_column_options(cols), value=spec.x),
+        ),
+        _control(
+            t("explorer.y", lang),
+            dcc.Dropdown(id=_option("y"), options=_column_options(cols, {"number"}), value=spec.y),
+        ),
+        _control(
+            t("explorer.color", lang),
+            dcc.Dropdown(
+                id=_option("color"),
+                options=_column_options(cols, {"text", "bool", "number"}),
+                value=spec.color,
+                placeholder=t("explorer.none", lang),
+            ),
+        ),
+        _control(
+            t("explorer.agg", lang),
+            dcc.Dropdown(
+                id=_option("agg"),
+                options=[{"label": t(f"explorer.agg.{a}", lang), "value": a} for a in AGGREGATIONS],
+                value=spec.agg,
+                clearable=False,
+            ),
+        ),
+        _control(
+            t("explorer.bucket", lang),
+            dcc.Dropdown(
+                id=_option("bucket"),
+                options=[{"label": t(f"explorer.bucket.{b}", lang), "value": b} for b in BUCKETS],
+                value=spec.bucket,
+                clearable=False,
+                disabled=not spec.time,
+            ),
+        ),
+    ]
+    if spec.time:
+        lo, hi = dataset.current.time_min, dataset.current.time_max
+        rows.append(
+            _control(
+                t("explorer.time_range", lang, column=spec.time),
+                html.Div(
+                    [
+                        dcc.DatePickerRange(
+                            id="explorer-dates",
+                            start_date=spec.since.isoformat() if spec.since else None,
+                            end_date=spec.until.isoformat() if spec.until else None,
+                            min_date_allowed=lo[:10] if lo else None,
+                            max_date_allowed=hi[:10] if hi else None,
+                            initial_visible_month=(spec.since.isoformat() if spec.since else lo),
+                            display_format="YYYY-MM-DD",
+                            first_day_of_week=1,
+                            clearable=True,
+                            start_date_placeholder_text=t("filter.start", lang),
+                            end_date_placeholder_text=t("filter.end", lang),
+                        ),
+                        dcc.Input(id=_option("since"), type="hidden", value=options.get("since")),
+                        dcc.Input(id=_option("until"), type="hidden", value=options.get("until")),
+                    ]
+                ),
+                wide=True,
+            )
+        )
+    chosen = dict(spec.filters)
+    for i in range(1, MAX_FILTERS + 1):
+        column = options.get(f"f{i}") if options.get(f"f{i}") in {c.name for c in cols} else None
+        values = list(chosen.get(column, ())) if column else []
+        rows.append(
+            html.Div(
+                [
+                    html.Label(t("explorer.filter", lang, n=i), className="filter-label"),
+                    html.Div(
+                        [
+                            dcc.Dropdown(
+                                id=_option(f"f{i}"),
+                                options=_column_options(cols, {"text", "bool", "number"}),
+                                value=column,
+                                placeholder=t("explorer.filter_column", lang),
+                                className="explorer-filter-column",
+                            ),
+                            dcc.Dropdown(
+                                id={"type": "explorer-values", "i": i},
+                                options=filter_values(workspace, dataset, column),
+                                value=values,
+                                multi=True,
+                                placeholder=t("explorer.filter_values", lang),
+                                disabled=column is None,
+                                className="explorer-filter-values",
+                            ),
+                            dcc.Input(
+                                id=_option(f"v{i}"), type="hidden", value=options.get(f"v{i}")
+                            ),
+                        ],
+                        className="explorer-filter-row",
+                    ),
+                ],
+                className="explorer-control wide",
+            )
+        )
+    columns = [
+        options.get(f"f{i}") if options.get(f"f{i}") in {c.name for c in cols} else None
+        for i in range(1, MAX_FILTERS + 1)
+    ]
+    rows.append(dcc.Store(id="explorer-filter-columns", data=columns))
+    return html.Section(
+        [html.H2(t("explorer.controls", lang), className="sr-only"), *rows],
+        className="card explorer-controls",
+        **{"aria-label": t("explorer.controls", lang)},
+    )
+
+
+def facts(dataset: Dataset, lang: str):
+    m, v = dataset.meta, dataset.current
+    coverage = f"{v.time_min[:10]} → {v.time_max[:10]}" if v.time_min else t("data.no_time", lang)
+    items = [
+        ("data.kind", m.kind),
+        ("data.rows", fmt_number(v.rows, lang)),
+        ("data.version", f"v{v.version} · {dataset.updated_at[:10]}"),
+        ("data.coverage", coverage),
+        ("data.source", m.source),
+        ("data.licence", m.licence or "–"),
+    ]
+    return html.Dl(
+        [html.Div([html.Dt(t(k, lang)), html.Dd(value)], className="fact") for k, value in items],
+        className="facts explorer-facts",
+    )
+
+
+def layout(ctx: PageContext):
+    lang = ctx.lang
+    dataset_id = dataset_id_of(ctx.path)
+    try:
+        dataset = ctx.workspace.catalog.get(dataset_id)
+    except CatalogError:
+        return html.Div(
+            [
+                page_header(t("explorer.missing", lang, id=dataset_id)),
+                html.A(t("explorer.back", lang), href="/data", className="btn"),
+            ],
+            className="page-explorer",
+        )
+    cols = columns_of(dataset)
+    spec = spec_from_options(ctx.state.options, cols, preferred_time(dataset))
+    link = round_table_link(dataset)
+    actions = [
+        html.A(t("explorer.back", lang), href=f"/data#{dataset.id}", className="btn btn-small"),
+        html.A(
+            t("data.download_csv", lang),
+            href=f"/download/{dataset.id}.csv",
+            className="btn btn-small",
+        ),
+        html.A(
+            t("data.download_parquet", lang),
+            href=f"/download/{dataset.id}.parquet",
+            className="btn btn-small",
+        ),
+    ]
+    if link:
+        table, href = link
+        actions.insert(
+            1,
+            html.A(
+                t(f"explorer.on_page.{table}", lang),
+                href=href,
+                className="btn btn-small btn-primary",
+                id="explorer-round-table",
+            ),
+        )
+    return html.Div(
+        [
+            page_header(
+                dataset.title(lang), t("explorer.subtitle", lang), dataset.description(lang)
+            ),
+            facts(dataset, lang),
+            html.Div(actions, className="dataset-actions"),
+            html.Div(
+                [
+                    controls(ctx.workspace, dataset, spec, ctx.state.options, lang),
+                    html.Section(
+                        [
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id="explorer-graph",
+                                    config=graph_config(lang, dataset.id),
+                                    style={"height": f"{GRAPH_HEIGHT}px"},
+                                ),
+                                type="circle",
+                                delay_show=150,
+                            ),
+                            html.P(id="explorer-note", className="chart-note", role="status"),
+                        ],
+                        className="card chart-card explorer-chart",
+                        id="card-explorer",
+                    ),
+                ],
+                className="explorer-grid",
+            ),
+        ],
+        className="page-explorer",
+        **{"data-dataset": dataset.id},
+    )
+
+
+PAGE = Page(
+    path=PREFIX,
+    nav="nav.data",
+    title="explorer.title",
+    layout=layout,
+    filters=False,
+    in_nav=False,
+    prefix=True,
+)
+
+
+# -- the chart ------------------------------------------------------------------------------------
+
+
+def chart(workspace: Workspace, dataset: Dataset, options: dict, fig_ctx: FigureContext):
+    """(figure as JSON, note) for the options; the note says what was capped or adjusted."""
+    lang = fig_ctx.lang
+    cols = columns_of(dataset)
+    spec = spec_from_options(options, cols, preferred_time(dataset))
+    engine = workspace.engine
+    src = engine.source(dataset.meta.city, dataset.meta.kind, dataset.id)
+    roles = {c.name: c.role for c in cols}
+    bucket = spec.bucket
+    time_x = spec.x and roles.get(spec.x) == "time" and spec.chart not in {"scatter", "map"}
+    if time_x and bucket == "auto":
+        sql, params = span_query(spec, src)
+        span = engine.frame(sql, params)
+        lo, hi = span["lo"].iloc[0], span["hi"].iloc[0]
+        seconds = (hi - lo).total_seconds() if lo == lo and hi == hi else None
+        bucket = choose_bucket(seconds, MAX_SERIES if spec.color else 1)
+    query = build(spec, cols, src, bucket)
+    frame = engine.frame(query.sql, query.params)
+    notes = [t(key, lang) for key in spec.notes]
+    if frame.empty:
+        return blank_figure(fig_ctx), " ".join([*notes, t("chart.empty", lang)])
+    axes = Axes(query.x_role, query.bucket, tuple((c.name, c.unit) for c in cols if c.unit))
+    figure = explorer_figure(frame, spec, axes, fig_ctx)
+    height = MAP_HEIGHT if spec.chart == "map" else GRAPH_HEIGHT
+    shown = t("explorer.note.points", lang, n=fmt_number(len(frame), lang))
+    if query.bucket:
+        bucket_name = t(f"explorer.bucket.{query.bucket}", lang)
+        shown += " " + t("explorer.note.bucket", lang, bucket=bucket_name)
+    if len(frame) >= MAX_POINTS:
+        shown += " " + t("explorer.note.capped", lang, n=fmt_number(MAX_POINTS, lang))
+    if spec.color and "color" in frame and frame["color"].nunique() >= MAX_SERIES:
+        shown += " " + t("explorer.note.series", lang, n=MAX_SERIES)
+    if query.x_role in {"text", "bool"} and frame["x"].nunique() >= MAX_CATEGORIES:
+        shown += " " + t("explorer.note.categories", lang, n=MAX_CATEGORIES)
+    return finish_json(figure, fig_ctx, height), " ".join([*notes, shown])
+
+
+def register_callbacks(app, workspace: Workspace) -> None:
+    @app.callback(
+        Output("explorer-graph", "figure"),
+        Output("explorer-note", "children"),
+        Input("filters", "data"),
+        Input("ui", "data"),
+        State("url", "pathname"),
+    )
+    def _render(filters, ui, pathname):
+        ui = ui or {}
+        lang = ui.get("lang", "en")
+        try:
+            dataset = workspace.catalog.get(dataset_id_of(pathname))
+        except CatalogError:
+            raise PreventUpdate from None
+        city = workspace.cities.get(dataset.meta.city) or next(iter(workspace.cities.values()))
+        fig_ctx = FigureContext(lang=lang, theme=ui.get("theme", "light"), city=city)
+        options = (filters or {}).get("options") or {}
+        try:
+            return chart(workspace, dataset, options, fig_ctx)
+        except (duckdb.Error, ValueError) as exc:
+            message = t("explorer.error", lang, error=str(exc).splitlines()[0][:200])
+            return blank_figure(fig_ctx), message
+
+    @app.callback(
+        Input("explorer-dates", "start_date"),
+        Input("explorer-dates", "end_date"),
+        prevent_initial_call=True,
+    )
+    def _dates(start, end):
+        """The date picker writes the hidden options `since` and `until` (kept in the URL)."""
+        set_props(_option("since"), {"value": (start or "")[:10]})
+        set_props(_option("until"), {"value": (end or "")[:10]})
+
+    @app.callback(
+        Input({"type": "explorer-values", "i": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def _values(values):
+        """Each filter's picked values go to its hidden option `v<i>` as a JSON list."""
+        for item, picked in zip(ctx.inputs_list[0], values, strict=True):
+            i = item["id"]["i"]
+            set_props(_option(f"v{i}"), {"value": json.dumps(picked) if picked else ""})
+
+    @app.callback(
+        Output({"type": "explorer-values", "i": ALL}, "options"),
+        Output({"type": "explorer-values", "i": ALL}, "value"),
+        Output({"type": "explorer-values", "i": ALL}, "disabled"),
+        Output("explorer-filter-columns", "data"),
+        Input(_option("f1"), "value"),
+        Input(_option("f2"), "value"),
+        Input(_option("f3"), "value"),
+        State("explorer-filter-columns", "data"),
+        State({"type": "explorer-values", "i": ALL}, "value"),
+        State({"type": "explorer-values", "i": ALL}, "options"),
+        State("url", "pathname"),
+        prevent_initial_call=True,
+    )
+    def _filter_columns(f1, f2, f3, before, values, current_options, pathname):
+        """A filter's column changed: offer that column's values, and forget the old picks.
+        (Also fired each time the URL callback re-sets the options: then nothing changed.)"""
+        columns = [f1, f2, f3]
+        before = list(before or [None] * MAX_FILTERS)
+        if columns == before:
+            raise PreventUpdate
+        try:
+            dataset = workspace.catalog.get(dataset_id_of(pathname))
+        except CatalogError:
+            raise PreventUpdate from None
+        out_options, out_values = [], []
+        for column, old, value, opts in zip(columns, before, values, current_options, strict=True):
+            if column != old:
+                out_options.append(filter_values(workspace, dataset, column))
+                out_values.append([])
+            else:
+                out_options.append(opts)
+                out_values.append(value)
+        return out_options, out_values, [c is None for c in columns], columns
