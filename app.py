@@ -21,16 +21,20 @@ from dash import Dash, dcc, html
 import config as config_module
 from components.charts import ChartContext
 from components.charts import register_callbacks as register_chart_callbacks
+from components.datasets_choice import choice_control, chosen_engine, chosen_workspace
 from components.kpi import register_kpi_callbacks
 from components.routing import Site, filters_data, filters_from_data, nav_id, register_routing
 from components.shell import filter_bar, footer, header
 from components.state import ViewState
+from components.upload import max_content_length, register_uploads
 from datasets.catalog import CatalogError, Dataset
 from datasets.demo import ensure_demo
 from datasets.export import csv_chunks, parquet_file
 from datasets.workspace import Workspace
 from i18n import t
 from pages import Page, PageContext, all_pages
+from pages.present import register_present
+from pages.sdg import register_routes as register_sdg_routes
 
 pio.json.config.default_engine = "orjson"
 
@@ -55,9 +59,11 @@ def shell_layout(nav_pages: list[Page]):
     return layout
 
 
-def page_options(page: Page, state: ViewState, lang: str):
+def page_options(page: Page, state: ViewState, lang: str, ctx: PageContext | None = None):
     return [
-        html.Div(
+        choice_control(option, state, lang, ctx)  # a dropdown listed per render (datasets)
+        if option.choices_from
+        else html.Div(
             [
                 html.Span(t(option.label, lang), className="filter-label"),
                 dcc.RadioItems(
@@ -102,13 +108,13 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
             city=city_of(ui),
             option=option,
             page_options=filters.get("options") or {},
-            engine=workspace.engine,
+            engine=chosen_engine(workspace.engine, filters.get("options")),  # ?ds_<kind>=<id>
             filters=filters_from_data(filters),
         )
 
     def render_page(page: Page, state: ViewState, ui: dict, path: str):
         ctx = PageContext(
-            workspace=workspace,
+            workspace=chosen_workspace(workspace, state.options),
             city=city_of(ui),
             state=state,
             lang=ui["lang"],
@@ -116,7 +122,7 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
             view=make_context(filters_data(state), ui, None),
             path=path or page.path,
         )
-        return page.layout(ctx), page_options(page, state, ui["lang"])
+        return page.layout(ctx), page_options(page, state, ui["lang"], ctx)
 
     def coverage(city_id: str) -> tuple[dt.date | None, dt.date | None]:
         found = workspace.catalog.find(city_id, "traffic_readings")
@@ -140,12 +146,16 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
     register_routing(app, site)
     register_chart_callbacks(app, make_context)
     register_kpi_callbacks(app, make_context)
+    register_present(app, workspace, make_context)  # /present pages, add-to-deck, exports
 
     @app.server.get("/health")
     def health():
         return {"status": "ok", "city": cfg.city, "datasets": len(workspace.catalog.datasets())}
 
     register_downloads(app.server, workspace)
+    register_sdg_routes(app, workspace)  # /sdg/annex, the compare and add-city callbacks
+    register_uploads(app, workspace, cfg)  # sessions, /login, /upload, explorer, versions
+    app.server.config["MAX_CONTENT_LENGTH"] = max_content_length(cfg)
 
     app.server.config["CITYLENS"] = cfg
     app.workspace = workspace

@@ -24,8 +24,16 @@ class Config:
     demo_detectors: int = 60
     demo_days: int = 365
     cache_size: int = 512
+    cache_dir: str = ""
+    redis_url: str = ""
+    shared_cache_mb: int = 1024
+    workers: int = 0
+    threads: int = 4
     max_upload_mb: int = 1024
     max_upload_columns: int = 1000
+    view_login: bool = False
+    session_hours: int = 12
+    secure_cookies: bool = False
 
     def with_overrides(self, **overrides: Any) -> Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -40,8 +48,18 @@ SETTINGS: dict[str, str] = {
     "demo_detectors": "traffic detectors in the generated demo city",
     "demo_days": "days of demo data from 2017-01-01",
     "cache_size": "query results kept in memory per process",
+    "cache_dir": "folder of the result cache the server's workers share"
+    " (default <data_dir>/cache; off: none)",
+    "redis_url": "share the result cache through Redis instead of the disk,"
+    " e.g. redis://127.0.0.1:6379/0",
+    "shared_cache_mb": "size of the shared disk cache, in MB (least recently used go first)",
+    "workers": "gunicorn worker processes (0: two per CPU core, at least 2)",
+    "threads": "threads per gunicorn worker",
     "max_upload_mb": "largest file accepted for ingest, in MB (checked before it is read)",
     "max_upload_columns": "most columns an ingested table may have",
+    "view_login": "require an analyst login to view any page (uploads always need one): 1 or 0",
+    "session_hours": "hours an analyst stays logged in",
+    "secure_cookies": "send the session cookie over HTTPS only (set behind a TLS proxy): 1 or 0",
 }
 
 

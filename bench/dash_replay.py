@@ -49,6 +49,8 @@ def chart_ids(layout) -> list[str]:
 
 
 def render_payload(chart_id: str, option: str | None, filters: dict, ui: dict) -> dict:
+    """The shared render callback of one chart card, after a filter change."""
+
     def pid(kind: str) -> dict:
         return {"id": chart_id, "type": kind}
 
@@ -69,8 +71,62 @@ def render_payload(chart_id: str, option: str | None, filters: dict, ui: dict) -
     }
 
 
-def route_payload(app: Dash, pathname: str, search: str, ui: dict) -> dict:
-    key = next(k for k in app.callback_map if k.startswith("..page.children"))
+def zoom_key(keys, chart_id: str) -> str:
+    """The zoom callback of a chart (components.charts.register_zoom) among callback keys."""
+    head = json.dumps({"id": chart_id, "type": "chart-graph"}, separators=(",", ":"))
+    return next(k for k in keys if k.startswith(head + ".figure@"))
+
+
+def zoom_payload(
+    key: str, chart_id: str, option: str | None, filters: dict, ui: dict, relayout: dict
+) -> dict:
+    """A zoom on a chart's x axis, e.g. relayout {"xaxis.range[0]": "2017-03-01 06:00",
+    "xaxis.range[1]": "2017-03-04 18:00"} ({"xaxis.autorange": True}: back to the whole)."""
+    graph = {"id": chart_id, "type": "chart-graph"}
+    option_id = {"id": chart_id, "type": "chart-option"}
+    return {
+        "output": key,
+        "outputs": {"id": graph, "property": key.split(".", 1)[1]},
+        "inputs": [{"id": graph, "property": "relayoutData", "value": relayout}],
+        "changedPropIds": [json.dumps(graph, separators=(",", ":")) + ".relayoutData"],
+        "state": [
+            {"id": option_id, "property": "value", "value": option},
+            {"id": "filters", "property": "data", "value": filters},
+            {"id": "ui", "property": "data", "value": ui},
+        ],
+    }
+
+
+def kpi_key(keys) -> str:
+    """The KPI blocks' refresh callback key among a Dash app's callback keys."""
+    return next(k for k in keys if "kpi-block" in k and k.endswith(".children"))
+
+
+def kpi_payload(app: Dash | str, filters: dict, ui: dict, block_ids: list[str]) -> dict:
+    """The KPI blocks' shared refresh callback (fires with every filter change); `app` is the
+    Dash app or the callback's key (`kpi_key`)."""
+    key = app if isinstance(app, str) else kpi_key(app.callback_map)
+    ids = [{"type": "kpi-block", "id": block} for block in block_ids]
+    return {
+        "output": key,
+        "outputs": [{"id": i, "property": "children"} for i in ids],
+        "inputs": [{"id": "filters", "property": "data", "value": filters}],
+        "changedPropIds": ["filters.data"],
+        "state": [
+            {"id": "ui", "property": "data", "value": ui},
+            [{"id": i, "property": "id", "value": i} for i in ids],
+        ],
+    }
+
+
+def route_key(keys) -> str:
+    """The page router's output key among a Dash app's callback keys."""
+    return next(k for k in keys if k.startswith("..page.children"))
+
+
+def route_payload(app: Dash | str, pathname: str, search: str, ui: dict) -> dict:
+    """The page router callback (`app` or its output key, see `route_key`)."""
+    key = app if isinstance(app, str) else route_key(app.callback_map)
     outputs = [
         {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
         for part in key.strip(".").split("...")
@@ -96,3 +152,31 @@ def post(client, name: str, payload: dict) -> Timed:
     if response.status_code not in (200, 204):
         raise RuntimeError(f"{name}: HTTP {response.status_code}: {data[:300]!r}")
     return Timed(name, ms, len(data), response.status_code)
+
+
+def charts_in_response(body: dict) -> list[tuple[str, str | None]]:
+    """(chart id, selected option) of every chart card in a router callback's JSON reply."""
+    graphs: list[str] = []
+    options: dict[str, str | None] = {}
+
+    def walk(node) -> None:
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+            return
+        if not isinstance(node, dict):
+            return
+        props = node.get("props")
+        if isinstance(props, dict):
+            ident = props.get("id")
+            if isinstance(ident, dict) and ident.get("type") == "chart-graph":
+                graphs.append(ident["id"])
+            if isinstance(ident, dict) and ident.get("type") == "chart-option":
+                options[ident["id"]] = props.get("value")
+            walk(props.get("children"))
+        else:
+            for value in node.values():
+                walk(value)
+
+    walk(body.get("response", body))
+    return [(cid, options.get(cid)) for cid in graphs]

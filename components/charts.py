@@ -7,15 +7,23 @@ badges, the CSV download and the PNG export, so a new chart is a declaration, no
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
 
+import orjson
 import pandas as pd
 import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from plotly.io.json import to_json_plotly
 
 from datasets.cities import CityProfile
+from datasets.downsample import MAX_POINTS_PER_TRACE, cap_figure
 from datasets.export import safe_csv
 from datasets.query import Filters, MissingDataset, QueryEngine
 from i18n import plotly_locale, plotly_separators, t
@@ -38,6 +46,7 @@ class FigureContext:
 class ChartContext(FigureContext):
     engine: QueryEngine | None = None
     filters: Filters = field(default_factory=Filters)
+    xrange: tuple[str, str] | None = None  # a zoom on the x axis (ZOOM_DETAIL charts)
 
 
 @dataclass(frozen=True)
@@ -81,8 +90,16 @@ def _locale_layout(ctx: FigureContext, height: int | None) -> dict:
     return {"separators": plotly_separators(ctx.lang), "height": height, "autosize": True}
 
 
+# Set while `render` builds a figure for the wire: `finish_json` then adds the template as JSON,
+# so `finish` skips validating it (~15 ms a figure, about half of a simple chart's build).
+_FOR_WIRE = contextvars.ContextVar("citylens_for_wire", default=False)
+
+
 def finish(fig: go.Figure, ctx: FigureContext, height: int | None = None) -> go.Figure:
     """Apply the theme, the locale's number separators and the card height to a built figure."""
+    if _FOR_WIRE.get():
+        fig.update_layout(**_locale_layout(ctx, height))
+        return fig
     fig.update_layout(template=template(ctx.theme), **_locale_layout(ctx, height))
     return fig
 
@@ -173,6 +190,12 @@ def card(
                                 className="btn btn-small",
                                 title=t("chart.download_hint", lang),
                             ),
+                            html.Button(  # presenter mode (pages/present.py): the view to a deck
+                                t("present.add_to_deck", lang),
+                                id={"type": "chart-add-to-deck", "id": cid},
+                                className="btn btn-small",
+                                title=t("present.add_to_deck_hint", lang),
+                            ),
                         ],
                         className="chart-tools",
                     ),
@@ -221,14 +244,142 @@ def chart_frame(chart: Chart, ctx: ChartContext) -> pd.DataFrame | None:
         return None
 
 
+# -- zoom detail and the points cap (issue 6) --------------------------------------------------
+# Charts whose zoom on the x (time) axis fetches the zoomed range again, at the finer bucket the
+# shorter span allows: the render callback narrows the filters to the zoomed days.
+ZOOM_DETAIL = frozenset({"traffic-volume-speed"})
+
+
+def zoom_range(relayout: dict | None) -> tuple[str, str] | str | None:
+    """The x range of a zoom in a graph's relayoutData, "reset" for a double-click back to the
+    whole range, None for anything else (a resize, a y-only zoom, a map pan)."""
+    if not isinstance(relayout, dict):
+        return None
+    if relayout.get("xaxis.autorange") is True:
+        return "reset"
+    lo, hi = relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")
+    if lo is None and isinstance(relayout.get("xaxis.range"), list | tuple):
+        pair = relayout["xaxis.range"]
+        lo, hi = (pair[0], pair[1]) if len(pair) == 2 else (None, None)
+    if lo is None or hi is None:
+        return None
+    return str(lo), str(hi)
+
+
+def zoomed(ctx: ChartContext, xrange: tuple[str, str]) -> ChartContext | None:
+    """The context with its filters narrowed to the days of a zoom (None if not dates)."""
+    try:
+        lo, hi = sorted(pd.Timestamp(value) for value in xrange)
+    except (TypeError, ValueError):
+        return None
+    start, end = lo.date(), hi.date()
+    f = ctx.filters
+    start = max(start, f.start) if f.start else start
+    end = min(end, f.end) if f.end else end
+    if end < start:
+        return None
+    narrowed = Filters(start, end, f.districts)
+    return replace(ctx, filters=narrowed, xrange=(lo.isoformat(), hi.isoformat()))
+
+
+@cache
+def code_token() -> str:
+    """Fingerprint of the code that draws figures, so a deploy never serves old drawings."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("components", "pages", "datasets", "i18n"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in {".py", ".json"}:
+                st = path.stat()
+                digest.update(f"{path}:{st.st_mtime_ns}:{st.st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _city_stamp(city: CityProfile) -> int:
+    try:
+        return (city.folder / "profile.json").stat().st_mtime_ns
+    except (AttributeError, OSError):
+        return 0
+
+
 def render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
-    """Figure, empty-state message and whether that message is hidden."""
+    """Figure, empty-state message and whether that message is hidden.
+
+    Kept like a query result (`QueryEngine.memo`: this process, the workers' shared cache,
+    single-flight): the key names the chart, its option, the filters, the zoom, language, theme,
+    city, every dataset version of the city and the drawing code, so 400 viewers of the same
+    view cost one drawing, and any change of data or code is a new key.
+    """
+    engine = ctx.engine
+    if engine is None or not hasattr(engine, "memo"):
+        return _render(chart, ctx)
+    parts = (
+        chart.id,
+        ctx.option,
+        ctx.filters,
+        ctx.xrange,
+        ctx.lang,
+        ctx.theme,
+        ctx.city.id,
+        _city_stamp(ctx.city),
+        tuple(sorted(ctx.page_options.items())),
+        engine.data_token(ctx.city.id),
+        code_token(),
+    )
+    return engine.memo(
+        "figure",
+        parts,
+        lambda: _render(chart, ctx),
+        lambda value: to_json_plotly(value, engine="orjson").encode(),
+        lambda data: tuple(orjson.loads(data)),
+    )
+
+
+def _render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
     frame = chart_frame(chart, ctx)
     if frame is None:
         return blank_figure(ctx), t("chart.missing_dataset", ctx.lang), False
     if frame.empty:
         return blank_figure(ctx), t("chart.empty", ctx.lang), False
-    return finish_json(chart.figure(frame, ctx), ctx), "", True
+    token = _FOR_WIRE.set(True)
+    try:
+        out = finish_json(chart.figure(frame, ctx), ctx)
+    finally:
+        _FOR_WIRE.reset(token)
+    cap_figure(out, MAX_POINTS_PER_TRACE)  # min/max-preserving, so no peak vanishes
+    if ctx.xrange:  # keep the zoom box the viewer drew (the data covers whole days)
+        axis = out["layout"].get("xaxis") or {}
+        out["layout"]["xaxis"] = {**axis, "range": list(ctx.xrange), "autorange": False}
+    return out, "", True
+
+
+def register_zoom(app, make_context: ContextFactory, chart_id: str) -> None:
+    """A zoom on the x axis of a ZOOM_DETAIL chart re-renders it for the zoomed days; a
+    double-click (autorange) renders the whole period again. Only these charts listen to
+    their graph's relayoutData, so no other chart sends a request when it is drawn."""
+    graph = {"type": "chart-graph", "id": chart_id}
+
+    @app.callback(
+        Output(graph, "figure", allow_duplicate=True),
+        Input(graph, "relayoutData"),
+        State({"type": "chart-option", "id": chart_id}, "value"),
+        State("filters", "data"),
+        State("ui", "data"),
+        prevent_initial_call=True,
+    )
+    def _zoom(relayout, option, filters, ui):
+        zoom = zoom_range(relayout)
+        if zoom is None:
+            raise PreventUpdate  # a resize, a y-only zoom
+        ctx = make_context(filters or {}, ui or {}, option)
+        if zoom != "reset":
+            ctx = zoomed(ctx, zoom)
+            if ctx is None:
+                raise PreventUpdate
+        figure, _message, shown = render(REGISTRY[chart_id], ctx)
+        if not shown:
+            raise PreventUpdate  # nothing in the zoomed days: keep what is drawn
+        return figure
 
 
 def register_callbacks(app, make_context: ContextFactory) -> None:
@@ -246,6 +397,9 @@ def register_callbacks(app, make_context: ContextFactory) -> None:
     def _render(option, filters, ui, component_id):
         chart = REGISTRY[component_id["id"]]
         return render(chart, make_context(filters or {}, ui or {}, option))
+
+    for chart_id in sorted(ZOOM_DETAIL):
+        register_zoom(app, make_context, chart_id)
 
     @app.callback(
         Output({"type": "chart-file", "id": MATCH}, "data"),

@@ -3,7 +3,9 @@
 python -m datasets list [--json] [--data-dir D]
 python -m datasets generate-demo [--detectors N] [--days D] [--seed S] [--data-dir D]
 python -m datasets ingest FILE [--kind KIND|auto] [--title T] [--mode new|append|replace]
-                               [--dataset ID] [--sheet S] [--data-dir D] [...]
+                               [--dataset ID] [--sheet S] [--city ID] [--data-dir D] [...]
+python -m datasets add-city --name N --districts FILE [--name-field F] [--tz TZ] [--data-dir D]
+python -m datasets add-analyst NAME [--password-stdin] | remove-analyst NAME | list-analysts
 """
 
 from __future__ import annotations
@@ -96,6 +98,12 @@ def cmd_ingest(args) -> int:
         return 2
     overrides = _ingest_overrides(args)
     data_dir = Path(args.data_dir or cfg.data_dir)
+    if args.city:
+        from .city_admin import city_exists
+
+        if not city_exists(data_dir, args.city):
+            print(f"no city {printable(args.city)!r}: add it first (add-city)", file=sys.stderr)
+            return 2
     if args.kind and args.kind != "auto":
         overrides["kind"] = args.kind
     elif args.mode != "new" and args.dataset and (data_dir / "catalog.sqlite").exists():
@@ -156,6 +164,39 @@ def cmd_ingest(args) -> int:
         print(report.summary())
         return 0 if report.ok else 2
     print(f"{version.dataset_id} v{version.version}")
+    return 0
+
+
+def cmd_add_city(args) -> int:
+    from .city_admin import CityError, NewCity, add_city
+
+    cfg = config.from_env()
+    path = Path(args.districts)
+    if not path.is_file():
+        print(f"{args.districts}: no such file", file=sys.stderr)
+        return 2
+    names = {"en": args.name, "fr": args.name_fr, "es": args.name_es, "zh": args.name_zh}
+    new = NewCity(
+        name={lang: value for lang, value in names.items() if value},
+        districts_geojson=path.read_bytes(),
+        filename=path.name,
+        timezone=args.tz,
+        name_field=args.name_field,
+        code_field=args.code_field,
+        population=args.population,
+        attribution=args.attribution or "",
+        city_id=args.id,
+    )
+    try:
+        city_id, notes = add_city(Path(args.data_dir or cfg.data_dir), new)
+    except CityError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not args.tz:
+        print("note: no --tz given: the city's time zone is UTC", file=sys.stderr)
+    print(city_id)
     return 0
 
 
@@ -264,6 +305,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="show the mapping and more")
     p.set_defaults(run=cmd_ingest)
+
+    p = add("add-city", "add a city from its district boundaries (GeoJSON); prints its id")
+    p.add_argument("--name", required=True, help="the city's name (English or as used)")
+    p.add_argument("--districts", required=True, help="GeoJSON of district polygons (WGS 84)")
+    p.add_argument("--name-field", help="property holding district names (default: detected)")
+    p.add_argument("--code-field", help="property holding district codes (default: detected)")
+    p.add_argument("--tz", help="IANA time zone of the data, e.g. Asia/Shanghai (default UTC)")
+    for lang, label in (("fr", "French"), ("es", "Spanish"), ("zh", "Chinese")):
+        p.add_argument(f"--name-{lang}", help=f"the city's name in {label}")
+    p.add_argument("--population", type=int, help="residents (default: sum of the districts')")
+    p.add_argument("--attribution", help="who published the boundaries, and their licence")
+    p.add_argument("--id", help="city id (default: from the name)")
+    p.set_defaults(run=cmd_add_city)
+
+    from .accounts import add_commands as add_account_commands
+
+    add_account_commands(add)
     return root
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .rollups import link_rollups
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
     id TEXT PRIMARY KEY,
@@ -155,6 +157,9 @@ def _now() -> str:
 
 def _fsync_tree(folder: Path) -> None:
     for path in folder.iterdir():
+        if path.is_dir():  # _rollups/<grain>/ beside the raw parts
+            _fsync_tree(path)
+            continue
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
     fd = os.open(folder, os.O_RDONLY)
@@ -336,8 +341,11 @@ class Catalog:
         ).fetchone()
         if row is None:
             raise CatalogError(f"no dataset {dataset_id!r} to append to")
-        for path in sorted((self.data_dir / row[0]).glob("*.parquet")):
-            os.link(path, staging / f"{len(list(staging.iterdir())):04d}-{path.name}")
+        current = self.data_dir / row[0]
+        for path in sorted(current.glob("*.parquet")):
+            name = f"{len(list(staging.iterdir())):04d}-{path.name}"
+            os.link(path, staging / name)
+            link_rollups(current, path, staging, name)  # its rollups follow it, renamed alike
 
     def _commit(self, con, meta, staging, dataset_dir, info, mode, note) -> Version:
         row = con.execute(

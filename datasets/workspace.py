@@ -18,14 +18,32 @@ class Workspace:
     data_dir: Path
     catalog: Catalog
     engine: QueryEngine
-    cities: dict[str, CityProfile] = field(default_factory=dict)
+    _cities: dict[str, CityProfile] = field(default_factory=dict, repr=False)
+    _cities_stamp: int | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, data_dir: Path, cache_size: int = 512) -> Workspace:
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(data_dir)
-        return cls(data_dir, catalog, QueryEngine(catalog, cache_size), _cities(data_dir))
+        workspace = cls(data_dir, catalog, QueryEngine(catalog, cache_size))
+        workspace.reload_cities()
+        return workspace
+
+    @property
+    def cities(self) -> dict[str, CityProfile]:
+        """The known cities; a city added under `<data_dir>/cities/` (by another process too)
+        appears without a restart: adding one renames its folder into place, which changes the
+        folder's mtime, checked here with one stat()."""
+        if _stamp(self.data_dir) != self._cities_stamp:
+            self.reload_cities()
+        return self._cities
+
+    def reload_cities(self) -> dict[str, CityProfile]:
+        stamp = _stamp(self.data_dir)
+        self._cities = _cities(self.data_dir)  # one assignment: readers see old or new, whole
+        self._cities_stamp = stamp
+        return self._cities
 
     def city(self, city_id: str) -> CityProfile:
         try:
@@ -49,9 +67,26 @@ def _cities(data_dir: Path) -> dict[str, CityProfile]:
     folders = [p for p in sorted(BUILTIN_CITIES_DIR.iterdir()) if (p / "profile.json").exists()]
     added = data_dir / "cities"
     if added.is_dir():
-        folders += [p for p in sorted(added.iterdir()) if (p / "profile.json").exists()]
+        folders += [
+            p
+            for p in sorted(added.iterdir())
+            if not p.name.startswith(".") and (p / "profile.json").exists()
+        ]
     cities = {}
     for folder in folders:
-        city = load_city(folder)
+        try:
+            city = load_city(folder)
+        except (OSError, ValueError, KeyError, TypeError):  # a broken added folder: skip it
+            if folder.parent == BUILTIN_CITIES_DIR:
+                raise
+            continue
         cities[city.id] = city
     return cities
+
+
+def _stamp(data_dir: Path) -> int | None:
+    """Modification time of `<data_dir>/cities` (None while it does not exist)."""
+    try:
+        return (data_dir / "cities").stat().st_mtime_ns
+    except OSError:
+        return None

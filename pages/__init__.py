@@ -6,7 +6,7 @@ so it renders in the viewer's language, theme and city with the filters from the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from components.charts import ChartContext
@@ -28,12 +28,15 @@ class PageContext:
 
 @dataclass(frozen=True)
 class PageOption:
-    """A page-wide choice kept in the URL (e.g. `aqi=epa`), shown as a radio group."""
+    """A page-wide choice kept in the URL (e.g. `aqi=epa`), shown as a radio group; or, with
+    `choices_from`, a dropdown of choices listed when the page renders (hidden if under two)."""
 
     name: str
     label: str  # message key
     choices: tuple[tuple[str, str], ...]  # (value, message key)
     default: str
+    # (PageContext) -> [(value, label text)], e.g. the datasets of a kind (datasets_choice.py)
+    choices_from: Callable[[PageContext], Sequence[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,19 @@ class Page:
 
 
 def all_pages() -> list[Page]:
-    from . import data, ecology, overview, traffic
+    from components.datasets_choice import with_dataset_choices
 
-    return [overview.PAGE, traffic.PAGE, ecology.PAGE, data.PAGE]
+    from . import cities, compare, data, ecology, explorer, overview, present, sdg, traffic, upload
+
+    return [
+        overview.PAGE,
+        with_dataset_choices(traffic.PAGE, traffic.CHARTS),
+        with_dataset_choices(ecology.PAGE, ecology.CHARTS),
+        sdg.PAGE,
+        compare.PAGE,
+        data.PAGE,
+        upload.PAGE,  # /data/upload (exact path: before the explorer's /data/<id>)
+        explorer.PAGE,
+        *present.PAGES,
+        cities.PAGE,  # /cities: not in the navigation (linked from /sdg and /compare)
+    ]

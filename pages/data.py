@@ -6,6 +6,7 @@ from dash import html
 
 from components.charts import sdg_badges
 from components.kpi import page_header
+from components.upload_versions import analyst_actions, card_id, catalog_tools
 from datasets.catalog import Dataset
 from datasets.export import preview
 from i18n import fmt_number, t
@@ -45,7 +46,8 @@ def preview_table(dataset: Dataset):
     )
 
 
-def dataset_card(dataset: Dataset, lang: str):
+def dataset_card(dataset: Dataset, lang: str, workspace=None, message: str = ""):
+    """One dataset; with `workspace`, an analyst also gets its versions, restore and delete."""
     m = dataset.meta
     v = dataset.current
     flag = "synthetic" if m.synthetic else "real"
@@ -84,6 +86,11 @@ def dataset_card(dataset: Dataset, lang: str):
             ),
             html.Div(
                 [
+                    html.A(  # the explorer (pages/explorer.py), for anyone
+                        t("explorer.open", lang),
+                        href=f"/data/{dataset.id}",
+                        className="btn btn-small btn-primary",
+                    ),
                     html.A(
                         t("data.download_parquet", lang),
                         href=f"/download/{dataset.id}.parquet",
@@ -97,6 +104,7 @@ def dataset_card(dataset: Dataset, lang: str):
                 ],
                 className="dataset-actions",
             ),
+            analyst_actions(workspace, dataset, lang, message) if workspace else None,
         ],
         className="card dataset-card",
         id=dataset.id,
@@ -117,7 +125,13 @@ def layout(ctx: PageContext):
             html.H2(t(f"data.round_table.{table}", ctx.lang), className="section-title")
         )
         sections.append(
-            html.Div([dataset_card(d, ctx.lang) for d in members], className="dataset-list")
+            html.Div(
+                [
+                    html.Div(dataset_card(d, ctx.lang, ctx.workspace), id=card_id(d.id))
+                    for d in members
+                ],
+                className="dataset-list",
+            )
         )
     return html.Div(
         [
@@ -125,6 +139,7 @@ def layout(ctx: PageContext):
                 t("data.title", ctx.lang),
                 t("data.subtitle", ctx.lang, count=len(datasets), city=ctx.city.label(ctx.lang)),
             ),
+            catalog_tools(ctx.lang),  # sign in, upload (components/upload_versions.py)
             *sections,
         ]
     )

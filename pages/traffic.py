@@ -167,7 +167,7 @@ def kpi_row(ctx: ChartContext):
     try:
         frame = queries.kpis(engine, city.id, filters)
     except MissingDataset:
-        return html.P(t("chart.missing_dataset", lang), className="empty-state")
+        return html.P(t("chart.missing_dataset", lang), className="kpi-missing muted")
     now = frame.iloc[0]
     before = frame.iloc[1]
 

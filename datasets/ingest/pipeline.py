@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ..catalog import Catalog, CatalogError, DatasetMeta, Version
+from ..rollups import build_rollups
 from ..schemas import KINDS
 from . import detect
 from . import mapping as mapping_mod
@@ -434,6 +435,7 @@ def commit(
             os.link(source, dest)
         except OSError:
             shutil.copyfile(source, dest)
+        build_rollups(report.kind, dest, folder)  # the upload's rollups, in its version
 
     note = f"upload of {file}: {report.rows_ok:,} rows"
     if report.rows_bad:

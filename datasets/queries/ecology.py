@@ -68,7 +68,7 @@ def columns_of(engine: QueryEngine, city_id: str, kind: str) -> frozenset[str]:
 
 
 def has_dataset(engine: QueryEngine, city_id: str, kind: str) -> bool:
-    return engine.catalog.find(city_id, kind) is not None
+    return engine.find(city_id, kind) is not None
 
 
 def _col(name: str, present: frozenset[str], cast: str = "DOUBLE") -> str:
@@ -82,7 +82,7 @@ def _ts(expr: str) -> str:
 
 def coverage(engine: QueryEngine, city_id: str, kind: str) -> tuple[dt.date, dt.date] | None:
     """First and last day a dataset covers (monthly data covers its whole last month)."""
-    found = engine.catalog.find(city_id, kind)
+    found = engine.find(city_id, kind)
     if found is None or not found.current.time_min or not found.current.time_max:
         return None
     first = dt.date.fromisoformat(found.current.time_min[:10])
@@ -217,9 +217,31 @@ def daily_inputs_sql(engine: QueryEngine, city_id: str, filters: Filters) -> str
 
 
 def station_daily_inputs(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
-    """One row per station and day: 24-h means, O3/CO daily max 8-h means, daily max hours."""
-    frame = engine.frame(daily_inputs_sql(engine, city_id, filters))
-    return frame[["station_id", "date", *DAILY_INPUTS]]
+    """One row per station and day: 24-h means, O3/CO daily max 8-h means, daily max hours.
+
+    A station's values for a day depend on that station and day only (whole days, 8-h windows
+    inside the day), so the table of every station and day is computed once per version (and
+    cached, shared by the server's workers), then cut to the period and the stations of the
+    selected districts: the same rows as `daily_inputs_sql` with these filters, in the same
+    order. Without a stations table the district filter runs in the SQL instead.
+    """
+    if filters.districts and not has_dataset(engine, city_id, "air_stations"):
+        frame = engine.frame(daily_inputs_sql(engine, city_id, filters))
+        return frame[["station_id", "date", *DAILY_INPUTS]]
+    frame = engine.frame(daily_inputs_sql(engine, city_id, Filters()))
+    keep = pd.Series(True, index=frame.index)
+    if filters.start:
+        keep &= frame["date"] >= pd.Timestamp(filters.start)
+    if filters.end:
+        keep &= frame["date"] <= pd.Timestamp(filters.end)
+    if filters.districts:
+        chosen = engine.frame(
+            f"SELECT station_id FROM {engine.source(city_id, 'air_stations')}"
+            f" WHERE {filters.where(None)}"
+        )
+        keep &= frame["station_id"].isin(chosen["station_id"])
+    out = frame[keep] if not keep.all() else frame
+    return out[["station_id", "date", *DAILY_INPUTS]].reset_index(drop=True)
 
 
 def _station_table(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame | None:
@@ -396,9 +418,30 @@ def category_share(
 
 def traffic_daily_volume(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     """Vehicles counted per day by all detectors in the selected districts."""
+    src, grain = engine.plan(
+        city_id, "traffic_readings", ("district_day", "district_hour", "district_5min")
+    )
+    if grain is not None:  # daily sums per district (datasets.rollups)
+        column = {"district_day": "day", "district_hour": "hour_start"}.get(grain, "ts")
+        day_filter = filters.where(None)  # districts; dates as DATEs on a DATE column (pruning)
+        if column == "day":
+            if filters.start:
+                day_filter += f" AND day >= DATE '{filters.start.isoformat()}'"
+            if filters.end:
+                day_filter += f" AND day <= DATE '{filters.end.isoformat()}'"
+        else:
+            day_filter = filters.where(column)
+        sql = f"""
+            SELECT {_ts(f"CAST({column} AS DATE)")} AS date, SUM(volume_sum)::BIGINT AS volume
+            FROM {src}
+            WHERE {day_filter}
+            GROUP BY 1
+            ORDER BY 1
+        """
+        return engine.frame(sql)
     sql = f"""
         SELECT {_ts("CAST(ts AS DATE)")} AS date, SUM(volume)::BIGINT AS volume
-        FROM {engine.source(city_id, "traffic_readings")}
+        FROM {src}
         WHERE {filters.where("ts")}
         GROUP BY 1
         ORDER BY 1
@@ -600,6 +643,16 @@ def kpis(
     A KPI whose dataset is missing has None values.
     """
     standard = standard_or_default(standard)
+    return engine.memo_frame(
+        "ecology.kpis",
+        city_id,
+        ("air_quality_hourly", "air_stations", "energy_daily", "mobility_daily", "waste_monthly"),
+        (filters, standard),
+        lambda: _kpis(engine, city_id, filters, standard),
+    )
+
+
+def _kpis(engine: QueryEngine, city_id: str, filters: Filters, standard: str) -> pd.DataFrame:
     window = kpi_window(engine, city_id, filters)
     columns = [
         "kpi",

@@ -5,6 +5,12 @@ aggregated frame: the filters and the GROUP BY run inside the DuckDB scan of the
 and the only values bound into the SQL are dates and integers (`Filters.where`) or `?`
 parameters. The few pure helpers at the end (`speed_summary`, `pilot_weekly`, `did_summary`)
 combine those small frames; figures and tests call them directly.
+
+The readings (hundreds of millions of rows for a large city) are answered from the coarsest
+rollup of the current version that can answer exactly (`datasets.rollups`: sums and counts per
+district and 5 minutes / hour / day, per detector and day, night-speed histograms), with means
+computed as sum / count, never as means of means; a version without rollups (data published
+before they existed) is read raw, with the same SQL as before. Both paths give the same frame.
 """
 
 from __future__ import annotations
@@ -46,6 +52,17 @@ def _where(filters: Filters, time_column: str | None, district_column: str | Non
     return filters.where(time_column, district_column)
 
 
+def _where_days(filters: Filters, day_column: str, district_column: str = "district") -> str:
+    """`Filters.where` for a DATE column, compared with DATE literals so that the scan can
+    skip row groups by their statistics (a TIMESTAMP literal would cast the column instead)."""
+    clauses = [filters.where(None, district_column)]
+    if filters.start:
+        clauses.append(f"{day_column} >= DATE '{filters.start.isoformat()}'")
+    if filters.end:
+        clauses.append(f"{day_column} <= DATE '{filters.end.isoformat()}'")
+    return " AND ".join(clauses)
+
+
 def coverage(
     engine: QueryEngine, city_id: str, kind: str = READINGS
 ) -> tuple[dt.date | None, dt.date | None]:
@@ -80,13 +97,73 @@ def pilot_start(city: CityProfile) -> dt.date | None:
 # -- speeds, travel time index --------------------------------------------------------------------
 
 
+# Rollup grains that can answer each question, coarsest first (see `QueryEngine.plan`).
+SERIES_GRAINS: dict[str, tuple[str, ...]] = {
+    "5min": ("district_5min",),
+    "hour": ("district_hour", "district_5min"),
+    "day": ("district_day", "district_hour", "district_5min"),
+    "week": ("district_day", "district_hour", "district_5min"),
+    "month": ("district_day", "district_hour", "district_5min"),
+}
+GRAIN_TIME = {"district_5min": "ts", "district_hour": "hour_start", "district_day": "day"}
+
+
+def _grain_where(filters: Filters, grain: str) -> str:
+    column = GRAIN_TIME[grain]
+    return _where_days(filters, column) if column == "day" else _where(filters, column)
+
+
+def _grain_time(grain: str) -> str:
+    """The grain's time column as a TIMESTAMP (a day is its midnight)."""
+    column = GRAIN_TIME[grain]
+    return f"CAST({column} AS TIMESTAMP)" if column == "day" else column
+
+
 def free_flow_speeds(engine: QueryEngine, city_id: str) -> pd.DataFrame:
     """Free-flow speed per detector: 85th percentile of its night-time (00:00-04:59) speeds.
 
     A property of the detector, so it is computed over all the data (not the filters) and
-    cached once for every period and district.
+    cached once for every period and district. From the `night_speed` rollup (an exact
+    histogram of the stored speeds) the percentile is interpolated as DuckDB's quantile_cont
+    does: position q (n - 1) in the sorted values, in single precision like the column.
     """
-    src = engine.source(city_id, READINGS)
+    src, grain = engine.plan(city_id, READINGS, ("night_speed",))
+    if grain is not None:
+        return engine.frame(
+            f"""
+            WITH histogram AS (
+                SELECT detector_id, speed_kmh AS v, sum(n)::BIGINT AS n
+                FROM {src}
+                GROUP BY ALL
+            ),
+            ranked AS (
+                SELECT detector_id, v,
+                       sum(n) OVER (PARTITION BY detector_id ORDER BY v
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+                       sum(n) OVER (PARTITION BY detector_id) AS total
+                FROM histogram
+            ),
+            position AS (
+                SELECT detector_id, v, upto, total, CAST(total - 1 AS DOUBLE) * ? AS rn
+                FROM ranked
+            ),
+            ends AS (
+                SELECT detector_id,
+                       min(v) FILTER (WHERE upto > floor(rn)) AS lo,
+                       min(v) FILTER (WHERE upto > ceil(rn)) AS hi,
+                       any_value(rn) AS rn,
+                       any_value(total) AS total
+                FROM position
+                GROUP BY detector_id
+            )
+            SELECT detector_id,
+                   CAST(lo + (hi - lo) * (rn - floor(rn)) AS FLOAT) AS free_flow_kmh,
+                   total::BIGINT AS night_readings
+            FROM ends
+            ORDER BY detector_id
+            """,
+            (FREE_FLOW_QUANTILE,),
+        )
     return engine.frame(
         f"""
         SELECT detector_id,
@@ -103,7 +180,23 @@ def free_flow_speeds(engine: QueryEngine, city_id: str) -> pd.DataFrame:
 
 def detector_stats(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     """Per detector over the filtered readings: count, sum of speeds, sum of 1/speed, volume."""
-    src = engine.source(city_id, READINGS)
+    src, grain = engine.plan(city_id, READINGS, ("detector_day",))
+    if grain is not None:
+        return engine.frame(
+            f"""
+            SELECT detector_id,
+                   any_value(district) AS district,
+                   sum(n_speed)::BIGINT AS readings,
+                   sum(speed_sum)::DOUBLE AS speed_sum,
+                   sum(n_moving)::BIGINT AS moving_readings,
+                   sum(inverse_speed_sum)::DOUBLE AS inverse_speed_sum,
+                   sum(volume_sum)::BIGINT AS vehicles
+            FROM {src}
+            WHERE {_where_days(filters, "day")}
+            GROUP BY detector_id
+            ORDER BY detector_id
+            """
+        )
     return engine.frame(
         f"""
         SELECT detector_id,
@@ -244,7 +337,18 @@ def period_kpis(engine: QueryEngine, city_id: str, filters: Filters) -> dict[str
 
 
 def kpis(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
-    """Two rows (current, previous) of the KPI values, with each period's dates."""
+    """Two rows (current, previous) of the KPI values, with each period's dates (kept in the
+    process for the versions read: the page router and the KPI refresh both show them)."""
+    return engine.memo_frame(
+        "traffic.kpis",
+        city_id,
+        (READINGS, INCIDENTS, RUNS),
+        (filters,),
+        lambda: _kpis(engine, city_id, filters),
+    )
+
+
+def _kpis(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     periods = kpi_periods(engine, city_id, filters)
     rows = []
     for name, period in (("current", periods.current), ("previous", periods.previous)):
@@ -298,7 +402,22 @@ def volume_speed(
     """
     requested = bucket if bucket in BUCKET_ORDER else "day"
     used = effective_bucket(requested, span_days(engine, city_id, filters))
-    src = engine.source(city_id, READINGS)
+    src, grain = engine.plan(city_id, READINGS, SERIES_GRAINS[used])
+    if grain is not None:
+        frame = engine.frame(
+            f"""
+            SELECT time_bucket({BUCKETS[used]}, {_grain_time(grain)}) AS period_start,
+                   sum(volume_sum)::DOUBLE / NULLIF(sum(n_volume), 0)
+                       * {60 // READING_MINUTES} AS flow_vph,
+                   sum(speed_sum) / NULLIF(sum(n_speed), 0) AS speed_kmh,
+                   sum(n)::BIGINT AS readings
+            FROM {src}
+            WHERE {_grain_where(filters, grain)}
+            GROUP BY period_start
+            ORDER BY period_start
+            """
+        )
+        return frame.assign(bucket=used, requested=requested)
     frame = engine.frame(
         f"""
         SELECT time_bucket({BUCKETS[used]}, ts) AS period_start,
@@ -316,7 +435,23 @@ def volume_speed(
 
 def hour_weekday(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     """Per ISO weekday (1 = Monday) and hour: mean speed and mean flow per detector (veh/h)."""
-    src = engine.source(city_id, READINGS)
+    src, grain = engine.plan(city_id, READINGS, ("district_hour", "district_5min"))
+    if grain is not None:
+        column = GRAIN_TIME[grain]
+        return engine.frame(
+            f"""
+            SELECT isodow({column}) AS weekday,
+                   hour({column}) AS hour,
+                   sum(speed_sum) / NULLIF(sum(n_speed), 0) AS speed_kmh,
+                   sum(volume_sum)::DOUBLE / NULLIF(sum(n_volume), 0)
+                       * {60 // READING_MINUTES} AS flow_vph,
+                   sum(n)::BIGINT AS readings
+            FROM {src}
+            WHERE {_grain_where(filters, grain)}
+            GROUP BY weekday, hour
+            ORDER BY weekday, hour
+            """
+        )
     return engine.frame(
         f"""
         SELECT isodow(ts) AS weekday,
@@ -346,10 +481,38 @@ def pilot_daily(
     columns = ["day", "group", "readings", "speed_kmh", "pilot_start"]
     if start is None:
         return pd.DataFrame(columns=columns)
-    readings = engine.source(city_id, READINGS)
+    readings, grain = engine.plan(city_id, READINGS, ("detector_day",))
     detectors = engine.source(city_id, DETECTORS)
     hours = ", ".join(str(h) for h in PEAK_HOURS)
-    frame = engine.frame(
+    if grain is not None:  # peak-hour sums per detector and day (same PEAK_HOURS)
+        frame = engine.frame(
+            f"""
+            SELECT r.day AS day,
+                   CASE WHEN d.pilot THEN 'pilot' ELSE 'control' END AS "group",
+                   sum(r.peak_n_speed)::BIGINT AS readings,
+                   sum(r.peak_speed_sum) / NULLIF(sum(r.peak_n_speed), 0) AS speed_kmh
+            FROM {readings} AS r
+            JOIN (SELECT detector_id, any_value(pilot) AS pilot FROM {detectors} GROUP BY 1) AS d
+              ON r.detector_id = d.detector_id
+            WHERE r.peak_n > 0 AND isodow(r.day) <= 5
+              AND {_where(Filters(districts=filters.districts), None, "r.district")}
+            GROUP BY ALL
+            ORDER BY day, "group"
+            """
+        )
+    else:
+        frame = _pilot_daily_raw(engine, readings, detectors, hours, filters)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["pilot_start"] = pd.Timestamp(start)
+    return frame[columns]
+
+
+def _pilot_daily_raw(
+    engine: QueryEngine, readings: str, detectors: str, hours: str, filters: Filters
+) -> pd.DataFrame:
+    return engine.frame(
         f"""
         SELECT CAST(r.ts AS DATE) AS day,
                CASE WHEN d.pilot THEN 'pilot' ELSE 'control' END AS "group",
@@ -364,11 +527,6 @@ def pilot_daily(
         ORDER BY day, "group"
         """
     )
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    frame["day"] = pd.to_datetime(frame["day"])
-    frame["pilot_start"] = pd.Timestamp(start)
-    return frame[columns]
 
 
 def pilot_weekly(daily: pd.DataFrame) -> pd.DataFrame:

@@ -135,6 +135,7 @@ def page_factory(browser, request):
 
     def make(width: int = 1366, height: int = 768, locale: str = "en-GB"):
         context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+        context.set_default_timeout(60_000)  # generous: CI shares 2 cores with the app under test
         page = context.new_page()
         watch = Watch()
         page.on("request", watch.on_request)
@@ -156,7 +157,7 @@ def page(page_factory):
     return page_factory()
 
 
-def wait_for_charts(page, timeout: float = 30_000) -> None:
+def wait_for_charts(page, timeout: float = 60_000) -> None:
     """Until every chart card has a drawn figure or its empty-state message."""
     page.wait_for_function(
         """() => {

@@ -35,7 +35,7 @@ def full_data(page, chart_id: str) -> list[dict]:
     )
 
 
-def changed_data(page, chart_id: str, previous: list[dict], timeout_s: float = 30) -> list[dict]:
+def changed_data(page, chart_id: str, previous: list[dict], timeout_s: float = 60) -> list[dict]:
     """The chart's data once it differs from `previous` (a re-render follows the URL change)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -1,0 +1,282 @@
+"""Rollups: small aggregate tables built beside each raw Parquet part when a version is written.
+
+A version folder holds raw parts (`part-0000.parquet`, …) and, for each part and grain, its
+rollup `_rollups/<grain>/<part stem>.parquet`. The leading underscore keeps the rollups out of
+every reader of the raw rows: DuckDB's `*.parquet` glob is not recursive, and pyarrow datasets
+(so `pd.read_parquet(folder)` and the CSV export) skip names starting with `_` or `.`.
+
+Rollups hold only sums, counts, minima and maxima (and, for a quantile, an exact histogram of
+the stored values), which add up across parts: an appended version links the old parts'
+rollups beside the old parts (`Catalog._link_current_files`) and builds only the new part's.
+The query engine answers from the coarsest complete grain (`QueryEngine.plan`) and falls back
+to the raw rows when a grain is missing or was built by another definition (data written
+before rollups existed, or after a definition change).
+
+Every rollup file records the hash of its definition in its Parquet key-value metadata
+(`citylens_rollup`), so a changed definition is never read as if it were the current one.
+
+    build_rollups("traffic_readings", folder / "part-0000.parquet", folder)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+ROLLUPS_DIR = "_rollups"  # "_": pyarrow datasets and pd.read_parquet(folder) skip it
+META_KEY = "citylens_rollup"
+# Rollups are sorted by time: small row groups let a query of a few days skip the rest of the
+# year by the groups' min/max statistics (e.g. 16 Ki rows = a week of 5-minute district sums).
+ROW_GROUP_ROWS = 16 * 1024
+
+
+def _traffic_constants() -> dict[str, str]:
+    """The query constants a traffic rollup bakes in (a change makes old rollups unusable)."""
+    from datasets.queries.traffic import NIGHT_END_HOUR, PEAK_HOURS
+
+    return {
+        "peak_hours": ", ".join(str(int(h)) for h in PEAK_HOURS),
+        "night_end_hour": str(int(NIGHT_END_HOUR)),
+    }
+
+
+@dataclass(frozen=True)
+class Grain:
+    """One rollup table: `sql` selects it from `{src}` (the raw part, or the rollup named by
+    `source` when that one is finer and already built)."""
+
+    name: str
+    kind: str
+    sql: str
+    needs: tuple[str, ...]  # raw columns the definition reads
+    source: str | None = None  # a finer grain of the same part to build from
+    constants: Callable[[], dict[str, str]] | None = None
+
+    def text(self) -> str:
+        consts = self.constants() if self.constants else {}
+        return self.sql.format(src="{src}", **consts)
+
+    def tag(self) -> str:
+        """What a file of this grain records: name and hash of the definition."""
+        digest = hashlib.sha256(self.text().encode()).hexdigest()[:16]
+        return f"{self.name}:{digest}"
+
+
+# The 5-minute, hourly and daily district series: flow and speed over time, the hour x weekday
+# rhythm, daily volumes. Sums and counts only (means are sum / count at query time).
+_DISTRICT_5MIN = """
+    SELECT time_bucket(INTERVAL 5 MINUTE, ts) AS ts,
+           district,
+           count(*) AS n,
+           count(speed_kmh) AS n_speed,
+           sum(speed_kmh)::DOUBLE AS speed_sum,
+           min(speed_kmh) AS speed_min,
+           max(speed_kmh) AS speed_max,
+           count(volume) AS n_volume,
+           sum(volume)::BIGINT AS volume_sum,
+           max(volume) AS volume_max
+    FROM {src}
+    GROUP BY ALL
+    ORDER BY ts, district
+"""
+_COARSER = """
+    SELECT {bucket} AS {column},
+           district,
+           sum(n)::BIGINT AS n,
+           sum(n_speed)::BIGINT AS n_speed,
+           sum(speed_sum)::DOUBLE AS speed_sum,
+           min(speed_min) AS speed_min,
+           max(speed_max) AS speed_max,
+           sum(n_volume)::BIGINT AS n_volume,
+           sum(volume_sum)::BIGINT AS volume_sum,
+           max(volume_max) AS volume_max
+    FROM {{src}}
+    GROUP BY ALL
+    ORDER BY {column}, district
+"""
+# Per detector and day: the district map and the KPIs (mean speed, travel time index through
+# sum of 1/speed), the signal pilot (peak hours), with min/max kept for drill-down.
+_DETECTOR_DAY = """
+    SELECT CAST(ts AS DATE) AS day,
+           detector_id,
+           district,
+           count(*) AS n,
+           count(speed_kmh) AS n_speed,
+           sum(speed_kmh)::DOUBLE AS speed_sum,
+           min(speed_kmh) AS speed_min,
+           max(speed_kmh) AS speed_max,
+           count(*) FILTER (WHERE speed_kmh > 0) AS n_moving,
+           sum(1.0 / speed_kmh) FILTER (WHERE speed_kmh > 0) AS inverse_speed_sum,
+           count(volume) AS n_volume,
+           sum(volume)::BIGINT AS volume_sum,
+           count(occupancy) AS n_occupancy,
+           sum(occupancy)::DOUBLE AS occupancy_sum,
+           count(*) FILTER (WHERE hour(ts) IN ({peak_hours})) AS peak_n,
+           count(speed_kmh) FILTER (WHERE hour(ts) IN ({peak_hours})) AS peak_n_speed,
+           (sum(speed_kmh) FILTER (WHERE hour(ts) IN ({peak_hours})))::DOUBLE AS peak_speed_sum
+    FROM {src}
+    GROUP BY ALL
+    ORDER BY day, detector_id, district
+"""
+# Night-time (free-flow) speeds per detector as an exact histogram of the stored values: the
+# 85th percentile over all parts is then exact (speeds are stored to 0.1 km/h, so a detector
+# has at most a few thousand distinct values).
+_NIGHT_SPEED = """
+    SELECT detector_id, speed_kmh, count(*) AS n
+    FROM {src}
+    WHERE hour(ts) < {night_end_hour} AND speed_kmh > 0
+    GROUP BY ALL
+    ORDER BY detector_id, speed_kmh
+"""
+
+_SERIES = ("ts", "district", "volume", "speed_kmh")
+GRAINS: dict[str, Grain] = {
+    g.name: g
+    for g in (
+        Grain("district_5min", "traffic_readings", _DISTRICT_5MIN, _SERIES),
+        Grain(
+            "district_hour",
+            "traffic_readings",
+            _COARSER.format(bucket="date_trunc('hour', ts)", column="hour_start"),
+            _SERIES,
+            source="district_5min",
+        ),
+        Grain(
+            "district_day",
+            "traffic_readings",
+            _COARSER.format(bucket="CAST(hour_start AS DATE)", column="day"),
+            _SERIES,
+            source="district_hour",
+        ),
+        Grain(
+            "detector_day",
+            "traffic_readings",
+            _DETECTOR_DAY,
+            ("ts", "detector_id", "district", "volume", "speed_kmh", "occupancy"),
+            constants=_traffic_constants,
+        ),
+        Grain(
+            "night_speed",
+            "traffic_readings",
+            _NIGHT_SPEED,
+            ("ts", "detector_id", "speed_kmh"),
+            constants=_traffic_constants,
+        ),
+    )
+}
+
+
+def grains_for(kind: str) -> list[Grain]:
+    return [g for g in GRAINS.values() if g.kind == kind]
+
+
+def rollup_path(folder: Path, grain: str, part: Path | str) -> Path:
+    return Path(folder) / ROLLUPS_DIR / grain / f"{Path(part).stem}.parquet"
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _connect(threads: int | None, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    settings = {"threads": threads or max(1, os.cpu_count() or 1)}
+    if memory_limit:
+        settings["memory_limit"] = memory_limit
+    settings["preserve_insertion_order"] = True
+    return duckdb.connect(":memory:", config=settings)
+
+
+def build_rollups(
+    kind: str,
+    part_path: Path | str,
+    folder: Path | str,
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = "2GB",
+) -> list[Path]:
+    """Write every rollup of one raw part of a `kind` into `folder/_rollups/<grain>/`.
+
+    Returns the files written (none for a kind without rollups, or when the part lacks a
+    column a grain reads: the queries then use the raw rows). Each file is written under a
+    temporary name and renamed, so a reader never sees half a rollup.
+    """
+    grains = grains_for(kind)
+    part_path, folder = Path(part_path), Path(folder)
+    if not grains:
+        return []
+    columns = set(pq.ParquetFile(part_path).schema_arrow.names)
+    written: list[Path] = []
+    built: dict[str, Path] = {}
+    con = _connect(threads, memory_limit)
+    try:
+        for grain in grains:
+            if not set(grain.needs) <= columns:
+                continue
+            source = built.get(grain.source) if grain.source else None
+            if grain.source and source is None:
+                continue
+            src = f"read_parquet({_quote(source or part_path)})"
+            dest = rollup_path(folder, grain.name, part_path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            scratch = dest.with_name(f".{dest.stem}-{uuid.uuid4().hex}.tmp")
+            sql = grain.text().format(src=src)
+            tag = grain.tag().replace("'", "")
+            con.execute(
+                f"COPY ({sql}) TO {_quote(scratch)} (FORMAT parquet, COMPRESSION zstd,"
+                f" ROW_GROUP_SIZE {ROW_GROUP_ROWS}, KV_METADATA {{{META_KEY}: '{tag}'}})"
+            )
+            os.replace(scratch, dest)
+            built[grain.name] = dest
+            written.append(dest)
+    finally:
+        con.close()
+    return written
+
+
+def rollup_tag(path: Path) -> str | None:
+    """The definition tag a rollup file was written with (None if it has none)."""
+    try:
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+    except (OSError, ValueError):
+        return None
+    raw = meta.get(META_KEY.encode())
+    return raw.decode() if raw else None
+
+
+def complete(folder: Path | str, grain: str) -> bool:
+    """True when every raw part of the version folder has a current rollup of this grain."""
+    spec = GRAINS.get(grain)
+    folder = Path(folder)
+    parts = sorted(folder.glob("*.parquet"))
+    if spec is None or not parts:
+        return False
+    want = spec.tag()
+    for part in parts:
+        path = rollup_path(folder, grain, part)
+        if not path.is_file() or rollup_tag(path) != want:
+            return False
+    return True
+
+
+def link_rollups(source_folder: Path, part: Path, target_folder: Path, new_name: str) -> int:
+    """Hard-link every rollup of `part` (a raw file of `source_folder`) beside its copy called
+    `new_name` in `target_folder`; returns how many were linked."""
+    linked = 0
+    root = Path(source_folder) / ROLLUPS_DIR
+    if not root.is_dir():
+        return 0
+    for grain_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        path = grain_dir / f"{Path(part).stem}.parquet"
+        if path.is_file():
+            dest = rollup_path(target_folder, grain_dir.name, new_name)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, dest)
+            linked += 1
+    return linked

@@ -1,0 +1,86 @@
+"""gunicorn settings for CityLens in production:
+
+    gunicorn -c gunicorn.conf.py app:server
+
+Workers and threads come from CITYLENS_WORKERS / CITYLENS_THREADS (0 workers: two per CPU
+core), the address from CITYLENS_HOST / CITYLENS_PORT; every other CITYLENS_* setting applies
+as for `python app.py`. The workers share the result cache (`<data_dir>/cache`, or Redis with
+CITYLENS_REDIS_URL), so a result one worker computed is served by all.
+
+The app is not preloaded: each worker builds its own, opening DuckDB after the fork (a DuckDB
+connection does not survive a fork). The demo city is generated once, by the master before
+any worker starts (`on_starting`), under the same cross-process lock `ensure_demo` always
+takes, so workers never wait on it past their boot timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from config import from_env as _from_env
+
+ROOT = Path(__file__).resolve().parent
+
+_cfg = _from_env()
+
+bind = f"{_cfg.host}:{_cfg.port}"
+workers = _cfg.workers or max(2, 2 * (os.cpu_count() or 1))
+threads = max(1, _cfg.threads)
+worker_class = "gthread"  # threads: dash-renderer sends a page's chart callbacks at once
+preload_app = False
+timeout = 120  # a cold query over the raw rows (data without rollups) may take a while
+graceful_timeout = 30
+keepalive = 2  # phones: short keep-alive frees connection slots
+worker_connections = 2000  # gthread: connections a worker holds at once (browsers use ~6)
+backlog = 2048  # 400 viewers opening the page together
+max_requests = 100_000  # recycle a worker now and then (caches are bounded; boots cost)
+max_requests_jitter = 10_000
+accesslog = None
+errorlog = "-"
+loglevel = "info"
+
+
+def on_starting(server) -> None:  # pragma: no cover - runs inside gunicorn's master
+    """Create the demo datasets before forking, in a child process: the master stays small
+    (no pandas, DuckDB or Dash in it) and holds nothing a fork could break."""
+    code = (
+        "import config; from datasets.demo import ensure_demo;"
+        " from datasets.workspace import Workspace;"
+        " c = config.from_env(); w = Workspace.open(c.data_dir, c.cache_size);"
+        " print(','.join(ensure_demo(w, c.city, detectors=c.demo_detectors, days=c.demo_days)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"demo city not created: {done.stderr[-2000:]}")
+    if done.stdout.strip():
+        server.log.info("demo city written: %s", done.stdout.strip())
+
+
+def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gunicorn worker
+    """Before the worker serves: (1) repeated chart and KPI callbacks are answered from the
+    caches without running Dash (`datasets.cache.install_response_cache`); (2) one request,
+    because Dash registers its script paths on a worker's first request and that set-up is not
+    thread-safe: a browser's parallel script requests to a fresh worker could get "dash is not
+    a registered library" (HTTP 500)."""
+    import app as citylens
+    from components.charts import code_token
+    from datasets.cache import install_response_cache
+
+    workspace = citylens.app.workspace  # built by loading `app:server`
+    engine = workspace.engine
+    cities = workspace.data_dir / "cities"
+
+    def token() -> str:
+        try:
+            stamp = cities.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        return f"{engine.data_token(None)}|{stamp}|{code_token()}"
+
+    install_response_cache(worker.wsgi, engine, token)
+    worker.wsgi.test_client().get("/health")
