@@ -21,7 +21,7 @@ BEIJING_DISTRICTS = (
     ROOT / "tests" / "fixtures" / "cities" / "beijing-simplified" / "districts.geojson"
 )
 BEIJING_AIR = ROOT / "tests" / "fixtures" / "real" / "PRSA_Data_Aotizhongxin_20130301-20170228.csv"
-ANALYST = ("e2e-analyst", "a long test password")
+ANALYST = ("e2e-city-admin", "a long test password")
 PAGES = ["/", "/traffic", "/ecology", "/sdg", "/compare", "/data", "/cities"]
 
 
