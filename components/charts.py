@@ -124,6 +124,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def dataset_title(engine: QueryEngine, city: CityProfile, kind: str, lang: str) -> str:
+    """The title of the dataset of a kind that feeds the city's pages ("" when there is none)."""
+    found = engine.catalog.find(city.id, kind)
+    return found.title(lang) if found is not None else ""
+
+
 def source_line(engine: QueryEngine, city: CityProfile, kinds: tuple[str, ...], lang: str):
     """Source, version, date and synthetic/real flag of each dataset behind a chart."""
     parts = []

@@ -13,12 +13,10 @@ import datetime as dt
 import pandas as pd
 from dash import html
 
-from components.charts import Chart, ChartContext, card, register
+from components.charts import Chart, ChartContext, card, dataset_title, register
 from components.figures import ecology as figures
 from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
-from datasets.cities import CityProfile
 from datasets.queries import ecology as q
-from datasets.query import QueryEngine
 from i18n import fmt_date, t
 
 from . import Page, PageContext, PageOption
@@ -159,11 +157,6 @@ CHARTS: tuple[Chart, ...] = (
 # -- KPI cards -------------------------------------------------------------------------------------
 
 
-def _dataset_title(engine: QueryEngine, city: CityProfile, kind: str, lang: str) -> str:
-    found = engine.catalog.find(city.id, kind)
-    return found.title(lang) if found else ""
-
-
 def _date(value) -> dt.date:
     return pd.Timestamp(value).date()
 
@@ -231,7 +224,7 @@ def kpi_section(ctx: ChartContext) -> list:
             digits=1,
             better="up",
             sdg=("7.2",),
-            source=_dataset_title(engine, city, "energy_daily", lang),
+            source=dataset_title(engine, city, "energy_daily", lang),
             percent=True,
         ),
         Kpi(
@@ -242,7 +235,7 @@ def kpi_section(ctx: ChartContext) -> list:
             value("bike_trips", "previous"),
             better="up",
             sdg=("11.2",),
-            source=_dataset_title(engine, city, "mobility_daily", lang),
+            source=dataset_title(engine, city, "mobility_daily", lang),
         ),
         Kpi(
             "eco-recycled",
@@ -252,7 +245,7 @@ def kpi_section(ctx: ChartContext) -> list:
             digits=1,
             better="up",
             sdg=("12.5",),
-            source=_dataset_title(engine, city, "waste_monthly", lang),
+            source=dataset_title(engine, city, "waste_monthly", lang),
             percent=True,
         ),
     )

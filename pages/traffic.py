@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dash import html
 
-from components.charts import Chart, ChartContext, card, register
+from components.charts import Chart, ChartContext, card, dataset_title, register
 from components.figures import traffic as figures
 from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
-from datasets.cities import CityProfile
 from datasets.queries import traffic as queries
-from datasets.query import MissingDataset, QueryEngine
+from datasets.query import MissingDataset
 from i18n import fmt_date, t
 
 from . import Page, PageContext
@@ -156,11 +155,6 @@ CHARTS = (
 # -- KPIs -----------------------------------------------------------------------------------------
 
 
-def _source(engine: QueryEngine, city: CityProfile, kind: str, lang: str) -> str:
-    found = engine.catalog.find(city.id, kind)
-    return found.title(lang) if found is not None else ""
-
-
 def kpi_row(ctx: ChartContext):
     """The four headline KPIs for the filtered period (or the last 30 days) with trends."""
     engine, city, filters, lang = ctx.engine, ctx.city, ctx.filters, ctx.lang
@@ -177,7 +171,7 @@ def kpi_row(ctx: ChartContext):
 
     default = bool(now["default_window"])
     trend_note = t("traffic.kpi.vs_default", lang, days=queries.KPI_DAYS) if default else ""
-    readings = _source(engine, city, queries.READINGS, lang)
+    readings = dataset_title(engine, city, queries.READINGS, lang)
     cards = [
         Kpi(
             id="traffic-speed",
@@ -207,7 +201,7 @@ def kpi_row(ctx: ChartContext):
             previous=value(before, "incidents"),
             better="down",
             sdg=("3.6",),
-            source=_source(engine, city, queries.INCIDENTS, lang),
+            source=dataset_title(engine, city, queries.INCIDENTS, lang),
         ),
         Kpi(
             id="traffic-response",
@@ -218,7 +212,7 @@ def kpi_row(ctx: ChartContext):
             digits=1,
             better="down",
             sdg=("3.6", "11.2"),
-            source=_source(engine, city, queries.RUNS, lang),
+            source=dataset_title(engine, city, queries.RUNS, lang),
         ),
     ]
     period = (
