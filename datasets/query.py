@@ -37,6 +37,8 @@ class MissingDataset(LookupError):
     """The city has no dataset of the kind a chart needs."""
 
 
+SITE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+
 BUCKETS: dict[str, str] = {
     "5min": "INTERVAL 5 MINUTE",
     "hour": "INTERVAL 1 HOUR",
@@ -55,9 +57,20 @@ class Filters:
     start: dt.date | None = None
     end: dt.date | None = None
     districts: tuple[int, ...] = ()
+    sites: tuple[str, ...] = ()  # detector or station ids, for drill-down queries
 
-    def where(self, time_column: str | None, district_column: str | None = "district") -> str:
-        """SQL conditions for these filters; values are dates and integers, never user text."""
+    def __post_init__(self) -> None:
+        bad = [site for site in self.sites if not SITE_ID.fullmatch(site)]
+        if bad:
+            raise ValueError(f"not a detector or station id: {bad[0]!r}")
+
+    def where(
+        self,
+        time_column: str | None,
+        district_column: str | None = "district",
+        site_column: str | None = None,
+    ) -> str:
+        """SQL conditions for these filters; values are dates, integers and checked ids only."""
         clauses = ["TRUE"]
         if time_column and self.start:
             clauses.append(f"{time_column} >= TIMESTAMP '{self.start.isoformat()}'")
@@ -67,6 +80,9 @@ class Filters:
         if district_column and self.districts:
             codes = ", ".join(str(int(code)) for code in self.districts)
             clauses.append(f"{district_column} IN ({codes})")
+        if site_column and self.sites:
+            ids = ", ".join(f"'{site}'" for site in self.sites)
+            clauses.append(f"{site_column} IN ({ids})")
         return " AND ".join(clauses)
 
     def previous(self) -> Filters:
@@ -74,7 +90,9 @@ class Filters:
         if not (self.start and self.end):
             return self
         span = self.end - self.start + dt.timedelta(days=1)
-        return Filters(self.start - span, self.start - dt.timedelta(days=1), self.districts)
+        return Filters(
+            self.start - span, self.start - dt.timedelta(days=1), self.districts, self.sites
+        )
 
 
 def _quoted(path: str) -> str:
