@@ -128,14 +128,27 @@ class Job:
         return False
 
     def claim(self) -> int:
-        """Take the run lock for one stage (refused if a stage runs); returns its descriptor."""
+        """Take the run lock for one stage (refused if a stage runs); returns its descriptor.
+
+        A stage writes its final state just before it lets go of the lock, so a request that
+        follows the state at once waits that moment out instead of being refused.
+        """
         fd = os.open(self.folder / RUN_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise JobError("this file is still being processed: wait for it", "busy") from None
-        return fd
+        deadline = time.monotonic() + CLAIM_GRACE_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise JobError(
+                        "this file is still being processed: wait for it", "busy"
+                    ) from None
+                time.sleep(0.02)
+
+
+CLAIM_GRACE_S = 2.0
 
 
 class _Progress:
