@@ -27,6 +27,7 @@ from .dash_replay import (
     chart_ids,
     kpi_payload,
     post,
+    post_body,
     render_payload,
     route_payload,
     zoom_key,
@@ -65,17 +66,6 @@ class Measured:
                 figure = output.get("figure")
                 if isinstance(figure, dict):
                     self.max_points = max(self.max_points, max_points_per_trace(figure))
-
-
-def _post_body(client, name: str, payload: dict) -> tuple[Timed, bytes]:
-    body = json.dumps(payload)
-    started = time.perf_counter()
-    response = client.post("/_dash-update-component", data=body, content_type="application/json")
-    data = response.get_data()
-    ms = (time.perf_counter() - started) * 1000
-    if response.status_code not in (200, 204):
-        raise RuntimeError(f"{name}: HTTP {response.status_code}: {data[:300]!r}")
-    return Timed(name, ms, len(data), response.status_code), data
 
 
 def page_charts(app, path: str, ui: dict) -> list[tuple[str, str | None]]:
@@ -169,7 +159,7 @@ def measure(app, plan: dict, rounds: int, ui: dict) -> Measured:
                     payload = zoom_payload(key, chart[0], chart[1], page, ui, relayout)
                 else:
                     payload = render_payload(chart[0], chart[1], page, ui)
-            timed, body = _post_body(client, name, payload)
+            timed, body = post_body(client, name, payload)
             m.add(name, timed.ms)
             m.figure(name, timed, body)
 
@@ -179,7 +169,7 @@ def measure(app, plan: dict, rounds: int, ui: dict) -> Measured:
         for path in PAGES:
             state = plan["states"][i % len(plan["states"])]
             for cid, option in charts[path]:
-                timed, body = _post_body(
+                timed, body = post_body(
                     client, cid, render_payload(cid, option, state["filters"], ui)
                 )
                 m.add(f"callback.{cid}", timed.ms)
@@ -201,7 +191,7 @@ def measure(app, plan: dict, rounds: int, ui: dict) -> Measured:
                 calls.append(("kpi", kpi_payload(app, change["filters"], ui, KPI_BLOCKS[path])))
             if calls:
                 wall, _ = concurrent(
-                    lambda c: _post_body(app.server.test_client(), c[0], c[1]), calls
+                    lambda c: post_body(app.server.test_client(), c[0], c[1]), calls
                 )
                 m.add(f"filter_change.{path}", wall)
 
@@ -221,7 +211,7 @@ def first_load(app, path: str, state: dict, ui: dict, charts, m: Measured) -> fl
     payload = sync_payload(app, state["search"], ui)
     if payload is not None:
         try:
-            timed, _ = _post_body(client, "sync", payload)
+            timed, _ = post_body(client, "sync", payload)
             total += timed.ms
         except RuntimeError as exc:  # the shell changed: time the rest, say so
             note = f"first load: URL sync callback not replayed ({str(exc)[:120]})"
@@ -230,6 +220,6 @@ def first_load(app, path: str, state: dict, ui: dict, charts, m: Measured) -> fl
     total += post(client, "route", route_payload(app, path, state["search"], ui)).ms
     calls = [(cid, render_payload(cid, option, state["filters"], ui)) for cid, option in charts]
     if calls:
-        wall, _ = concurrent(lambda c: _post_body(app.server.test_client(), c[0], c[1]), calls)
+        wall, _ = concurrent(lambda c: post_body(app.server.test_client(), c[0], c[1]), calls)
         total += wall
     return total

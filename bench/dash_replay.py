@@ -143,7 +143,8 @@ def route_payload(app: Dash | str, pathname: str, search: str, ui: dict) -> dict
     }
 
 
-def post(client, name: str, payload: dict) -> Timed:
+def post_body(client, name: str, payload: dict) -> tuple[Timed, bytes]:
+    """POST a callback; its timing and the reply's bytes."""
     body = json.dumps(payload)
     started = time.perf_counter()
     response = client.post("/_dash-update-component", data=body, content_type="application/json")
@@ -151,7 +152,11 @@ def post(client, name: str, payload: dict) -> Timed:
     ms = (time.perf_counter() - started) * 1000
     if response.status_code not in (200, 204):
         raise RuntimeError(f"{name}: HTTP {response.status_code}: {data[:300]!r}")
-    return Timed(name, ms, len(data), response.status_code)
+    return Timed(name, ms, len(data), response.status_code), data
+
+
+def post(client, name: str, payload: dict) -> Timed:
+    return post_body(client, name, payload)[0]
 
 
 def charts_in_response(body: dict) -> list[tuple[str, str | None]]:

@@ -477,6 +477,11 @@ def edit_layout(ctx: PageContext):
     )
 
 
+def _labelled(label: str, control):
+    """A form control with a label only screen readers see (the placeholder shows it)."""
+    return html.Label([html.Span(label, className="sr-only"), control])
+
+
 def slide_row(i: int, slide: dict, lang: str):
     chart = REGISTRY.get(slide.get("chart", ""))
     chart_title = t(chart.title, lang) if chart else slide.get("chart", "?")
@@ -517,41 +522,35 @@ def slide_row(i: int, slide: dict, lang: str):
                 ],
                 className="deck-slide-header",
             ),
-            html.Label(
-                [
-                    html.Span(t("present.editor.slide_title", lang), className="sr-only"),
-                    dcc.Input(
-                        id={"type": "deck-slide-title", "index": i},
-                        value=slide.get("title") or "",
-                        placeholder=chart_title,
-                        maxLength=200,
-                        className="deck-input",
-                    ),
-                ]
+            _labelled(
+                t("present.editor.slide_title", lang),
+                dcc.Input(
+                    id={"type": "deck-slide-title", "index": i},
+                    value=slide.get("title") or "",
+                    placeholder=chart_title,
+                    maxLength=200,
+                    className="deck-input",
+                ),
             ),
-            html.Label(
-                [
-                    html.Span(t("present.editor.takeaway", lang), className="sr-only"),
-                    dcc.Input(
-                        id={"type": "deck-slide-takeaway", "index": i},
-                        value=slide.get("takeaway") or "",
-                        placeholder=t("present.editor.takeaway", lang),
-                        maxLength=500,
-                        className="deck-input",
-                    ),
-                ]
+            _labelled(
+                t("present.editor.takeaway", lang),
+                dcc.Input(
+                    id={"type": "deck-slide-takeaway", "index": i},
+                    value=slide.get("takeaway") or "",
+                    placeholder=t("present.editor.takeaway", lang),
+                    maxLength=500,
+                    className="deck-input",
+                ),
             ),
-            html.Label(
-                [
-                    html.Span(t("present.editor.notes", lang), className="sr-only"),
-                    dcc.Textarea(
-                        id={"type": "deck-slide-notes", "index": i},
-                        value=slide.get("notes") or "",
-                        placeholder=t("present.editor.notes", lang),
-                        maxLength=8000,
-                        className="deck-notes",
-                    ),
-                ]
+            _labelled(
+                t("present.editor.notes", lang),
+                dcc.Textarea(
+                    id={"type": "deck-slide-notes", "index": i},
+                    value=slide.get("notes") or "",
+                    placeholder=t("present.editor.notes", lang),
+                    maxLength=8000,
+                    className="deck-notes",
+                ),
             ),
         ],
         className="card deck-slide",
