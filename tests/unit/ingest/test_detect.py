@@ -256,6 +256,19 @@ def test_several_formats_in_one_column():
     assert parsed[5].as_py().isoformat() == "2017-01-31T09:00:00"
 
 
+@pytest.mark.parametrize("head", ["2017-01-31 08:00:00", "2017-01-31 08:00:00.000"])
+def test_iso_column_mixing_whole_and_fractional_seconds(head):
+    """The cast chosen on the first values still falls back when later values differ."""
+    values = [head] * 100 + ["2017-01-31 09:00:00.500", "2017-01-31 10:00:00", None]
+    parsed, bad = detect.parse_timestamps(pa.array(values), detect.ISO_DEFAULT)
+    assert not any(bad.to_pylist())
+    assert [p and p.isoformat() for p in parsed.to_pylist()[-3:]] == [
+        "2017-01-31T09:00:00",
+        "2017-01-31T10:00:00",
+        None,
+    ]
+
+
 def test_ambiguous_day_month_is_read_day_first_and_said():
     guess = detect.infer_type(["01/02/2017", "03/04/2017"])
     assert guess.formats == ("%d/%m/%Y",)
