@@ -31,7 +31,7 @@ from datasets.catalog import CatalogError, Dataset
 from datasets.demo import ensure_demo
 from datasets.export import csv_chunks, parquet_file
 from datasets.workspace import Workspace
-from i18n import t
+from i18n import DEFAULT_LANGUAGE, t
 from pages import Page, PageContext, all_pages
 from pages.present import register_present
 from pages.sdg import register_routes as register_sdg_routes
@@ -39,7 +39,7 @@ from pages.sdg import register_routes as register_sdg_routes
 pio.json.config.default_engine = "orjson"
 
 
-def shell_layout(nav_pages: list[Page]):
+def shell_layout(site: Site):
     def layout():
         return html.Div(
             [
@@ -48,7 +48,11 @@ def shell_layout(nav_pages: list[Page]):
                 dcc.Store(id="ui", storage_type="memory"),
                 dcc.Store(id="ui-saved", storage_type="local"),
                 html.Div(id="theme-holder", hidden=True),
-                header([(page.path, nav_id(page)) for page in nav_pages]),
+                header(
+                    [(page.path, nav_id(page)) for page in site.nav_pages],
+                    site.city_options(DEFAULT_LANGUAGE),
+                    site.default_city,
+                ),
                 filter_bar(),
                 html.Main(id="page", className="page", tabIndex="-1"),
                 footer(),
@@ -79,6 +83,21 @@ def page_options(page: Page, state: ViewState, lang: str, ctx: PageContext | Non
         )
         for option in page.options
     ]
+
+
+# Scripts dcc.Graph loads only once a page holds a graph, i.e. after the layout, the URL sync
+# and the router: fetched from the start instead, plotly.js (4.6 MB) is parsed by the time the
+# first figures arrive.
+GRAPH_SCRIPTS = ("dash/dcc/async-graph.js", "plotly/package_data/plotly.min.js")
+
+
+def preload_graph_scripts(app: Dash) -> None:
+    prefix = app.config.requests_pathname_prefix
+    links = "".join(
+        f'<link rel="preload" as="script" href="{prefix}_dash-component-suites/{path}">'
+        for path in GRAPH_SCRIPTS
+    )
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}" + links, 1)
 
 
 def create_app(cfg: config_module.Config, workspace: Workspace | None = None) -> Dash:
@@ -142,7 +161,8 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         return [{"label": c.label(lang), "value": c.id} for c in workspace.cities.values()]
 
     site = Site(pages, render_page, coverage, district_options, city_options, cfg.city)
-    app.layout = shell_layout(site.nav_pages)
+    app.layout = shell_layout(site)
+    preload_graph_scripts(app)
     register_routing(app, site)
     register_chart_callbacks(app, make_context)
     register_kpi_callbacks(app, make_context)

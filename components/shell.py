@@ -13,13 +13,20 @@ from i18n import LANGUAGE_NAMES, LANGUAGES
 from .state import THEMES
 
 
-def header(nav_links: list[tuple[str, str]]):
-    """`nav_links` are (path, element id) pairs; their texts come from the chrome callback."""
+def header(nav_links: list[tuple[str, str]], cities: list[dict], city: str):
+    """`nav_links` are (path, element id) pairs; their texts come from the chrome callback.
+    The city menu starts with its options and the default city: a value without its option
+    would be cleared by the dropdown, which costs the first load one more URL-sync request."""
     city_block = html.Div(
         [
             html.Label(id="city-label", htmlFor="city-select", className="sr-only"),
             dcc.Dropdown(
-                id="city-select", clearable=False, searchable=False, className="city-select"
+                id="city-select",
+                options=cities,
+                value=city,
+                clearable=False,
+                searchable=False,
+                className="city-select",
             ),
         ],
         id="city-block",

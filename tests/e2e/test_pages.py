@@ -71,6 +71,26 @@ def test_page_loads_with_no_error_and_no_outside_request(page, app_url, path):
     assert "synthetic" in page.locator("body").inner_text().lower()
 
 
+def test_first_load_syncs_the_url_once_and_fetches_plotly_once(page, app_url):
+    """Each round trip before the router adds to the first load: the URL-sync callback runs
+    once, and plotly.js, preloaded from the start, is fetched once."""
+    posts, scripts = [], []
+
+    def seen(request):
+        if request.method == "POST" and "/_dash-update-component" in request.url:
+            posts.append(request.post_data_json["output"])
+        elif request.url.endswith("plotly.min.js"):
+            scripts.append(request.url)
+
+    page.on("request", seen)
+    page.goto(app_url + "/traffic?from=2017-02-01&to=2017-02-28")
+    wait_for_charts(page)
+    syncs = [output for output in posts if output.startswith("..url.search.")]
+    assert len(syncs) == 1, syncs
+    assert len(scripts) == 1, scripts
+    assert page.locator('link[rel="preload"][href$="plotly.min.js"]').count() == 1
+
+
 def test_filter_change_updates_charts_and_url_and_the_url_restores_the_view(page_factory, app_url):
     page = page_factory()
     page.goto(app_url + "/traffic")
