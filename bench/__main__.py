@@ -152,7 +152,7 @@ def summarise(args, data, measured, baselines, ingest, loads, rss, peak) -> dict
             "max_payload_kb": round(max(measured.payload_kb.get(name, [0])), 1),
         }
         for name, values in sorted(measured.times.items())
-        if name.split(".")[0] in {"page_switch", "filter_change", "first_load"}
+        if name.split(".")[0] in {"router", "page_switch", "filter_change", "first_load"}
     }
     callbacks = {
         name.removeprefix("callback."): {

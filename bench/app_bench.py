@@ -24,8 +24,8 @@ from datasets.query import QueryEngine
 from .baselines import ZOOM_BUCKET, filters_from_json
 from .dash_replay import (
     Timed,
-    chart_ids,
     kpi_payload,
+    pattern_ids,
     post,
     post_body,
     render_payload,
@@ -35,7 +35,6 @@ from .dash_replay import (
 )
 
 PAGES = ("/traffic", "/ecology", "/")
-KPI_BLOCKS = {"/traffic": ["traffic"], "/ecology": ["ecology"], "/": []}
 # data interaction -> (chart id, option) of the callback that shows it (None: the KPI block)
 CHART_OF = {
     "traffic.district_map": ("traffic-district-map", "speed"),
@@ -68,12 +67,14 @@ class Measured:
                     self.max_points = max(self.max_points, max_points_per_trace(figure))
 
 
-def page_charts(app, path: str, ui: dict) -> list[tuple[str, str | None]]:
-    """(chart id, default option) of every card on a page, read from its rendered layout."""
+def page_parts(app, path: str, ui: dict) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """(chart id, default option) of every card on a page, and its KPI blocks, read from its
+    rendered layout."""
     from components.charts import REGISTRY
 
     content, _ = app.site.render_page(app.site.find(path), ViewState(), ui, path)
-    return [(cid, REGISTRY[cid].default_option) for cid in chart_ids(content)]
+    charts = [(cid, REGISTRY[cid].default_option) for cid in pattern_ids(content)]
+    return charts, pattern_ids(content, "kpi-block")
 
 
 def _get(client, url: str) -> float:
@@ -150,7 +151,7 @@ def measure(app, plan: dict, rounds: int, ui: dict) -> Measured:
             m.query_times.setdefault(name, []).append((time.perf_counter() - started) * 1000)
             page = plan["zoom_pages"][i] if name.endswith("_zoom") else item
             if chart is None:
-                payload = kpi_payload(app, page, ui, ["traffic"])
+                payload = kpi_payload(app, page, ui, "traffic")
             else:
                 if name.endswith("_zoom"):
                     lo, hi = plan["zoom_ranges"][i]
@@ -164,46 +165,52 @@ def measure(app, plan: dict, rounds: int, ui: dict) -> Measured:
             m.figure(name, timed, body)
 
     # 2. every chart callback on its own, then page switches, filter changes, first loads
-    charts = {path: page_charts(app, path, ui) for path in PAGES}
+    parts = {path: page_parts(app, path, ui) for path in PAGES}
     for i in range(rounds):
         for path in PAGES:
             state = plan["states"][i % len(plan["states"])]
-            for cid, option in charts[path]:
+            for cid, option in parts[path][0]:
                 timed, body = post_body(
                     client, cid, render_payload(cid, option, state["filters"], ui)
                 )
                 m.add(f"callback.{cid}", timed.ms)
                 m.figure(f"callback.{cid}", timed, body)
 
+    def page_calls(path: str, filters: dict) -> list[tuple[str, dict]]:
+        charts, blocks = parts[path]
+        calls = [(cid, render_payload(cid, option, filters, ui)) for cid, option in charts]
+        return calls + [(f"kpi {b}", kpi_payload(app, filters, ui, b)) for b in blocks]
+
     for i in range(rounds):
         for path in PAGES:
             state = plan["page_states"][(i + PAGES.index(path)) % len(plan["page_states"])]
             timed = post(client, f"route {path}", route_payload(app, path, state["search"], ui))
-            m.add(f"page_switch.{path}", timed.ms)
-            m.payload_kb.setdefault(f"page_switch.{path}", []).append(timed.bytes / 1024)
+            m.add(f"router.{path}", timed.ms)
+            m.payload_kb.setdefault(f"router.{path}", []).append(timed.bytes / 1024)
+            shown = at_once(app, page_calls(path, state["filters"]))
+            m.add(f"page_switch.{path}", timed.ms + shown)
 
             change = plan["change_states"][(i + PAGES.index(path)) % len(plan["change_states"])]
-            calls = [
-                (cid, render_payload(cid, option, change["filters"], ui))
-                for cid, option in charts[path]
-            ]
-            if KPI_BLOCKS[path]:
-                calls.append(("kpi", kpi_payload(app, change["filters"], ui, KPI_BLOCKS[path])))
-            if calls:
-                wall, _ = concurrent(
-                    lambda c: post_body(app.server.test_client(), c[0], c[1]), calls
-                )
-                m.add(f"filter_change.{path}", wall)
+            m.add(f"filter_change.{path}", at_once(app, page_calls(path, change["filters"])))
 
             load = plan["load_states"][(i + PAGES.index(path)) % len(plan["load_states"])]
-            m.add(f"first_load.{path}", first_load(app, path, load, ui, charts[path], m))
+            calls = page_calls(path, load["filters"])
+            m.add(f"first_load.{path}", first_load(app, path, load, ui, calls, m))
     return m
 
 
-def first_load(app, path: str, state: dict, ui: dict, charts, m: Measured) -> float:
+def at_once(app, calls: list[tuple[str, dict]]) -> float:
+    """Wall time of callbacks sent together, as dash-renderer sends a page's callbacks."""
+    if not calls:
+        return 0.0
+    wall, _ = concurrent(lambda c: post_body(app.server.test_client(), c[0], c[1]), calls)
+    return wall
+
+
+def first_load(app, path: str, state: dict, ui: dict, calls, m: Measured) -> float:
     """A browser opening a link: the page, Dash's layout and dependencies, the URL sync, the
-    page router (which computes the KPI cards), then every chart at once. Static JavaScript
-    is left out (cached by browsers, the same for every page)."""
+    page router, then every chart and KPI block at once. Static JavaScript is left out
+    (cached by browsers, the same for every page)."""
     client = app.server.test_client()
     total = _get(client, f"{path}{state['search']}")
     total += _get(client, "/_dash-layout")
@@ -218,8 +225,4 @@ def first_load(app, path: str, state: dict, ui: dict, charts, m: Measured) -> fl
             if note not in m.notes:
                 m.notes.append(note)
     total += post(client, "route", route_payload(app, path, state["search"], ui)).ms
-    calls = [(cid, render_payload(cid, option, state["filters"], ui)) for cid, option in charts]
-    if calls:
-        wall, _ = concurrent(lambda c: post_body(app.server.test_client(), c[0], c[1]), calls)
-        total += wall
-    return total
+    return total + at_once(app, calls)

@@ -27,8 +27,9 @@ class Timed:
     status: int
 
 
-def chart_ids(layout) -> list[str]:
-    """The chart cards in a rendered page layout, in page order."""
+def pattern_ids(layout, kind: str = "chart-graph") -> list[str]:
+    """The ids of the components {"type": kind, "id": ...} in a rendered page layout, in page
+    order: the chart cards by default, "kpi-block" for the KPI blocks."""
     found = []
 
     def walk(node) -> Iterator:
@@ -43,7 +44,7 @@ def chart_ids(layout) -> list[str]:
 
     for component in walk(layout):
         cid = getattr(component, "id", None)
-        if isinstance(cid, dict) and cid.get("type") == "chart-graph":
+        if isinstance(cid, dict) and cid.get("type") == kind:
             found.append(cid["id"])
     return found
 
@@ -102,19 +103,19 @@ def kpi_key(keys) -> str:
     return next(k for k in keys if "kpi-block" in k and k.endswith(".children"))
 
 
-def kpi_payload(app: Dash | str, filters: dict, ui: dict, block_ids: list[str]) -> dict:
-    """The KPI blocks' shared refresh callback (fires with every filter change); `app` is the
-    Dash app or the callback's key (`kpi_key`)."""
+def kpi_payload(app: Dash | str, filters: dict, ui: dict, block_id: str) -> dict:
+    """The refresh callback of one KPI block (fires when its page is shown and with every
+    filter change); `app` is the Dash app or the callback's key (`kpi_key`)."""
     key = app if isinstance(app, str) else kpi_key(app.callback_map)
-    ids = [{"type": "kpi-block", "id": block} for block in block_ids]
+    block = {"type": "kpi-block", "id": block_id}
     return {
         "output": key,
-        "outputs": [{"id": i, "property": "children"} for i in ids],
+        "outputs": {"id": block, "property": "children"},
         "inputs": [{"id": "filters", "property": "data", "value": filters}],
         "changedPropIds": ["filters.data"],
         "state": [
             {"id": "ui", "property": "data", "value": ui},
-            [{"id": i, "property": "id", "value": i} for i in ids],
+            {"id": block, "property": "id", "value": block},
         ],
     }
 
@@ -161,8 +162,18 @@ def post(client, name: str, payload: dict) -> Timed:
 
 def charts_in_response(body: dict) -> list[tuple[str, str | None]]:
     """(chart id, selected option) of every chart card in a router callback's JSON reply."""
-    graphs: list[str] = []
-    options: dict[str, str | None] = {}
+    options = dict(_pattern_props(body, "chart-option", "value"))
+    return [(cid, options.get(cid)) for cid, _ in _pattern_props(body, "chart-graph", "id")]
+
+
+def kpi_blocks_in_response(body: dict) -> list[str]:
+    """The KPI blocks in a router callback's JSON reply."""
+    return [block for block, _ in _pattern_props(body, "kpi-block", "id")]
+
+
+def _pattern_props(body: dict, kind: str, prop: str) -> list[tuple[str, object]]:
+    """(id, property) of the components with a pattern id {"type": kind, "id": ...}."""
+    found: list[tuple[str, object]] = []
 
     def walk(node) -> None:
         if isinstance(node, list):
@@ -174,14 +185,12 @@ def charts_in_response(body: dict) -> list[tuple[str, str | None]]:
         props = node.get("props")
         if isinstance(props, dict):
             ident = props.get("id")
-            if isinstance(ident, dict) and ident.get("type") == "chart-graph":
-                graphs.append(ident["id"])
-            if isinstance(ident, dict) and ident.get("type") == "chart-option":
-                options[ident["id"]] = props.get("value")
+            if isinstance(ident, dict) and ident.get("type") == kind:
+                found.append((ident["id"], props.get(prop)))
             walk(props.get("children"))
         else:
             for value in node.values():
                 walk(value)
 
     walk(body.get("response", body))
-    return [(cid, options.get(cid)) for cid in graphs]
+    return found

@@ -25,6 +25,7 @@ from locust import FastHttpUser, constant_pacing, events, task
 
 from bench.dash_replay import (
     charts_in_response,
+    kpi_blocks_in_response,
     kpi_key,
     kpi_payload,
     render_payload,
@@ -38,7 +39,6 @@ LOCAL = {"127.0.0.1", "localhost", "::1"}
 CITY = "hangzhou-2017"
 UI = {"lang": "en", "theme": "light", "city": CITY}
 PAGES = ("/traffic", "/ecology", "/")
-KPI_BLOCKS = {"/traffic": ["traffic"], "/ecology": ["ecology"], "/": []}
 MONTHS = [
     (f"2017-{m:02d}-01", f"2017-{m:02d}-{calendar.monthrange(2017, m)[1]:02d}")
     for m in range(1, 13)
@@ -61,6 +61,7 @@ class Site:
     kpi: str | None = None
     zoom: str | None = None
     charts: ClassVar[dict[str, list[tuple[str, str | None]]]] = {}
+    kpi_blocks: ClassVar[dict[str, list[str]]] = {}
 
 
 def view(rng: random.Random) -> dict:
@@ -101,6 +102,7 @@ class Viewer(FastHttpUser):
             for page in PAGES:
                 reply = self._post(route_payload(Site.route, page, "", UI), f"route {page}")
                 Site.charts[page] = charts_in_response(reply) if reply else []
+                Site.kpi_blocks[page] = kpi_blocks_in_response(reply) if reply else []
         self.page = "/traffic"
         self.filters = view(self.rng)
         self.first_load()
@@ -131,9 +133,9 @@ class Viewer(FastHttpUser):
         group = Group()
         for cid, option in Site.charts.get(self.page, []):
             group.spawn(self._post, render_payload(cid, option, filters, UI), f"chart {cid}")
-        if KPI_BLOCKS[self.page]:
-            payload = kpi_payload(Site.kpi, filters, UI, KPI_BLOCKS[self.page])
-            group.spawn(self._post, payload, f"kpi {self.page}")
+        for block in Site.kpi_blocks.get(self.page, []):
+            payload = kpi_payload(Site.kpi, filters, UI, block)
+            group.spawn(self._post, payload, f"kpi {block}")
         group.join()
 
     def first_load(self) -> None:

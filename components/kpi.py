@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dash import ALL, Input, Output, State, html
+from dash import MATCH, Input, Output, State, html
 
 from i18n import fmt_number, fmt_percent, t
 
@@ -113,10 +113,15 @@ def register_kpis(block_id: str, build: KpiBuilder) -> KpiBuilder:
     return build
 
 
-def kpi_block(block_id: str, ctx, label: str = ""):
-    """A block whose cards the shared callback rebuilds when the filters change."""
+def kpi_block(block_id: str, label: str = "", cards: int = 4):
+    """A block of KPI cards. The page is sent with placeholders the size of the cards, and the
+    shared callback fills the block in a request of its own, alongside the page's charts, so a
+    page switch does not wait for the KPI queries."""
+    placeholders = html.Div(
+        [html.Div(className="card kpi-placeholder") for _ in range(cards)], className="kpi-row"
+    )
     return html.Section(
-        KPI_BLOCKS[block_id](ctx),
+        placeholders,
         id={"type": "kpi-block", "id": block_id},
         className="kpi-block",
         **({"aria-label": label} if label else {}),
@@ -124,13 +129,13 @@ def kpi_block(block_id: str, ctx, label: str = ""):
 
 
 def register_kpi_callbacks(app, make_context) -> None:
+    """One request per block, when its page is shown and whenever the filters change."""
+
     @app.callback(
-        Output({"type": "kpi-block", "id": ALL}, "children"),
+        Output({"type": "kpi-block", "id": MATCH}, "children"),
         Input("filters", "data"),
         State("ui", "data"),
-        State({"type": "kpi-block", "id": ALL}, "id"),
-        prevent_initial_call=True,
+        State({"type": "kpi-block", "id": MATCH}, "id"),
     )
-    def _refresh(filters, ui, ids):
-        ctx = make_context(filters or {}, ui or {}, None)
-        return [KPI_BLOCKS[i["id"]](ctx) for i in ids]
+    def _refresh(filters, ui, block):
+        return KPI_BLOCKS[block["id"]](make_context(filters or {}, ui or {}, None))

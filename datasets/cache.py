@@ -272,7 +272,7 @@ class _Call:
 
 CACHED_OUTPUTS = (
     '..{"id":["MATCH"],"type":"chart-graph"}.figure',  # a chart card's figure
-    '{"id":["ALL"],"type":"kpi-block"}.children',  # the KPI blocks
+    '{"id":["MATCH"],"type":"kpi-block"}.children',  # a KPI block
 )
 
 

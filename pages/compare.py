@@ -388,7 +388,7 @@ def layout(ctx: PageContext):
                 role="group",
                 **{"aria-labelledby": "compare-cities-label"},
             ),
-            kpi_block("compare", ctx.view, t("compare.table.title", lang)),
+            kpi_block("compare", t("compare.table.title", lang), cards=1),
             html.Div(
                 [compare_card(chart, ctx.workspace, ctx.city, lang) for chart in CHARTS],
                 className="chart-grid",

@@ -266,7 +266,7 @@ def layout(ctx: PageContext):
             page_header(
                 t("eco.title", ctx.lang), t("eco.subtitle", ctx.lang), t("eco.intro", ctx.lang)
             ),
-            kpi_block("ecology", ctx.view, t("eco.kpi.heading", ctx.lang)),
+            kpi_block("ecology", t("eco.kpi.heading", ctx.lang), cards=5),
             html.Div(
                 [card(chart, engine, ctx.city, ctx.lang) for chart in CHARTS],
                 className="chart-grid",

@@ -248,7 +248,7 @@ def layout(ctx: PageContext):
                 t("traffic.subtitle", lang),
                 t("traffic.intro", lang),
             ),
-            kpi_block("traffic", ctx.view, t("traffic.kpi.heading", lang)),
+            kpi_block("traffic", t("traffic.kpi.heading", lang)),
             html.Div(
                 [card(chart, engine, ctx.city, lang) for chart in CHARTS],
                 className="chart-grid",
