@@ -1,22 +1,43 @@
 """Figures of the ecology page: pure builders, a small frame and a FigureContext in, a figure out.
 
+Each builder returns a plain dict figure, `{"data": [trace dicts], "layout": {...}}` (see
+`components.figures.plot`), not a plotly graph object: validating and deep-copying graph objects
+cost 10-40 ms a chart, most of a callback's server time, for the same JSON. Arrays are numpy
+arrays or lists (`plot.values`), so orjson writes them without a walk in Python; subplot grids
+and secondary axes are written as `make_subplots` writes them (`plot.subplot_grid`,
+`plot.secondary_y_axes`). The tests wrap every figure in `go.Figure`, which validates it.
+
 AQI categories keep their official colours (they are what residents read in the news); every
 other series uses the Okabe-Ito palette of `components.theme`. Every visible text comes from the
 message catalogue; dates in hover labels are written by Babel, numbers by plotly with the
-locale's separators (set by `finish()`).
+locale's separators (set by `finish()`, which the chart card applies).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from babel import dates as babel_dates
-from plotly.subplots import make_subplots
 
 from components.charts import FigureContext
+from components.figures.plot import (
+    Figure,
+    add_annotation,
+    add_shape,
+    annotation,
+    axis_refs,
+    figure,
+    hline,
+    secondary_y_axes,
+    subplot_grid,
+    update_axes,
+    update_layout,
+    values,
+)
 from components.theme import PALETTE, colorway
 from datasets.aqi import CATEGORIES, STANDARDS
 from i18n import BABEL_LOCALES, fmt_date, fmt_number, fmt_percent, t
@@ -87,14 +108,30 @@ def stream_label(stream: str, lang: str) -> str:
     return t(f"eco.stream.{stream}", lang) if stream in STREAM_COLOURS else str(stream)
 
 
+# Babel takes ~60 µs a date or number, most of a builder's time once the figure is a dict; the
+# same few thousand days and AQI values come back in every chart and request, so keep them.
+@lru_cache(maxsize=16384)
+def _date_label(day: dt.date, lang: str) -> str:
+    return fmt_date(day, lang, "medium")
+
+
+@lru_cache(maxsize=4096)
+def _month_label(stamp: pd.Timestamp, lang: str, skeleton: str) -> str:
+    return babel_dates.format_skeleton(skeleton, stamp, locale=BABEL_LOCALES[lang])
+
+
+@lru_cache(maxsize=4096)
+def _integer_label(value: int, lang: str) -> str:
+    return fmt_number(value, lang)
+
+
 def day_label(value, lang: str) -> str:
-    return fmt_date(pd.Timestamp(value).date(), lang, "medium")
+    return _date_label(pd.Timestamp(value).date(), lang)
 
 
 def month_label(value, lang: str, short: bool = False) -> str:
     """ "Mar 2017" (or "Mar" when `short`), the locale's way."""
-    skeleton = "MMM" if short else "yMMM"
-    return babel_dates.format_skeleton(skeleton, pd.Timestamp(value), locale=BABEL_LOCALES[lang])
+    return _month_label(pd.Timestamp(value), lang, "MMM" if short else "yMMM")
 
 
 def sep(lang: str) -> str:
@@ -123,56 +160,68 @@ def period_label(value, bucket_days: float, lang: str) -> str:
 
 
 def _bucket_days(periods: pd.Series) -> float:
-    values = pd.to_datetime(pd.Series(periods)).drop_duplicates().sort_values()
-    if len(values) < 2:
+    stamps = pd.to_datetime(pd.Series(periods)).drop_duplicates().sort_values()
+    if len(stamps) < 2:
         return 1.0
-    return float(values.diff().dt.days.median())
+    return float(stamps.diff().dt.days.median())
+
+
+def _iso(value) -> str:
+    """A time as ISO text (a `pd.Timestamp` is no type orjson writes)."""
+    return pd.Timestamp(value).isoformat()
 
 
 # -- AQI -----------------------------------------------------------------------------------------
 
 
 def _aqi_hover(frame: pd.DataFrame, standard: str, lang: str) -> list[str]:
+    aqi_label = t("eco.hover.aqi", lang) + sep(lang)
+    primary_label = t("eco.hover.primary", lang) + sep(lang)
     lines = []
     for date, aqi, category, primary in zip(
         frame["date"], frame["aqi"], frame["category"], frame["primary"], strict=True
     ):
-        text = f"<b>{day_label(date, lang)}</b><br>{t('eco.hover.aqi', lang)}{sep(lang)}"
-        text += f"{fmt_number(int(aqi), lang)} · {category_label(standard, category, lang)}"
-        text += f"<br>{t('eco.hover.primary', lang)}{sep(lang)}"
+        text = f"<b>{day_label(date, lang)}</b><br>{aqi_label}"
+        text += f"{_integer_label(int(aqi), lang)} · {category_label(standard, category, lang)}"
+        text += f"<br>{primary_label}"
         text += pollutant_label(primary if isinstance(primary, str) else None, lang)
         lines.append(text)
     return lines
 
 
-def aqi_daily_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def aqi_daily_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Daily city AQI as bars in the official colour of each day's category."""
     standard = standard_of(ctx)
     days = frame.dropna(subset=["aqi"]).copy()
     days["aqi"] = days["aqi"].astype("float64")
-    fig = go.Figure()
+    fig = figure()
     for cat in CATEGORIES[standard]:
         part = days[days["category"] == cat.key]
         if part.empty:
             continue
-        fig.add_trace(
-            go.Bar(
-                x=part["date"],
-                y=part["aqi"],
-                name=category_label(standard, cat.key, ctx.lang),
-                marker={"color": cat.color, "line": {"width": 0}},
-                width=DAY_MS * 0.85,  # one width for every category, however few its days
-                hovertext=_aqi_hover(part, standard, ctx.lang),
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": values(part["date"]),
+                "y": values(part["aqi"]),
+                "name": category_label(standard, cat.key, ctx.lang),
+                "marker": {"color": cat.color, "line": {"width": 0}},
+                "width": DAY_MS * 0.85,  # one width for every category, however few its days
+                "hovertext": _aqi_hover(part, standard, ctx.lang),
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     for level in (50, 100):
-        fig.add_hline(
-            y=level,
-            line={"width": 1, "dash": "dot", "color": PALETTE[ctx.theme]["text"]},
-            opacity=0.45,
+        add_shape(
+            fig,
+            **hline(
+                level,
+                line={"width": 1, "dash": "dot", "color": PALETTE[ctx.theme]["text"]},
+                opacity=0.45,
+            ),
         )
-    fig.update_layout(
+    update_layout(
+        fig,
         barmode="overlay",
         hovermode="closest",
         legend={"title": {"text": ""}, "traceorder": "normal"},
@@ -192,7 +241,7 @@ def _weekday_names(lang: str) -> list[str]:
     return [names[i] for i in range(7)]  # Monday first
 
 
-def aqi_calendar_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def aqi_calendar_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """A GitHub-style calendar: one square per day (weeks × weekdays) in the category colour."""
     standard = standard_of(ctx)
     cats = CATEGORIES[standard]
@@ -215,34 +264,35 @@ def aqi_calendar_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     scale = []
     for i, cat in enumerate(cats):
         scale += [[i / n, cat.color], [(i + 1) / n, cat.color]]
-    fig = go.Figure(
-        go.Heatmap(
-            x=weeks,
-            y=_weekday_names(ctx.lang),
-            z=z,
-            text=text,
-            hovertemplate="%{text}<extra></extra>",
-            colorscale=scale,
-            zmin=-0.5,
-            zmax=n - 0.5,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            hoverongaps=False,
-        )
-    )
-    for cat in cats:  # a legend with every category of the standard, in order
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                marker={"symbol": "square", "size": 12, "color": cat.color},
-                name=category_label(standard, cat.key, ctx.lang),
-                hoverinfo="skip",
-                showlegend=True,
-            )
-        )
+    heatmap = {
+        "type": "heatmap",
+        "x": values(weeks),
+        "y": _weekday_names(ctx.lang),
+        "z": z,
+        "text": text.tolist(),
+        "hovertemplate": "%{text}<extra></extra>",
+        "colorscale": scale,
+        "zmin": -0.5,
+        "zmax": n - 0.5,
+        "showscale": False,
+        "xgap": 2,
+        "ygap": 2,
+        "hoverongaps": False,
+    }
+    legend = [  # a legend with every category of the standard, in order
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "marker": {"symbol": "square", "size": 12, "color": cat.color},
+            "name": category_label(standard, cat.key, ctx.lang),
+            "hoverinfo": "skip",
+            "showlegend": True,
+        }
+        for cat in cats
+    ]
+    fig = figure([heatmap, *legend])
     # Month names under the week holding each month's first day; a short period keeps square
     # cells by leaving the rest of a year-wide grid empty, as GitHub's calendar does.
     starts = pd.date_range(first.to_period("M").start_time, last, freq="MS")
@@ -255,12 +305,16 @@ def aqi_calendar_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     ]
     half_week = pd.Timedelta(days=3.5)
     shown_weeks = max(len(weeks), CALENDAR_MIN_WEEKS)
-    fig.update_layout(
+    update_layout(
+        fig,
         xaxis={
             "type": "date",
-            "tickvals": tickvals,
+            "tickvals": [_iso(tick) for tick in tickvals],
             "ticktext": ticktext,
-            "range": [monday - half_week, monday + pd.Timedelta(weeks=shown_weeks) - half_week],
+            "range": [
+                _iso(monday - half_week),
+                _iso(monday + pd.Timedelta(weeks=shown_weeks) - half_week),
+            ],
             "showgrid": False,
             "zeroline": False,
         },
@@ -283,11 +337,11 @@ def _thin(part: pd.DataFrame) -> pd.DataFrame:
     return weekly.mean().dropna().rename("value").reset_index()
 
 
-def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Daily value of one pollutant, one line per station, with the WHO 2021 guideline."""
     pollutant = str(frame["pollutant"].iloc[0])
     palette = [c for c in colorway(ctx.theme) if c.upper() not in ("#000000", "#FFFFFF")]
-    fig = go.Figure()
+    fig = figure()
     stations = (
         frame.groupby("station_id", sort=False)[["name", "name_zh"]]
         .first()
@@ -300,30 +354,26 @@ def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     )
     for i, (station_id, row) in enumerate(stations.iterrows()):
         part = _thin(frame[frame["station_id"] == station_id].sort_values("date"))
-        fig.add_trace(
-            go.Scatter(
-                x=part["date"],
-                y=part["value"],
-                mode="lines",
-                name=row["label"],
-                line={
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": values(part["date"]),
+                "y": values(part["value"]),
+                "mode": "lines",
+                "name": row["label"],
+                "line": {
                     "width": 1.4,
                     "color": palette[i % len(palette)],
                     "dash": DASHES[(i // len(palette)) % len(DASHES)],
                 },
-                hovertemplate="%{y:,.1f}",
-            )
+                "hovertemplate": "%{y:,.1f}",
+            }
         )
     guideline = WHO_2021.get(pollutant)
     if guideline is not None:
-        fig.add_hline(
-            y=guideline,
-            line={"width": 1.5, "dash": "dot", "color": PALETTE[ctx.theme]["text"]},
-            annotation_text=t("eco.legend.who", ctx.lang, value=fmt_number(guideline, ctx.lang)),
-            annotation_position="top left",
-            annotation_font={"size": 11},
-        )
-    fig.update_layout(
+        _add_guideline(fig, guideline, ctx)
+    update_layout(
+        fig,
         hovermode="x unified",
         xaxis={"type": "date", "hoverformat": t("eco.fmt.day", ctx.lang)},
         yaxis={
@@ -332,6 +382,28 @@ def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
         },
     )
     return fig
+
+
+def _add_guideline(fig: Figure, level: float, ctx: FigureContext) -> None:
+    """The WHO guideline as a dotted line labelled at its top left (plotly's `add_hline` with
+    `annotation_position="top left"`)."""
+    add_shape(
+        fig,
+        **hline(level, line={"width": 1.5, "dash": "dot", "color": PALETTE[ctx.theme]["text"]}),
+    )
+    label = t("eco.legend.who", ctx.lang, value=fmt_number(level, ctx.lang))
+    fig["layout"].setdefault("annotations", []).append(
+        annotation(
+            label,
+            font={"size": 11},
+            x=0,
+            xanchor="left",
+            xref="x domain",
+            y=level,
+            yanchor="bottom",
+            yref="y",
+        )
+    )
 
 
 # -- stations map --------------------------------------------------------------------------------
@@ -352,7 +424,7 @@ def _zoom_for(lat: pd.Series, lon: pd.Series, ctx: FigureContext) -> tuple[dict,
     return centre, max(min(zoom_x, zoom_y, max_zoom), 3.0)
 
 
-def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Stations coloured by the category of their mean AQI, over the district boundaries."""
     standard = standard_of(ctx)
     lang = ctx.lang
@@ -360,33 +432,32 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     geojson = ctx.city.geojson
     names = ctx.city.district_names(lang)
     codes = [feature["id"] for feature in geojson["features"]]
-    fig = go.Figure(
-        go.Choroplethmap(
-            geojson=geojson,
-            locations=codes,
-            z=[0] * len(codes),
-            colorscale=[[0, colours["fill"]], [1, colours["fill"]]],
-            showscale=False,
-            marker={"line": {"color": colours["line"], "width": 1}, "opacity": 0.9},
-            hovertext=[names.get(code, str(code)) for code in codes],
-            hovertemplate="%{hovertext}<extra></extra>",
-            showlegend=False,
-        )
-    )
+    districts = {
+        "type": "choroplethmap",
+        "geojson": geojson,  # the city's own dict, not copied: nothing writes to it
+        "locations": codes,
+        "z": [0] * len(codes),
+        "colorscale": [[0, colours["fill"]], [1, colours["fill"]]],
+        "showscale": False,
+        "marker": {"line": {"color": colours["line"], "width": 1}, "opacity": 0.9},
+        "hovertext": [names.get(code, str(code)) for code in codes],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "showlegend": False,
+    }
     labels = [
         station_name(n, z, lang) for n, z in zip(frame["name"], frame["name_zh"], strict=True)
     ]
     frame = frame.assign(label=labels)
-    fig.add_trace(  # a dark ring under each marker keeps the yellow ones visible on a light map
-        go.Scattermap(
-            lat=frame["lat"],
-            lon=frame["lon"],
-            mode="markers",
-            marker={"size": 21, "color": colours["outline"]},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
+    rings = {  # a dark ring under each marker keeps the yellow ones visible on a light map
+        "type": "scattermap",
+        "lat": values(frame["lat"]),
+        "lon": values(frame["lon"]),
+        "mode": "markers",
+        "marker": {"size": 21, "color": colours["outline"]},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    fig = figure([districts, rings])
     for cat in CATEGORIES[standard]:
         part = frame[frame["category"] == cat.key]
         if part.empty:
@@ -405,20 +476,22 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
             if row.kind == "background":
                 lines.append(f"<i>{t('eco.hover.background', lang)}</i>")
             hover.append("<br>".join(lines))
-        fig.add_trace(
-            go.Scattermap(
-                lat=part["lat"],
-                lon=part["lon"],
-                mode="markers",
-                marker={"size": 15, "color": cat.color},
-                name=category_label(standard, cat.key, lang),
-                customdata=part["district"].astype(int).to_numpy().reshape(-1, 1),
-                hovertext=hover,
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+        fig["data"].append(
+            {
+                "type": "scattermap",
+                "lat": values(part["lat"]),
+                "lon": values(part["lon"]),
+                "mode": "markers",
+                "marker": {"size": 15, "color": cat.color},
+                "name": category_label(standard, cat.key, lang),
+                "customdata": part["district"].astype(int).to_numpy().reshape(-1, 1),
+                "hovertext": hover,
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     centre, zoom = _zoom_for(frame["lat"], frame["lon"], ctx)
-    fig.update_layout(
+    update_layout(
+        fig,
         map={
             "style": "white-bg",
             "center": centre,
@@ -458,7 +531,7 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
 # -- share of good days --------------------------------------------------------------------------
 
 
-def good_days_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def good_days_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Share of days per AQI category, stacked to 100 % per month or per station."""
     standard = standard_of(ctx)
     lang = ctx.lang
@@ -479,7 +552,7 @@ def good_days_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     good = frame[frame["category"].isin(good_keys)].groupby("label", sort=False)["share"].sum()
     good = good.reindex(totals.index, fill_value=0.0)
     order = list(good.sort_values().index) if by_station else list(totals.index)
-    fig = go.Figure()
+    fig = figure()
     for cat in CATEGORIES[standard]:
         part = frame[frame["category"] == cat.key].set_index("label").reindex(order)
         if part["days"].isna().all():
@@ -493,32 +566,34 @@ def good_days_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
             else ""
             for label, share, days in zip(order, part["share"], part["days"], strict=True)
         ]
-        values = part["share"].fillna(0.0)
-        fig.add_trace(
-            go.Bar(
-                x=values if by_station else order,
-                y=order if by_station else values,
-                orientation="h" if by_station else "v",
-                name=name,
-                marker={"color": cat.color, "line": {"width": 0}},
-                hovertext=hover,
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+        shares = values(part["share"].fillna(0.0))
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": shares if by_station else order,
+                "y": order if by_station else shares,
+                "orientation": "h" if by_station else "v",
+                "name": name,
+                "marker": {"color": cat.color, "line": {"width": 0}},
+                "hovertext": hover,
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     good_text = [fmt_percent(good[label], lang) for label in order]
-    fig.add_trace(
-        go.Scatter(
-            x=[1.0] * len(order) if by_station else order,
-            y=order if by_station else [1.0] * len(order),
-            mode="text",
-            text=good_text,
-            textposition="middle right" if by_station else "top center",
-            textfont={"size": 11, "color": PALETTE[ctx.theme]["text"]},
-            name=t("eco.legend.good_share", lang),
-            hoverinfo="skip",
-            showlegend=False,
-            cliponaxis=False,
-        )
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": [1.0] * len(order) if by_station else order,
+            "y": order if by_station else [1.0] * len(order),
+            "mode": "text",
+            "text": good_text,
+            "textposition": "middle right" if by_station else "top center",
+            "textfont": {"size": 11, "color": PALETTE[ctx.theme]["text"]},
+            "name": t("eco.legend.good_share", lang),
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "cliponaxis": False,
+        }
     )
     share_axis = {
         "tickformat": ".0%",
@@ -526,23 +601,23 @@ def good_days_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
         "tickvals": [0, 0.25, 0.5, 0.75, 1.0],
         "title": axis_title(t("eco.axis.share_days", lang)),
     }
-    fig.update_layout(
-        barmode="stack", bargap=0.25, hovermode="closest", legend={"traceorder": "normal"}
+    update_layout(
+        fig, barmode="stack", bargap=0.25, hovermode="closest", legend={"traceorder": "normal"}
     )
     if by_station:
-        fig.update_layout(xaxis=share_axis, yaxis={"automargin": True})
+        update_layout(fig, xaxis=share_axis, yaxis={"automargin": True})
     else:
-        fig.update_layout(yaxis=share_axis, xaxis={"type": "category"})
+        update_layout(fig, yaxis=share_axis, xaxis={"type": "category"})
     return fig
 
 
 # -- NO2 and traffic -----------------------------------------------------------------------------
 
 
-def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Daily NO2 against daily traffic volume, workdays and weekends, with a least-squares line."""
     lang = ctx.lang
-    fig = go.Figure()
+    fig = figure()
     groups = (
         (False, "eco.legend.workdays", "#0072B2" if ctx.theme == "light" else "#56B4E9"),
         (True, "eco.legend.weekends", "#E69F00"),
@@ -551,20 +626,21 @@ def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
         part = frame[frame["weekend"] == weekend]
         if part.empty:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=part["volume"],
-                y=part["no2"],
-                mode="markers",
-                name=t(key, lang),
-                marker={
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": values(part["volume"]),
+                "y": values(part["no2"]),
+                "mode": "markers",
+                "name": t(key, lang),
+                "marker": {
                     "size": 7,
                     "color": colour,
                     "opacity": 0.75,
                     "symbol": "diamond" if weekend else "circle",
                 },
-                customdata=[[day_label(d, lang)] for d in part["date"]],
-                hovertemplate=(
+                "customdata": [[day_label(d, lang)] for d in part["date"]],
+                "hovertemplate": (
                     "<b>%{customdata[0]}</b><br>"
                     + t("eco.hover.vehicles", lang)
                     + sep(lang)
@@ -572,41 +648,13 @@ def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
                     + sep(lang)
                     + "%{y:,.1f} µg/m³<extra></extra>"
                 ),
-            )
+            }
         )
     r = pearson(frame["volume"], frame["no2"])
     if r is not None:
-        slope, intercept = np.polyfit(frame["volume"].astype(float), frame["no2"].astype(float), 1)
-        xs = np.array([frame["volume"].min(), frame["volume"].max()], dtype=float)
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=intercept + slope * xs,
-                mode="lines",
-                name=t("eco.legend.fit", lang),
-                line={"color": PALETTE[ctx.theme]["text"], "width": 2, "dash": "dash"},
-                hoverinfo="skip",
-            )
-        )
-        fig.add_annotation(
-            text=t(
-                "eco.legend.correlation",
-                lang,
-                r=fmt_number(r, lang, 2),
-                n=fmt_number(len(frame), lang),
-            ),
-            xref="paper",
-            yref="paper",
-            x=0.01,
-            y=0.98,
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font={"size": 13},
-            bgcolor=PALETTE[ctx.theme]["paper"],
-            opacity=0.9,
-        )
-    fig.update_layout(
+        _add_fit(fig, frame, r, ctx)
+    update_layout(
+        fig,
         xaxis={
             "title": axis_title(t("eco.axis.vehicles", lang)),
             "separatethousands": True,
@@ -616,6 +664,36 @@ def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
         hovermode="closest",
     )
     return fig
+
+
+def _add_fit(fig: Figure, frame: pd.DataFrame, r: float, ctx: FigureContext) -> None:
+    """The least-squares line over the observed volumes, and the correlation in a corner."""
+    lang = ctx.lang
+    slope, intercept = np.polyfit(frame["volume"].astype(float), frame["no2"].astype(float), 1)
+    xs = np.array([frame["volume"].min(), frame["volume"].max()], dtype=float)
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": xs,
+            "y": intercept + slope * xs,
+            "mode": "lines",
+            "name": t("eco.legend.fit", lang),
+            "line": {"color": PALETTE[ctx.theme]["text"], "width": 2, "dash": "dash"},
+            "hoverinfo": "skip",
+        }
+    )
+    n = fmt_number(len(frame), lang)
+    add_annotation(
+        fig,
+        t("eco.legend.correlation", lang, r=fmt_number(r, lang, 2), n=n),
+        x=0.01,
+        y=0.98,
+        xanchor="left",
+        yanchor="top",
+        font={"size": 13},
+        bgcolor=PALETTE[ctx.theme]["paper"],
+        opacity=0.9,
+    )
 
 
 # -- energy, mobility, waste -----------------------------------------------------------------------
@@ -638,7 +716,7 @@ def _period_axis(
     if monthly:
         first = stamps.min().to_period("M").start_time
         last = stamps.max().to_period("M").end_time
-        axis["range"] = [first - pd.Timedelta(days=8), last + pd.Timedelta(days=8)]
+        axis["range"] = [_iso(first - pd.Timedelta(days=8)), _iso(last + pd.Timedelta(days=8))]
     if months < 4 and not monthly:
         return axis
     step = next((k for k in (1, 2, 3, 4, 6, 12) if months / k <= max_ticks), 12)
@@ -646,7 +724,7 @@ def _period_axis(
     axis.pop("nticks")
     axis.update(
         dtick=f"M{step}",
-        tick0=stamps.min().to_period("M").start_time,
+        tick0=_iso(stamps.min().to_period("M").start_time),
         tickformat="%b" if one_year else "%b\n%Y",
         ticklabelmode="period",
     )
@@ -669,205 +747,226 @@ def _period_placement(periods: pd.Series, monthly: bool | None = None) -> dict:
     return {}
 
 
-def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def _secondary_layout(fig: Figure, axis: dict, left: dict, right: dict) -> None:
+    """Stacked bars on the left axis, a share line on the right one (the layout of
+    `make_subplots(specs=[[{"secondary_y": True}]])` and its `update_yaxes` calls)."""
+    update_layout(fig, **secondary_y_axes())
+    update_layout(
+        fig,
+        barmode="stack",
+        bargap=0.2,
+        hovermode="closest",
+        xaxis=axis,
+        legend={"traceorder": "normal"},
+        yaxis=left,
+        yaxis2=right,
+    )
+
+
+def _sector_order(sectors) -> list:
+    """Known sectors in their fixed order, then the others by name."""
+    known = list(SECTOR_COLOURS)
+    return sorted(
+        sectors, key=lambda s: (s not in SECTOR_COLOURS, known.index(s) if s in known else 0, s)
+    )
+
+
+def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Electricity per day by sector (stacked) and the renewable share (line, right axis)."""
     lang = ctx.lang
     bucket_days = _bucket_days(frame["period"])
     placement = _period_placement(frame["period"])
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    sectors = sorted(
-        frame["sector"].unique(),
-        key=lambda s: (
-            s not in SECTOR_COLOURS,
-            list(SECTOR_COLOURS).index(s) if s in SECTOR_COLOURS else 0,
-            s,
-        ),
-    )
+    width = _bar_width(frame["period"])
+    fig = figure()
     extra = iter(c for c in colorway(ctx.theme) if c not in SECTOR_COLOURS.values())
-    for sector in sectors:
+    for sector in _sector_order(frame["sector"].unique()):
         part = frame[frame["sector"] == sector]
         name = sector_label(sector, lang)
-        fig.add_trace(
-            go.Bar(
-                x=part["period"],
-                y=part["electricity_gwh_day"],
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": values(part["period"]),
+                "y": values(part["electricity_gwh_day"]),
                 **placement,
-                width=_bar_width(frame["period"]),
-                name=name,
-                marker={"color": SECTOR_COLOURS.get(sector) or next(extra, "#999999")},
-                customdata=[[period_label(p, bucket_days, lang)] for p in part["period"]],
-                hovertemplate="<b>%{customdata[0]}</b><br>"
+                "width": width,
+                "name": name,
+                "marker": {"color": SECTOR_COLOURS.get(sector) or next(extra, "#999999")},
+                "customdata": [[period_label(p, bucket_days, lang)] for p in part["period"]],
+                "hovertemplate": "<b>%{customdata[0]}</b><br>"
                 + name
                 + sep(lang)
                 + "%{y:,.1f} "
                 + t("eco.unit.gwh_day", lang)
                 + "<extra></extra>",
-            ),
-            secondary_y=False,
+                "xaxis": "x",
+                "yaxis": "y",
+            }
         )
     totals = frame.groupby("period")[["electricity_gwh_day", "renewable_gwh_day"]].sum()
     share = totals["renewable_gwh_day"] / totals["electricity_gwh_day"].where(
         totals["electricity_gwh_day"] > 0
     )
-    fig.add_trace(
-        go.Scatter(
-            x=share.index,
-            y=share,
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": values(share.index),
+            "y": values(share),
             **placement,
-            mode="lines+markers",
-            name=t("eco.legend.renewable_share", lang),
-            line={"color": "#009E73", "width": 3},
-            marker={
+            "mode": "lines+markers",
+            "name": t("eco.legend.renewable_share", lang),
+            "line": {"color": "#009E73", "width": 3},
+            "marker": {
                 "size": 7,
                 "color": "#009E73",
                 "line": {"width": 1.5, "color": PALETTE[ctx.theme]["paper"]},
             },
-            customdata=[[period_label(p, bucket_days, lang)] for p in share.index],
-            hovertemplate="<b>%{customdata[0]}</b><br>"
+            "customdata": [[period_label(p, bucket_days, lang)] for p in share.index],
+            "hovertemplate": "<b>%{customdata[0]}</b><br>"
             + t("eco.legend.renewable_share", lang)
             + sep(lang)
             + "%{y:.1%}<extra></extra>",
-        ),
-        secondary_y=True,
+            "xaxis": "x",
+            "yaxis": "y2",
+        }
     )
     top = float(share.max()) if share.notna().any() else 0.2
-    fig.update_layout(
-        barmode="stack",
-        bargap=0.2,
-        hovermode="closest",
-        xaxis=_period_axis(frame["period"], lang),
-        legend={"traceorder": "normal"},
-    )
-    fig.update_yaxes(
-        title_text=t("eco.axis.gwh_day", lang), secondary_y=False, separatethousands=True
-    )
-    fig.update_yaxes(
-        title_text=t("eco.legend.renewable_share", lang),
-        tickformat=".0%",
-        range=[0, max(top * 1.25, 0.05)],
-        showgrid=False,
-        secondary_y=True,
+    _secondary_layout(
+        fig,
+        _period_axis(frame["period"], lang),
+        left={"title": axis_title(t("eco.axis.gwh_day", lang)), "separatethousands": True},
+        right={
+            "title": axis_title(t("eco.legend.renewable_share", lang)),
+            "tickformat": ".0%",
+            "range": [0, max(top * 1.25, 0.05)],
+            "showgrid": False,
+        },
     )
     return fig
 
 
-def mobility_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def mobility_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Riders, trips and charging sessions per day, one small panel per mode."""
     lang = ctx.lang
     series = [(column, colour) for column, colour in MOBILITY_SERIES if column in frame.columns]
     rows = 2 if len(series) > 2 else 1
     cols = 2 if len(series) > 1 else 1
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        shared_xaxes=True,
-        subplot_titles=[t(f"eco.mobility.{column}", lang) for column, _ in series],
-        vertical_spacing=0.16,
-        horizontal_spacing=0.16,
+    fig = figure(
+        **subplot_grid(
+            rows,
+            cols,
+            shared_xaxes=True,
+            titles=[t(f"eco.mobility.{column}", lang) for column, _ in series],
+            vertical_spacing=0.16,
+            horizontal_spacing=0.16,
+        )
     )
     bucket_days = _bucket_days(frame["period"])
     placement = _period_placement(frame["period"])
+    periods = values(frame["period"])
     labels = [[period_label(p, bucket_days, lang)] for p in frame["period"]]
     for i, (column, colour) in enumerate(series):
         name = t(f"eco.mobility.{column}", lang)
-        fig.add_trace(
-            go.Scatter(
-                x=frame["period"],
-                y=frame[column],
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": periods,
+                "y": values(frame[column]),
                 **placement,
-                mode="lines",
-                name=name,
-                line={"color": colour, "width": 2},
-                fill="tozeroy",
-                fillcolor=colour + "22",
-                customdata=labels,
-                hovertemplate="<b>%{customdata[0]}</b><br>"
+                "mode": "lines",
+                "name": name,
+                "line": {"color": colour, "width": 2},
+                "fill": "tozeroy",
+                "fillcolor": colour + "22",
+                "customdata": labels,
+                "hovertemplate": "<b>%{customdata[0]}</b><br>"
                 + name
                 + sep(lang)
                 + "%{y:,.0f} "
                 + t("eco.unit.per_day", lang)
                 + "<extra></extra>",
-                showlegend=False,
-            ),
-            row=i // cols + 1,
-            col=i % cols + 1,
+                "showlegend": False,
+                **axis_refs(i // cols + 1, i % cols + 1, cols),
+            }
         )
-    fig.update_yaxes(rangemode="tozero", separatethousands=True, exponentformat="none")
-    fig.update_xaxes(
-        **{k: v for k, v in _period_axis(frame["period"], lang, 5).items() if k != "type"}
-    )
-    fig.update_annotations(font={"size": 13})
-    fig.update_layout(hovermode="closest", margin={"t": 32})
+    update_axes(fig, "y", rangemode="tozero", separatethousands=True, exponentformat="none")
+    axis = _period_axis(frame["period"], lang, 5)
+    update_axes(fig, "x", **{k: v for k, v in axis.items() if k != "type"})
+    for title in fig["layout"].get("annotations", []):
+        title["font"] = {**title.get("font", {}), "size": 13}
+    update_layout(fig, hovermode="closest", margin={"t": 32})
     return fig
 
 
-def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
+def _stream_order(streams: set) -> list:
+    """Known streams in their fixed order, then the others by name."""
+    return [s for s in STREAM_COLOURS if s in streams] + sorted(streams - set(STREAM_COLOURS))
+
+
+def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Household waste per month by stream (stacked) and the recycled share (line)."""
     lang = ctx.lang
     placement = _period_placement(frame["month"], monthly=True)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    known = [s for s in STREAM_COLOURS if s in set(frame["stream"])]
-    others = sorted(set(frame["stream"]) - set(STREAM_COLOURS))
+    width = _bar_width(frame["month"], monthly=True)
+    fig = figure()
     extra = iter(c for c in colorway(ctx.theme) if c not in STREAM_COLOURS.values())
-    for stream in known + others:
+    for stream in _stream_order(set(frame["stream"])):
         part = frame[frame["stream"] == stream]
         name = stream_label(stream, lang)
-        fig.add_trace(
-            go.Bar(
-                x=part["month"],
-                y=part["tonnes"],
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": values(part["month"]),
+                "y": values(part["tonnes"]),
                 **placement,
-                width=_bar_width(frame["month"], monthly=True),
-                name=name,
-                marker={"color": STREAM_COLOURS.get(stream) or next(extra, "#999999")},
-                customdata=[[month_label(m, lang)] for m in part["month"]],
-                hovertemplate="<b>%{customdata[0]}</b><br>"
+                "width": width,
+                "name": name,
+                "marker": {"color": STREAM_COLOURS.get(stream) or next(extra, "#999999")},
+                "customdata": [[month_label(m, lang)] for m in part["month"]],
+                "hovertemplate": "<b>%{customdata[0]}</b><br>"
                 + name
                 + sep(lang)
                 + "%{y:,.0f} t<extra></extra>",
-            ),
-            secondary_y=False,
+                "xaxis": "x",
+                "yaxis": "y",
+            }
         )
     totals = frame.groupby("month")["tonnes"].sum()
     recycled = frame[frame["stream"].str.lower().isin(("recycled", "recycling", "recyclables"))]
     share = recycled.groupby("month")["tonnes"].sum().reindex(totals.index, fill_value=0) / totals
-    fig.add_trace(
-        go.Scatter(
-            x=share.index,
-            y=share,
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": values(share.index),
+            "y": values(share),
             **placement,
-            mode="lines+markers",
-            name=t("eco.legend.recycled_share", lang),
-            line={"color": SHARE_LINE[ctx.theme], "width": 2.5},
-            marker={"size": 7},
-            customdata=[[month_label(m, lang)] for m in share.index],
-            hovertemplate="<b>%{customdata[0]}</b><br>"
+            "mode": "lines+markers",
+            "name": t("eco.legend.recycled_share", lang),
+            "line": {"color": SHARE_LINE[ctx.theme], "width": 2.5},
+            "marker": {"size": 7},
+            "customdata": [[month_label(m, lang)] for m in share.index],
+            "hovertemplate": "<b>%{customdata[0]}</b><br>"
             + t("eco.legend.recycled_share", lang)
             + sep(lang)
             + "%{y:.1%}<extra></extra>",
-        ),
-        secondary_y=True,
+            "xaxis": "x",
+            "yaxis": "y2",
+        }
     )
     top = float(share.max()) if share.notna().any() else 0.05
-    fig.update_layout(
-        barmode="stack",
-        bargap=0.2,
-        hovermode="closest",
-        xaxis=_period_axis(frame["month"], lang, monthly=True),
-        legend={"traceorder": "normal"},
-    )
-    fig.update_yaxes(
-        title_text=t("eco.axis.tonnes", lang),
-        secondary_y=False,
-        separatethousands=True,
-        exponentformat="none",
-    )
-    fig.update_yaxes(
-        title_text=t("eco.legend.recycled_share", lang),
-        tickformat=".1%",
-        range=[0, max(top * 1.3, 0.01)],
-        showgrid=False,
-        secondary_y=True,
+    _secondary_layout(
+        fig,
+        _period_axis(frame["month"], lang, monthly=True),
+        left={
+            "title": axis_title(t("eco.axis.tonnes", lang)),
+            "separatethousands": True,
+            "exponentformat": "none",
+        },
+        right={
+            "title": axis_title(t("eco.legend.recycled_share", lang)),
+            "tickformat": ".1%",
+            "range": [0, max(top * 1.3, 0.01)],
+            "showgrid": False,
+        },
     )
     return fig
 

@@ -1,14 +1,20 @@
 """Ecology figure builders on hand-made frames: trace types, official AQI colours, translated
-texts (fr, zh), locale number formats, the dark template and the map's no-glyph rule."""
+texts (fr, zh), locale number formats, the dark template and the map's no-glyph rule.
+
+The builders return plain dicts; every test reads them through `go.Figure(...)`, which
+validates each property name and value, so a misspelt property still fails here."""
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
+import orjson
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 
 from components.charts import FigureContext, finish
 from components.figures import ecology as figs
@@ -172,7 +178,7 @@ def title_of(axis) -> str:
 @pytest.mark.parametrize("standard", ["hj633", "epa"])
 def test_daily_aqi_bars_use_official_colours(city_daily, standard):
     frame = with_aqi(city_daily, standard)
-    fig = figs.aqi_daily_figure(frame, ctx(standard=standard))
+    fig = go.Figure(figs.aqi_daily_figure(frame, ctx(standard=standard)))
     assert all(isinstance(trace, go.Bar) for trace in fig.data)
     colours = {cat.key: cat.color for cat in CATEGORIES[standard]}
     present = [c for c in colours if c in set(frame["category"].dropna())]
@@ -182,8 +188,8 @@ def test_daily_aqi_bars_use_official_colours(city_daily, standard):
 
 def test_daily_aqi_translated(city_daily):
     frame = with_aqi(city_daily, "hj633")
-    fr = figs.aqi_daily_figure(frame, ctx("fr"))
-    zh = figs.aqi_daily_figure(frame, ctx("zh"))
+    fr = go.Figure(figs.aqi_daily_figure(frame, ctx("fr")))
+    zh = go.Figure(figs.aqi_daily_figure(frame, ctx("zh")))
     assert title_of(fr.layout.yaxis) == "IQA (Chine HJ 633-2012)"
     assert title_of(zh.layout.yaxis) == "AQI（中国 HJ 633-2012）"
     assert {trace.name for trace in zh.data} >= {"优", "良", "轻度污染"}
@@ -193,7 +199,7 @@ def test_daily_aqi_translated(city_daily):
 @pytest.mark.parametrize("standard", ["hj633", "epa"])
 def test_calendar_discrete_colourscale_from_categories(city_daily, standard):
     frame = with_aqi(city_daily, standard)
-    fig = figs.aqi_calendar_figure(frame, ctx(standard=standard))
+    fig = go.Figure(figs.aqi_calendar_figure(frame, ctx(standard=standard)))
     heatmap = fig.data[0]
     assert isinstance(heatmap, go.Heatmap)
     cats = CATEGORIES[standard]
@@ -213,8 +219,8 @@ def test_calendar_discrete_colourscale_from_categories(city_daily, standard):
 
 def test_calendar_translated(city_daily):
     frame = with_aqi(city_daily, "epa")
-    zh = figs.aqi_calendar_figure(frame, ctx("zh", standard="epa"))
-    fr = figs.aqi_calendar_figure(frame, ctx("fr", standard="epa"))
+    zh = go.Figure(figs.aqi_calendar_figure(frame, ctx("zh", standard="epa")))
+    fr = go.Figure(figs.aqi_calendar_figure(frame, ctx("fr", standard="epa")))
     assert tuple(zh.data[0].y)[:2] == ("周一", "周二")
     assert tuple(fr.data[0].y)[:2] == ("lun.", "mar.")
     assert [trace.name for trace in fr.data[1:]][:3] == [
@@ -230,25 +236,25 @@ def test_calendar_translated(city_daily):
 
 def test_pollutant_lines_per_station_with_translated_names():
     frame = pollutant_frame()
-    en = figs.pollutant_figure(frame, ctx("en"))
-    zh = figs.pollutant_figure(frame, ctx("zh"))
+    en = go.Figure(figs.pollutant_figure(frame, ctx("en")))
+    zh = go.Figure(figs.pollutant_figure(frame, ctx("zh")))
     assert all(isinstance(trace, go.Scatter) and trace.mode == "lines" for trace in en.data)
     assert sorted(trace.name for trace in en.data) == ["Chaohui 5th District", "Qiandaohu", "Xixi"]
     assert sorted(trace.name for trace in zh.data) == sorted(["西溪", "朝晖五区", "千岛湖"])
     assert title_of(zh.layout.yaxis) == "NO₂ 24小时平均（µg/m³）"
-    fr = figs.pollutant_figure(frame, ctx("fr"))
+    fr = go.Figure(figs.pollutant_figure(frame, ctx("fr")))
     assert title_of(fr.layout.yaxis) == "NO₂, moyenne sur 24 h (µg/m³)"
     assert any(shape.y0 == 25.0 for shape in fr.layout.shapes)  # WHO 2021 NO2 24-h guideline
 
 
 def test_pollutant_traces_stay_under_5000_points():
     frame = pollutant_frame(days=6000, stations=("A",))
-    fig = figs.pollutant_figure(frame, ctx())
+    fig = go.Figure(figs.pollutant_figure(frame, ctx()))
     assert 0 < len(fig.data[0].x) <= figs.MAX_POINTS
 
 
 def test_stations_map_without_glyphs():
-    fig = figs.stations_map_figure(stations_frame(), ctx("zh"))
+    fig = go.Figure(figs.stations_map_figure(stations_frame(), ctx("zh")))
     kinds = [type(trace).__name__ for trace in fig.data]
     assert kinds[0] == "Choroplethmap" and set(kinds[1:]) == {"Scattermap"}
     assert fig.layout.map.style == "white-bg"
@@ -265,7 +271,7 @@ def test_stations_map_without_glyphs():
 
 
 def test_good_days_by_month_and_station(city_daily):
-    fig = figs.good_days_figure(share_frame(city_daily), ctx("fr"))
+    fig = go.Figure(figs.good_days_figure(share_frame(city_daily), ctx("fr")))
     bars = [trace for trace in fig.data if isinstance(trace, go.Bar)]
     assert [b.marker.color for b in bars] == [c.color for c in CATEGORIES["hj633"]]
     assert title_of(fig.layout.yaxis) == "Part des jours"
@@ -280,7 +286,7 @@ def test_good_days_by_month_and_station(city_daily):
             "share": [0.75, 0.25, 1.0],
         }
     )
-    fig = figs.good_days_figure(by_station, ctx("zh"))
+    fig = go.Figure(figs.good_days_figure(by_station, ctx("zh")))
     bars = [trace for trace in fig.data if isinstance(trace, go.Bar)]
     assert all(b.orientation == "h" for b in bars)
     assert list(bars[0].y) == ["西溪", "千岛湖"]  # lowest share of good days first
@@ -293,7 +299,7 @@ def test_good_days_by_month_and_station(city_daily):
 
 def test_no2_traffic_scatter_fit_and_correlation():
     frame = no2_frame()
-    fig = figs.no2_traffic_figure(frame, ctx("fr"))
+    fig = go.Figure(figs.no2_traffic_figure(frame, ctx("fr")))
     markers = [trace for trace in fig.data if trace.mode == "markers"]
     line = [trace for trace in fig.data if trace.mode == "lines"]
     assert len(markers) == 2 and len(line) == 1
@@ -303,14 +309,14 @@ def test_no2_traffic_scatter_fit_and_correlation():
     slope, intercept = np.polyfit(frame["volume"], frame["no2"], 1)
     assert line[0].y[0] == pytest.approx(intercept + slope * frame["volume"].min())
     assert title_of(fig.layout.xaxis) == "Véhicules comptés par jour (tous les capteurs)"
-    zh = figs.no2_traffic_figure(frame, ctx("zh"))
+    zh = go.Figure(figs.no2_traffic_figure(frame, ctx("zh")))
     assert title_of(zh.layout.yaxis) == "NO₂ 24小时平均（µg/m³）"
     assert {trace.name for trace in zh.data} == {"工作日", "周末", "最小二乘拟合线"}
 
 
 def test_energy_stacked_sectors_and_renewable_share():
     frame = energy_frame()
-    fig = figs.energy_figure(frame, ctx("zh"))
+    fig = go.Figure(figs.energy_figure(frame, ctx("zh")))
     bars = [trace for trace in fig.data if isinstance(trace, go.Bar)]
     assert [b.name for b in bars] == ["工业", "居民生活", "服务业及其他"]
     share = next(trace for trace in fig.data if isinstance(trace, go.Scatter))
@@ -321,13 +327,13 @@ def test_energy_stacked_sectors_and_renewable_share():
     )
     assert fig.layout.barmode == "stack"
     assert title_of(fig.layout.yaxis) == "用电量（吉瓦时/日）"
-    fr = figs.energy_figure(frame, ctx("fr"))
+    fr = go.Figure(figs.energy_figure(frame, ctx("fr")))
     assert title_of(fr.layout.yaxis) == "Électricité (GWh par jour)"
     assert title_of(fr.layout.yaxis2) == "Part renouvelable"
 
 
 def test_mobility_small_multiples_translated():
-    fig = figs.mobility_figure(mobility_frame(), ctx("fr"))
+    fig = go.Figure(figs.mobility_figure(mobility_frame(), ctx("fr")))
     assert len(fig.data) == 4 and all(isinstance(trace, go.Scatter) for trace in fig.data)
     titles = [annotation.text for annotation in fig.layout.annotations]
     assert titles == [
@@ -337,12 +343,12 @@ def test_mobility_small_multiples_translated():
         "Recharges de véhicules électriques",
     ]
     partial = mobility_frame().drop(columns=["bus_riders", "ev_charging_sessions"])
-    assert len(figs.mobility_figure(partial, ctx("zh")).data) == 2
+    assert len(go.Figure(figs.mobility_figure(partial, ctx("zh"))).data) == 2
 
 
 def test_waste_streams_and_recycled_share():
     frame = waste_frame()
-    fig = figs.waste_figure(frame, ctx("fr"))
+    fig = go.Figure(figs.waste_figure(frame, ctx("fr")))
     bars = [trace for trace in fig.data if isinstance(trace, go.Bar)]
     assert [b.name for b in bars] == [
         "Incinérés",
@@ -377,17 +383,76 @@ def all_figures(city_daily, lang, theme):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_figure_builds_and_serialises(city_daily, lang):
     for name, fig in all_figures(city_daily, lang, "light").items():
-        finished = finish(fig, ctx(lang))
+        finished = go.Figure(finish(fig, ctx(lang)))
         assert json.loads(finished.to_json())["data"], name
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_figure_is_a_dict_orjson_writes(city_daily, lang, theme):
+    """Plotly's orjson path falls back to a slow walk in Python when orjson cannot write a
+    value (a pandas Series, a Timestamp, a numpy object array): every value must be native."""
+    for name, fig in all_figures(city_daily, lang, theme).items():
+        assert isinstance(fig, dict) and set(fig) == {"data", "layout"}, name
+        assert all(isinstance(trace, dict) and trace.get("type") for trace in fig["data"]), name
+        orjson.dumps(fig, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def test_builders_use_no_graph_objects():
+    source = inspect.getsource(figs)
+    assert "import plotly" not in source and "from plotly" not in source
+
+
+def layout_without_template(fig) -> dict:
+    layout = fig.to_plotly_json()["layout"]
+    layout.pop("template", None)
+    return layout
+
+
+@pytest.mark.parametrize("columns", [4, 3, 2, 1])
+def test_subplot_axes_are_those_of_make_subplots(columns):
+    """The grids are written by hand: they must stay what `make_subplots` writes."""
+    frame = mobility_frame()
+    series = [column for column, _ in figs.MOBILITY_SERIES][:columns]
+    fig = go.Figure(figs.mobility_figure(frame[["period", "days", *series]], ctx("fr")))
+    rows, cols = (2 if columns > 2 else 1), (2 if columns > 1 else 1)
+    titles = [t(f"eco.mobility.{column}", "fr") for column in series]
+    grid = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes=True,
+        subplot_titles=titles,
+        vertical_spacing=0.16,
+        horizontal_spacing=0.16,
+    )
+    expected = layout_without_template(grid)
+    layout = fig.to_plotly_json()["layout"]
+    for key, axis in expected.items():
+        if key != "annotations":
+            assert {k: layout[key][k] for k in axis} == axis, key
+    assert [(a["x"], a["y"], a["text"]) for a in layout["annotations"]] == [
+        (a["x"], a["y"], a["text"]) for a in expected["annotations"]
+    ]
+    assert [(trace.xaxis, trace.yaxis) for trace in fig.data] == [
+        (f"x{i or ''}", f"y{i or ''}") for i in [0, 2, 3, 4][:columns]
+    ]
+    secondary = layout_without_template(make_subplots(specs=[[{"secondary_y": True}]]))
+    for builder, frame in (
+        (figs.energy_figure, energy_frame()),
+        (figs.waste_figure, waste_frame()),
+    ):
+        layout = go.Figure(builder(frame, ctx())).to_plotly_json()["layout"]
+        for key, axis in secondary.items():
+            assert {k: layout[key][k] for k in axis} == axis, key
 
 
 def test_dark_template(city_daily):
     dark = ctx("zh", "dark")
     for name, fig in all_figures(city_daily, "zh", "dark").items():
-        finished = finish(fig, dark)
+        finished = go.Figure(finish(fig, dark))
         assert finished.layout.template.layout.paper_bgcolor == PALETTE["dark"]["paper"], name
         assert finished.layout.template.layout.font.color == PALETTE["dark"]["text"], name
-    fig = figs.stations_map_figure(stations_frame(), dark)
+    fig = go.Figure(figs.stations_map_figure(stations_frame(), dark))
     assert fig.layout.map.layers[0].color == figs.MAP_COLOURS["dark"]["land"]
 
 
