@@ -575,6 +575,25 @@ def kpi_window(engine: QueryEngine, city_id: str, filters: Filters) -> KpiWindow
     return KpiWindow(current, current.previous(), True)
 
 
+# Each KPI reads both periods in one query (a period column: 0 the current one, 1 the one
+# before), since a query's fixed cost is most of its time on these small tables.
+
+
+def _span(window: KpiWindow) -> Filters:
+    """The two periods of a window as one (the previous one ends the day before the current)."""
+    return Filters(window.previous.start, window.current.end, window.current.districts)
+
+
+def _period_sql(column: str, window: KpiWindow) -> str:
+    return f"CASE WHEN {column} >= DATE '{window.current.start.isoformat()}' THEN 0 ELSE 1 END"
+
+
+def _per_period(frame: pd.DataFrame, column: str) -> list:
+    """[current, previous] values of a one-row-per-period frame (None where missing)."""
+    found = dict(zip(frame["period"], frame[column], strict=True))
+    return [None if pd.isna(found.get(slot)) else float(found[slot]) for slot in (0, 1)]
+
+
 def _midmonth_filters(filters: Filters) -> str:
     """Months whose 15th day falls inside the period, so two adjacent periods never share one."""
     clauses = ["TRUE"]
@@ -585,50 +604,60 @@ def _midmonth_filters(filters: Filters) -> str:
     return " AND ".join(clauses)
 
 
-def _air_kpis(engine, city_id, filters, standard) -> tuple[float | None, float | None]:
-    city = city_daily_aqi(engine, city_id, filters, standard)
+def _air_kpis(engine, city_id, window: KpiWindow, standard) -> list[tuple]:
+    """[(mean PM2.5, share of good days)] for the current and the previous period."""
+    city = city_daily_aqi(engine, city_id, _span(window), standard)
     if city.empty:
-        return None, None
-    pm25 = city["pm25"].mean()
-    aqi = city["aqi"].astype("float64").dropna()
-    good = float((aqi <= GOOD_AQI).mean()) if len(aqi) else None
-    return (None if pd.isna(pm25) else float(pm25)), good
+        return [(None, None), (None, None)]
+    current = pd.to_datetime(city["date"]) >= pd.Timestamp(window.current.start)
+    out = []
+    for part in (city[current], city[~current]):
+        pm25 = part["pm25"].mean()
+        aqi = part["aqi"].astype("float64").dropna()
+        good = float((aqi <= GOOD_AQI).mean()) if len(aqi) else None
+        out.append(((None if pd.isna(pm25) else float(pm25)), good))
+    return out
 
 
-def _renewable_share(engine, city_id, filters) -> float | None:
+def _renewable_share(engine, city_id, window: KpiWindow) -> list:
     sql = f"""
-        SELECT SUM(renewable_gwh) / NULLIF(SUM(electricity_gwh), 0) AS share
+        SELECT {_period_sql("date", window)} AS period,
+               SUM(renewable_gwh) / NULLIF(SUM(electricity_gwh), 0) AS share
         FROM {engine.source(city_id, "energy_daily")}
-        WHERE {filters.where("date", None)}
-    """
-    value = engine.frame(sql)["share"].iloc[0]
-    return None if pd.isna(value) else float(value)
-
-
-def _bike_trips(engine, city_id, filters) -> float | None:
-    if "public_bike_trips" not in columns_of(engine, city_id, "mobility_daily"):
-        return None
-    sql = f"""
-        SELECT AVG(public_bike_trips) AS trips
-        FROM {engine.source(city_id, "mobility_daily")}
-        WHERE {filters.where("date", None)}
-    """
-    value = engine.frame(sql)["trips"].iloc[0]
-    return None if pd.isna(value) else float(value)
-
-
-def _recycled_share(engine, city_id, filters) -> float | None:
-    sql = f"""
-        SELECT lower(stream) AS stream, SUM(tonnes) AS tonnes
-        FROM {engine.source(city_id, "waste_monthly")}
-        WHERE {_midmonth_filters(filters)}
+        WHERE {_span(window).where("date", None)}
         GROUP BY 1
     """
+    return _per_period(engine.frame(sql), "share")
+
+
+def _bike_trips(engine, city_id, window: KpiWindow) -> list:
+    if "public_bike_trips" not in columns_of(engine, city_id, "mobility_daily"):
+        return [None, None]
+    sql = f"""
+        SELECT {_period_sql("date", window)} AS period, AVG(public_bike_trips) AS trips
+        FROM {engine.source(city_id, "mobility_daily")}
+        WHERE {_span(window).where("date", None)}
+        GROUP BY 1
+    """
+    return _per_period(engine.frame(sql), "trips")
+
+
+def _recycled_share(engine, city_id, window: KpiWindow) -> list:
+    sql = f"""
+        SELECT {_period_sql("month + INTERVAL 14 DAY", window)} AS period,
+               lower(stream) AS stream, SUM(tonnes) AS tonnes
+        FROM {engine.source(city_id, "waste_monthly")}
+        WHERE {_midmonth_filters(_span(window))}
+        GROUP BY 1, 2
+    """
     frame = engine.frame(sql)
-    total = frame["tonnes"].sum()
-    if frame.empty or not total:
-        return None
-    return float(frame.loc[is_recycled(frame["stream"]), "tonnes"].sum() / total)
+    shares = []
+    for slot in (0, 1):
+        part = frame[frame["period"] == slot]
+        total = part["tonnes"].sum()
+        recycled = part.loc[is_recycled(part["stream"]), "tonnes"].sum()
+        shares.append(float(recycled / total) if len(part) and total else None)
+    return shares
 
 
 KPI_IDS = ("pm25", "good_days", "renewable", "bike_trips", "recycled")
@@ -673,13 +702,15 @@ def _kpis(engine: QueryEngine, city_id: str, filters: Filters, standard: str) ->
         except MissingDataset:
             return None
 
-    values: dict[str, list] = {kpi: [None, None] for kpi in KPI_IDS}
-    for slot, period in enumerate((window.current, window.previous)):
-        air = safe(_air_kpis, engine, city_id, period, standard) or (None, None)
-        values["pm25"][slot], values["good_days"][slot] = air
-        values["renewable"][slot] = safe(_renewable_share, engine, city_id, period)
-        values["bike_trips"][slot] = safe(_bike_trips, engine, city_id, period)
-        values["recycled"][slot] = safe(_recycled_share, engine, city_id, period)
+    none = [None, None]
+    air = safe(_air_kpis, engine, city_id, window, standard) or [(None, None)] * 2
+    values = {
+        "pm25": [air[0][0], air[1][0]],
+        "good_days": [air[0][1], air[1][1]],
+        "renewable": safe(_renewable_share, engine, city_id, window) or none,
+        "bike_trips": safe(_bike_trips, engine, city_id, window) or none,
+        "recycled": safe(_recycled_share, engine, city_id, window) or none,
+    }
     rows = [
         {
             "kpi": kpi,

@@ -442,31 +442,28 @@ def test_kpis_default_window_is_last_30_days(engine, data):
 
 
 def test_kpis_for_a_chosen_period(engine, data):
+    """Both periods (read in one query per KPI) against pandas over each period alone."""
     filters = Filters(START + dt.timedelta(days=6), START + dt.timedelta(days=11))
     got = q.kpis(engine, CITY, filters, "hj633").set_index("kpi")
-    city = q.city_daily_aqi(engine, CITY, filters, "hj633")
-    previous = q.city_daily_aqi(engine, CITY, filters.previous(), "hj633")
-    assert got.loc["pm25", "value"] == pytest.approx(city["pm25"].mean())
-    assert got.loc["pm25", "previous"] == pytest.approx(previous["pm25"].mean())
-    aqi = city["aqi"].astype(float)
-    assert got.loc["good_days", "value"] == pytest.approx((aqi <= 100).mean())
-    energy = data["energy_daily"]
-    in_period = energy[
-        (pd.to_datetime(energy["date"]) >= pd.Timestamp(filters.start))
-        & (pd.to_datetime(energy["date"]) <= pd.Timestamp(filters.end))
-    ]
-    share = (
-        in_period["renewable_gwh"].astype("float32").sum()
-        / in_period["electricity_gwh"].astype("float32").sum()
-    )
-    assert got.loc["renewable", "value"] == pytest.approx(share, rel=1e-6)
-    mob = data["mobility_daily"]
-    dates = pd.to_datetime(mob["date"])
-    expected_bikes = mob.loc[
-        (dates >= pd.Timestamp(filters.start)) & (dates <= pd.Timestamp(filters.end)),
-        "public_bike_trips",
-    ].mean()
-    assert got.loc["bike_trips", "value"] == pytest.approx(expected_bikes)
+    energy, mob = data["energy_daily"], data["mobility_daily"]
+
+    def within(frame: pd.DataFrame, period: Filters) -> pd.DataFrame:
+        dates = pd.to_datetime(frame["date"])
+        return frame[(dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.end))]
+
+    for column, period in (("value", filters), ("previous", filters.previous())):
+        city = q.city_daily_aqi(engine, CITY, period, "hj633")
+        assert got.loc["pm25", column] == pytest.approx(city["pm25"].mean())
+        aqi = city["aqi"].astype(float)
+        assert got.loc["good_days", column] == pytest.approx((aqi <= 100).mean())
+        in_period = within(energy, period)
+        share = (
+            in_period["renewable_gwh"].astype("float32").sum()
+            / in_period["electricity_gwh"].astype("float32").sum()
+        )
+        assert got.loc["renewable", column] == pytest.approx(share, rel=1e-6)
+        expected_bikes = within(mob, period)["public_bike_trips"].mean()
+        assert got.loc["bike_trips", column] == pytest.approx(expected_bikes)
     assert not got["default_window"].any()
 
 
