@@ -9,13 +9,14 @@ the dashboard's own `render(chart, ctx)`, so a slide's figure is the dashboard's
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.io.json import to_json_plotly
 
 from datasets.aqi import CATEGORIES
 from datasets.decks import Deck, Slide
@@ -131,7 +132,7 @@ def city_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     center, zoom = traffic_figures.fit_view(
         [p[0] for p in points], [p[1] for p in points], 560, 900
     )
-    traffic_figures._map_layout(fig, ctx, center, zoom)
+    fig.update_layout(**traffic_figures.map_view(ctx, center, zoom))
     total = ctx.city.population or int(frame["population"].sum())
     fig.add_annotation(
         text=t(
@@ -494,7 +495,7 @@ def speed_day_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     base_hour = BASE_HOUR if BASE_HOUR in hours else hours[0]
     at_base = frame[frame["hour"] == base_hour].dropna(subset=["speed_kmh"])
     map_ctx = FigureContext(lang, ctx.theme, ctx.city, "speed", ctx.page_options)
-    fig = traffic_figures.district_map(at_base, map_ctx)
+    fig = go.Figure(traffic_figures.district_map(at_base, map_ctx))  # a dict: frames need go
     districts = [int(c) for c in fig.data[0].locations]
     names = ctx.city.district_names(lang)
     speeds = frame.dropna(subset=["speed_kmh"])
@@ -535,7 +536,7 @@ def speed_day_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
 
 def aqi_year_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     """The dashboard's daily AQI bars (the whole period), with weekly frames that reveal it."""
-    fig = eco_figures.aqi_daily_figure(frame, ctx)
+    fig = go.Figure(eco_figures.aqi_daily_figure(frame, ctx))  # a dict (or a graph object)
     standard = eco_figures.standard_of(ctx)
     days = frame.dropna(subset=["aqi"]).copy()
     days["date"] = pd.to_datetime(days["date"])
@@ -731,6 +732,15 @@ def projector(figure: dict) -> dict:
     return out
 
 
+def as_sent(figure: dict) -> dict:
+    """The figure as the dashboard's callback sends it: written by plotly's orjson path and
+    read back. A freshly rendered figure holds numpy arrays; alone, orjson writes them as they
+    are, but in a response that also holds Dash components (the slide's) plotly falls back to
+    a walk in Python that spells times differently ("...T00:00:00.000000"), so the slide would
+    not draw the dashboard's very data. Also a deep copy: the memoised figure stays as it is."""
+    return orjson.loads(to_json_plotly(figure, engine="orjson"))
+
+
 def still(figure: dict) -> dict:
     """The figure without its playback (frames, play button, slider): previews, print."""
     out = {k: v for k, v in figure.items() if k != "frames"}
@@ -779,7 +789,7 @@ def render_slide(
         figure, message, _hidden = render(chart, ctx)
         sources = source_texts(ctx.engine, ctx.city, chart.kinds, lang)
         sdg = chart.sdg
-    figure = projector(copy.copy(figure))
+    figure = projector(as_sent(figure))
     return SlideView(
         index=index,
         count=count,

@@ -1,9 +1,12 @@
 """Tests for components.figures.traffic: figures built from small hand-made frames.
 
-They check what a viewer relies on: the trace types (and at most two WebGL/map charts on the
+The builders return plain dicts; every test reads them through `go.Figure(...)`, which validates
+each property name and value, so a misspelt property or a bad value still fails here. They
+check what a viewer relies on: the trace types (and at most two WebGL/map charts on the
 page), translated titles and labels in French and Chinese, district names in the viewer's
 language, the dark template, the offline map style without text glyphs, and the notes a figure
-adds (coarsened buckets, the difference-in-differences summary, the sample size).
+adds (coarsened buckets, the difference-in-differences summary, the sample size), and that
+orjson writes every dict as it is (no slow fallback walk in plotly's serialiser).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import orjson
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -182,9 +186,14 @@ MAP_TYPES = {"choroplethmap", "scattermap", "densitymap"}
 WEBGL_TYPES = MAP_TYPES | {"scattergl", "heatmapgl", "splom", "parcoords", "scatter3d", "surface"}
 
 
-def build(name: str, lang: str = "en", theme: str = "light", option: str | None = None):
+def build_dict(name: str, lang: str = "en", theme: str = "light", option: str | None = None):
     builder, make = BUILDERS[name]
     return builder(make(), ctx(lang, theme, option))
+
+
+def build(name: str, lang: str = "en", theme: str = "light", option: str | None = None):
+    """The builder's dict as a validated graph object."""
+    return go.Figure(build_dict(name, lang, theme, option))
 
 
 def texts(fig: go.Figure) -> str:
@@ -287,7 +296,7 @@ def test_incident_map_colours_by_type_and_says_it_is_a_sample():
     note = fig.layout.annotations[0].text
     assert note == t("traffic.incidents.sample", "fr", shown="8", total="500")
     assert [row[0] for row in fig.data[0].customdata] == [t("traffic.incident.crash", "fr")] * 2
-    everything = figures.incident_map(incident_frame(total=8), ctx("en"))
+    everything = go.Figure(figures.incident_map(incident_frame(total=8), ctx("en")))
     assert everything.layout.annotations[0].text == t(
         "traffic.incidents.all", "en", shown="8", total="8"
     )
@@ -362,7 +371,7 @@ def test_every_traffic_message_has_four_real_translations():
 
 
 def test_coarsened_bucket_is_said_in_the_figure():
-    fine = figures.volume_speed_figure(volume_frame("day", "5min"), ctx("fr"))
+    fine = go.Figure(figures.volume_speed_figure(volume_frame("day", "5min"), ctx("fr")))
     note = " ".join(a.text for a in fine.layout.annotations)
     assert note == t(
         "traffic.volume.coarsened",
@@ -370,7 +379,7 @@ def test_coarsened_bucket_is_said_in_the_figure():
         requested=t("traffic.bucket.5min", "fr"),
         used=t("traffic.bucket.day", "fr"),
     )
-    assert not figures.volume_speed_figure(volume_frame(), ctx("fr")).layout.annotations
+    assert not go.Figure(figures.volume_speed_figure(volume_frame(), ctx("fr"))).layout.annotations
 
 
 def test_pilot_figure_marks_the_start_and_states_the_did_in_the_locale():
@@ -435,3 +444,15 @@ def test_figures_serialise():
     for name in BUILDERS:
         for lang in LANGUAGES:
             assert texts(build(name, lang=lang, theme="dark"))
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_figures_are_dicts_orjson_writes_as_they_are(name, theme):
+    """No graph objects, pandas values or object arrays: plotly's orjson path would otherwise
+    fall back to a walk over the whole figure in Python."""
+    for lang in LANGUAGES:
+        fig = build_dict(name, lang=lang, theme=theme)
+        assert isinstance(fig, dict) and set(fig) == {"data", "layout"}
+        assert all(isinstance(trace, dict) and trace.get("type") for trace in fig["data"])
+        orjson.dumps(fig, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
