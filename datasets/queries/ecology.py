@@ -270,6 +270,10 @@ def city_daily_aqi(
     primary, category. Days without any valid pollutant are left out.
     """
     standard = standard_or_default(standard)
+    return _by_day(engine, city_id, "ecology.city_daily_aqi", filters, standard, _city_aqi)
+
+
+def _city_aqi(engine: QueryEngine, city_id: str, filters: Filters, standard: str):
     daily = _urban_only(
         station_daily_inputs(engine, city_id, filters), _station_table(engine, city_id, filters)
     )
@@ -288,11 +292,37 @@ def city_daily_aqi(
 def station_daily_aqi(
     engine: QueryEngine, city_id: str, filters: Filters, standard: str = DEFAULT_STANDARD
 ) -> pd.DataFrame:
+    """Daily AQI per station: `station_daily_inputs` with the index, category and primary
+    pollutant of each row."""
     standard = standard_or_default(standard)
+    return _by_day(engine, city_id, "ecology.station_daily_aqi", filters, standard, _station_aqi)
+
+
+def _station_aqi(engine: QueryEngine, city_id: str, filters: Filters, standard: str):
     daily = station_daily_inputs(engine, city_id, filters)
     if daily.empty:
         return daily.assign(aqi=pd.Series(dtype="Int64"), primary="", category="")
     return daily.join(aqi_frame(daily, standard))
+
+
+def _by_day(engine, city_id: str, namespace: str, filters: Filters, standard: str, compute):
+    """Rows of a day each, whose values do not depend on the period asked, computed for every
+    day once per dataset version, districts and standard (kept in this process), then cut to
+    the filters' dates: most interactions change the dates, and then cost a slice."""
+    undated = Filters(districts=filters.districts, sites=filters.sites)
+    whole = engine.memo_frame(
+        namespace,
+        city_id,
+        ("air_quality_hourly", "air_stations"),
+        (undated, standard),
+        lambda: compute(engine, city_id, undated, standard),
+    )
+    keep = pd.Series(True, index=whole.index)
+    if filters.start:
+        keep &= whole["date"] >= pd.Timestamp(filters.start)
+    if filters.end:
+        keep &= whole["date"] <= pd.Timestamp(filters.end)
+    return whole if keep.all() else whole[keep].reset_index(drop=True)
 
 
 def _with_station_names(frame: pd.DataFrame, table: pd.DataFrame | None) -> pd.DataFrame:
