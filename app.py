@@ -101,7 +101,7 @@ def preload_graph_scripts(app: Dash) -> None:
 
 
 def create_app(cfg: config_module.Config, workspace: Workspace | None = None) -> Dash:
-    workspace = workspace or Workspace.open(cfg.data_dir, cfg.cache_size)
+    workspace = workspace or Workspace.open(cfg.data_dir, cfg.cache_size, cfg.query_threads)
     workspace.city(cfg.city)  # fail at start, not on the first request, if the city is unknown
     pages = all_pages()
 
@@ -246,7 +246,7 @@ def parse_args(argv: list[str] | None) -> config_module.Config:
 
 def build(cfg: config_module.Config, progress: bool = False) -> Dash:
     """Open the workspace, create the demo data if it is missing, then build the app."""
-    workspace = Workspace.open(cfg.data_dir, cfg.cache_size)
+    workspace = Workspace.open(cfg.data_dir, cfg.cache_size, cfg.query_threads)
     ensure_demo(
         workspace, cfg.city, detectors=cfg.demo_detectors, days=cfg.demo_days, progress=progress
     )

@@ -165,7 +165,9 @@ class CachedCatalog:
 class QueryEngine:
     """`shared`: a `datasets.cache.SharedCache`, None for none, or "auto" (from the settings:
     Redis when `redis_url` is set, else a disk cache under the data folder). `use_rollups`
-    False makes every query read the raw rows (the benchmark's plain DuckDB scan)."""
+    False makes every query read the raw rows (the benchmark's plain DuckDB scan). `threads`:
+    DuckDB's per process; a server's workers answer many small queries at once, where one
+    thread each beats threads competing for the same cores."""
 
     def __init__(
         self,
@@ -174,7 +176,7 @@ class QueryEngine:
         shared: SharedCache | str | None = "auto",
         *,
         use_rollups: bool = True,
-        threads: int = 2,
+        threads: int = 1,
         memory_limit: str | None = "1GB",
     ) -> None:
         self.catalog = catalog if isinstance(catalog, CachedCatalog) else CachedCatalog(catalog)

@@ -22,11 +22,12 @@ class Workspace:
     _cities_stamp: int | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, data_dir: Path, cache_size: int = 512) -> Workspace:
+    def open(cls, data_dir: Path, cache_size: int = 512, query_threads: int = 1) -> Workspace:
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(data_dir)
-        workspace = cls(data_dir, catalog, QueryEngine(catalog, cache_size))
+        engine = QueryEngine(catalog, cache_size, threads=query_threads)
+        workspace = cls(data_dir, catalog, engine)
         workspace.reload_cities()
         return workspace
 
