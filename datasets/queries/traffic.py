@@ -338,7 +338,7 @@ def period_kpis(engine: QueryEngine, city_id: str, filters: Filters) -> dict[str
 
 def kpis(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     """Two rows (current, previous) of the KPI values, with each period's dates (kept in the
-    process for the versions read: the page router and the KPI refresh both show them)."""
+    process for the versions read: the overview and the traffic page show the same block)."""
     return engine.memo_frame(
         "traffic.kpis",
         city_id,
