@@ -63,13 +63,14 @@ def on_starting(server) -> None:  # pragma: no cover - runs inside gunicorn's ma
 
 def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gunicorn worker
     """Before the worker serves: (1) repeated chart and KPI callbacks are answered from the
-    caches without running Dash (`datasets.cache.install_response_cache`); (2) one request,
+    caches without running Dash (`datasets.cache.install_response_cache`), and a reply another
+    worker is computing is waited for (locks in `<data_dir>/.reply-locks`); (2) one request,
     because Dash registers its script paths on a worker's first request and that set-up is not
     thread-safe: a browser's parallel script requests to a fresh worker could get "dash is not
     a registered library" (HTTP 500)."""
     import app as citylens
     from components.charts import code_token
-    from datasets.cache import install_response_cache
+    from datasets.cache import KeyLocks, install_response_cache
 
     workspace = citylens.app.workspace  # built by loading `app:server`
     engine = workspace.engine
@@ -82,5 +83,6 @@ def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gun
             stamp = 0
         return f"{engine.data_token(None)}|{stamp}|{code_token()}"
 
-    install_response_cache(worker.wsgi, engine, token)
+    locks = KeyLocks(workspace.data_dir / ".reply-locks")
+    install_response_cache(worker.wsgi, engine, token, locks)
     worker.wsgi.test_client().get("/health")

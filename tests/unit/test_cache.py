@@ -4,6 +4,8 @@ a broken cache is a miss. The Redis test needs a redis-server binary and is skip
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import socket
 import subprocess
@@ -16,11 +18,13 @@ import pytest
 from datasets.cache import (
     LRU,
     DiskCache,
+    KeyLocks,
     RedisCache,
     SingleFlight,
     cache_key,
     decode_table,
     encode_table,
+    install_response_cache,
     open_shared_cache,
 )
 from datasets.catalog import Catalog, DatasetMeta
@@ -248,3 +252,91 @@ def test_redis_gone_is_a_miss(tmp_path):
         port = sock.getsockname()[1]  # nothing listens there once closed
     engine = QueryEngine(catalog, shared=RedisCache(f"redis://127.0.0.1:{port}/0"))
     assert total(engine) == 1
+
+
+# -- whole callback replies (the production server's workers) --------------------------------
+
+CHART_OUTPUT = '..{"id":["MATCH"],"type":"chart-graph"}.figure...{"id":["MATCH"],"type":"x"}.y..'
+
+
+def worker_app(tmp_path, calls: list, locks: KeyLocks | None):
+    """A stand-in for one gunicorn worker: its own Flask app and LRU, the shared disk cache and
+    lock folder of the server; its callback endpoint is slow and counts its calls."""
+    import collections
+    import types
+
+    import flask
+
+    server = flask.Flask(__name__)
+
+    @server.post("/_dash-update-component")
+    def update():
+        calls.append(1)
+        time.sleep(0.3)
+        return flask.jsonify({"response": {"figure": {"data": []}}})
+
+    engine = types.SimpleNamespace(
+        shared=DiskCache(tmp_path / "cache"), stats=collections.Counter()
+    )
+    install_response_cache(server, engine, lambda: "v1", locks)
+    return server
+
+
+def post_together(servers) -> list[bytes]:
+    body = json.dumps({"output": CHART_OUTPUT, "inputs": []})
+    replies: list[bytes] = [b""] * len(servers)
+
+    def post(i: int) -> None:
+        response = (
+            servers[i]
+            .test_client()
+            .post("/_dash-update-component", data=body, content_type="application/json")
+        )
+        replies[i] = response.get_data()
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(servers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return replies
+
+
+def test_workers_asked_the_same_reply_at_once_compute_it_once(tmp_path):
+    calls: list = []
+    locks = KeyLocks(tmp_path / "locks")
+    servers = [worker_app(tmp_path, calls, locks) for _ in range(4)]
+    replies = post_together(servers)
+    assert len(calls) == 1
+    assert len(set(replies)) == 1 and b"figure" in replies[0]
+
+
+def test_without_locks_each_worker_computes_the_reply(tmp_path):
+    calls: list = []
+    servers = [worker_app(tmp_path, calls, None) for _ in range(3)]
+    post_together(servers)
+    assert len(calls) == 3
+
+
+def test_a_key_lock_holds_back_the_same_key_only(tmp_path):
+    locks = KeyLocks(tmp_path / "locks", stripes=2)
+    keys = [f"k{i}" for i in range(20)]
+    stripe = {k: int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) % 2 for k in keys}
+    same = [k for k in keys if stripe[k] == stripe[keys[0]]][1]
+    other = next(k for k in keys if stripe[k] != stripe[keys[0]])
+    held = locks.acquire(keys[0])
+    got: dict[str, float] = {}
+
+    def take(key: str) -> None:
+        started = time.monotonic()
+        locks.release(locks.acquire(key))
+        got[key] = time.monotonic() - started
+
+    waiting = [threading.Thread(target=take, args=(k,)) for k in (same, other)]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.3)
+    locks.release(held)
+    for thread in waiting:
+        thread.join()
+    assert got[other] < 0.2 <= got[same]
