@@ -24,7 +24,7 @@ class Config:
     demo_detectors: int = 60
     demo_days: int = 365
     cache_size: int = 512
-    query_threads: int = 1
+    query_threads: int = 0
     cache_dir: str = ""
     redis_url: str = ""
     shared_cache_mb: int = 1024
@@ -49,8 +49,8 @@ SETTINGS: dict[str, str] = {
     "demo_detectors": "traffic detectors in the generated demo city",
     "demo_days": "days of demo data from 2017-01-01",
     "cache_size": "query results kept in memory per process",
-    "query_threads": "DuckDB threads per process (1 suits a server answering many small queries"
-    " at once; more speeds up one analyst's scans of raw rows)",
+    "query_threads": "DuckDB threads per process (0: one per CPU core; gunicorn.conf.py sets 1,"
+    " which suits workers answering many small queries at once)",
     "cache_dir": "folder of the result cache the server's workers share"
     " (default <data_dir>/cache; off: none)",
     "redis_url": "share the result cache through Redis instead of the disk,"

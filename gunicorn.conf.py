@@ -24,6 +24,9 @@ from config import from_env as _from_env
 
 ROOT = Path(__file__).resolve().parent
 
+# Workers answer many small queries at once: one DuckDB thread each beats threads competing for
+# the same cores (inherited by the workers; an explicit CITYLENS_QUERY_THREADS wins).
+os.environ.setdefault("CITYLENS_QUERY_THREADS", "1")
 _cfg = _from_env()
 
 bind = f"{_cfg.host}:{_cfg.port}"

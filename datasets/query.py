@@ -176,7 +176,7 @@ class QueryEngine:
         shared: SharedCache | str | None = "auto",
         *,
         use_rollups: bool = True,
-        threads: int = 1,
+        threads: int = 2,
         memory_limit: str | None = "1GB",
     ) -> None:
         self.catalog = catalog if isinstance(catalog, CachedCatalog) else CachedCatalog(catalog)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,11 +23,11 @@ class Workspace:
     _cities_stamp: int | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, data_dir: Path, cache_size: int = 512, query_threads: int = 1) -> Workspace:
+    def open(cls, data_dir: Path, cache_size: int = 512, query_threads: int = 0) -> Workspace:
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(data_dir)
-        engine = QueryEngine(catalog, cache_size, threads=query_threads)
+        engine = QueryEngine(catalog, cache_size, threads=query_threads or os.cpu_count() or 1)
         workspace = cls(data_dir, catalog, engine)
         workspace.reload_cities()
         return workspace
