@@ -11,7 +11,7 @@ import datetime as dt
 import shutil
 import sys
 import tempfile
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import flask
@@ -19,11 +19,18 @@ import plotly.io as pio
 from dash import Dash, dcc, html
 
 import config as config_module
-from components.charts import ChartContext
+from components.charts import REGISTRY, ChartContext, render
 from components.charts import register_callbacks as register_chart_callbacks
 from components.datasets_choice import choice_control, chosen_engine, chosen_workspace
-from components.kpi import register_kpi_callbacks
-from components.routing import Site, filters_data, filters_from_data, nav_id, register_routing
+from components.kpi import KPI_BLOCKS, register_kpi_callbacks
+from components.routing import (
+    Site,
+    filters_data,
+    filters_from_data,
+    nav_id,
+    pattern_ids,
+    register_routing,
+)
 from components.shell import filter_bar, footer, header
 from components.state import ViewState
 from components.upload import max_content_length, register_uploads
@@ -31,7 +38,7 @@ from datasets.catalog import CatalogError, Dataset
 from datasets.demo import ensure_demo
 from datasets.export import csv_chunks, parquet_file
 from datasets.workspace import Workspace
-from i18n import DEFAULT_LANGUAGE, t
+from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from pages import Page, PageContext, all_pages
 from pages.present import register_present
 from pages.sdg import register_routes as register_sdg_routes
@@ -180,7 +187,29 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
     app.server.config["CITYLENS"] = cfg
     app.workspace = workspace
     app.site = site
+    app.make_context = make_context
     return app
+
+
+def warm_default_views(app: Dash, languages: tuple[str, ...] = LANGUAGES) -> int:
+    """Render every chart and KPI block of each page's default view (no filters, light theme)
+    in each language into the caches, so the first visitors after a start, who mostly open
+    the default view, are answered from them. Run before a server's workers start (see
+    gunicorn.conf.py); worth it only with a shared cache. Returns the charts rendered."""
+    site, rendered = app.site, 0
+    filters = filters_data(ViewState())
+    for lang in languages:
+        ui = {"lang": lang, "theme": "light", "city": site.default_city}
+        ctx = app.make_context(filters, ui, None)
+        for page in site.nav_pages:
+            content, _ = site.render_page(page, ViewState(), ui, page.path)
+            for chart_id in pattern_ids(content):
+                chart = REGISTRY[chart_id]
+                render(chart, replace(ctx, option=chart.default_option))
+                rendered += 1
+            for block in pattern_ids(content, "kpi-block"):
+                KPI_BLOCKS[block](ctx)
+    return rendered
 
 
 def register_downloads(server: flask.Flask, workspace: Workspace) -> None:

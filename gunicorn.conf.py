@@ -47,21 +47,33 @@ loglevel = "info"
 
 
 def on_starting(server) -> None:  # pragma: no cover - runs inside gunicorn's master
-    """Create the demo datasets before forking, in a child process: the master stays small
-    (no pandas, DuckDB or Dash in it) and holds nothing a fork could break."""
-    code = (
+    """Before forking, in child processes (the master stays small: no pandas, DuckDB or Dash in
+    it, nothing a fork could break): create the demo datasets, then render each page's default
+    view in every language into the shared cache, so the first visitors are answered from it."""
+    demo = _child(
         "import config; from datasets.demo import ensure_demo;"
         " from datasets.workspace import Workspace;"
         " c = config.from_env(); w = Workspace.open(c.data_dir, c.cache_size);"
-        " print(','.join(ensure_demo(w, c.city, detectors=c.demo_detectors, days=c.demo_days)))"
+        " print(','.join(ensure_demo(w, c.city, detectors=c.demo_detectors, days=c.demo_days)))",
+        "demo city not created",
     )
+    if demo:
+        server.log.info("demo city written: %s", demo)
+    warmed = _child(
+        "import config, app; a = app.create_app(config.from_env());"
+        " print(app.warm_default_views(a) if a.workspace.engine.shared else 0)",
+        "default views not rendered",
+    )
+    server.log.info("default views rendered into the shared cache: %s charts", warmed or 0)
+
+
+def _child(code: str, failure: str) -> str:  # pragma: no cover - runs inside gunicorn's master
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        raise RuntimeError(f"demo city not created: {done.stderr[-2000:]}")
-    if done.stdout.strip():
-        server.log.info("demo city written: %s", done.stdout.strip())
+        raise RuntimeError(f"{failure}: {done.stderr[-2000:]}")
+    return done.stdout.strip()
 
 
 def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gunicorn worker

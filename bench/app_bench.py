@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from components.routing import pattern_ids
 from components.state import ViewState
 from datasets.downsample import max_points_per_trace
 from datasets.queries import ecology as eq
@@ -25,7 +26,6 @@ from .baselines import ZOOM_BUCKET, filters_from_json
 from .dash_replay import (
     Timed,
     kpi_payload,
-    pattern_ids,
     post,
     post_body,
     render_payload,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dash import Dash
@@ -25,28 +24,6 @@ class Timed:
     ms: float
     bytes: int
     status: int
-
-
-def pattern_ids(layout, kind: str = "chart-graph") -> list[str]:
-    """The ids of the components {"type": kind, "id": ...} in a rendered page layout, in page
-    order: the chart cards by default, "kpi-block" for the KPI blocks."""
-    found = []
-
-    def walk(node) -> Iterator:
-        if isinstance(node, list | tuple):
-            for child in node:
-                yield from walk(child)
-            return
-        if node is None or isinstance(node, str | int | float):
-            return
-        yield node
-        yield from walk(getattr(node, "children", None))
-
-    for component in walk(layout):
-        cid = getattr(component, "id", None)
-        if isinstance(cid, dict) and cid.get("type") == kind:
-            found.append(cid["id"])
-    return found
 
 
 def render_payload(chart_id: str, option: str | None, filters: dict, ui: dict) -> dict:

@@ -8,7 +8,7 @@ control and a click on a district map all go through `sync()`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import flask
@@ -126,6 +126,28 @@ def next_state(state: ViewState, trigger, values: dict) -> ViewState:
         if code is not None:
             return state.with_changes(districts=toggle(state.districts, code))
     return state
+
+
+def pattern_ids(layout, kind: str = "chart-graph") -> list[str]:
+    """The ids of the components {"type": kind, "id": ...} in a rendered page layout, in page
+    order: the chart cards by default, "kpi-block" for the KPI blocks."""
+    found = []
+
+    def walk(node) -> Iterator:
+        if isinstance(node, list | tuple):
+            for child in node:
+                yield from walk(child)
+            return
+        if node is None or isinstance(node, str | int | float):
+            return
+        yield node
+        yield from walk(getattr(node, "children", None))
+
+    for component in walk(layout):
+        cid = getattr(component, "id", None)
+        if isinstance(cid, dict) and cid.get("type") == kind:
+            found.append(cid["id"])
+    return found
 
 
 def register_routing(app, site: Site) -> None:

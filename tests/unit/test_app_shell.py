@@ -1,11 +1,17 @@
-"""The app shell as served: preloaded graph scripts, the city menu's first state."""
+"""The app shell as served: preloaded graph scripts, the city menu's first state, the default
+views rendered before a server starts."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import app as app_module
 import config
+from bench.dash_replay import render_payload
+from components.routing import filters_data
+from components.state import ViewState
+from datasets.demo import generate_demo
 from datasets.workspace import Workspace
 
 
@@ -30,3 +36,21 @@ def test_city_menu_starts_on_the_default_city_among_its_options(tmp_path):
     menu = next(c for c in app.layout()._traverse() if getattr(c, "id", None) == "city-select")
     assert menu.value == config.Config().city
     assert menu.value in [option["value"] for option in menu.options]
+
+
+def test_default_views_warmed_before_start_are_served_from_the_shared_cache(tmp_path):
+    """What gunicorn.conf.py runs before forking: another process (a new engine on the same
+    data folder) then answers a default-view chart from the shared cache, without drawing it."""
+    generate_demo(Workspace.open(tmp_path), config.Config().city, detectors=4, days=31)
+    rendered = app_module.warm_default_views(make_app(tmp_path), ("en",))
+    assert rendered >= 17  # every chart of the traffic and ecology pages
+
+    worker = make_app(tmp_path)
+    ui = {"lang": "en", "theme": "light", "city": config.Config().city}
+    payload = render_payload("traffic-district-map", "speed", filters_data(ViewState()), ui)
+    reply = worker.server.test_client().post(
+        "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
+    )
+    assert reply.status_code == 200 and b"choroplethmap" in reply.get_data()
+    stats = worker.workspace.engine.stats
+    assert (stats["figure_shared"], stats["figure_run"]) == (1, 0)
