@@ -118,8 +118,9 @@ class Viewer(FastHttpUser):
             if response.status_code == 204:
                 response.success()
                 return None
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
+            if response.status_code != 200:  # 0: no answer (the connection's error says why)
+                error = getattr(response, "error", None) if response.status_code == 0 else None
+                response.failure(f"HTTP {response.status_code}" + (f": {error!r}" if error else ""))
                 return None
             try:
                 body = response.json()
