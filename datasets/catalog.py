@@ -315,11 +315,15 @@ class Catalog:
         if mode not in {"new", "append", "replace"}:
             raise CatalogError(f"unknown mode {mode!r}: expected new, append or replace")
         dataset_dir = self.data_dir / DATASETS_DIR / meta.id
-        dataset_dir.mkdir(parents=True, exist_ok=True)
         staging = dataset_dir / f".tmp-{uuid.uuid4().hex}"
-        staging.mkdir()
-        claim = os.open(staging, os.O_RDONLY)
-        fcntl.flock(claim, fcntl.LOCK_EX)  # tells reconcile() this staging folder is alive
+        # Created and locked under the write lock, which reconcile() holds while it looks:
+        # another process opening the catalog never sees this folder unlocked (it would remove
+        # it as a crash's debris) nor its dataset folder empty.
+        with self._write():
+            dataset_dir.mkdir(parents=True, exist_ok=True)
+            staging.mkdir()
+            claim = os.open(staging, os.O_RDONLY)
+            fcntl.flock(claim, fcntl.LOCK_EX)  # tells reconcile() this staging folder is alive
         try:
             write(staging)
             _fsync_tree(staging)
