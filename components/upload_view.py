@@ -39,6 +39,16 @@ def kind_label(kind: str, lang: str) -> str:
     return t(key, lang) if key in messages() else kind
 
 
+def data_table(headers: list, rows: list, name: str) -> html.Div:
+    """A table of the upload pages in its scrolling frame: header cells' contents, body rows,
+    and the table's own class beside `data-table`."""
+    table = html.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(rows)],
+        className=f"data-table {name}",
+    )
+    return html.Div(table, className="table-wrap")
+
+
 def cell(value) -> str:
     return "" if value is None else str(value)
 
@@ -332,20 +342,8 @@ def columns_view(state: dict, lang: str):
     return html.Details(
         [
             html.Summary(t("upload.columns", lang, n=len(columns))),
-            html.Div(
-                html.Table(
-                    [
-                        html.Thead(
-                            html.Tr(
-                                [html.Th(t(k, lang)) for k in head]
-                                + [html.Th(t("upload.col.examples", lang))]
-                            )
-                        ),
-                        html.Tbody(rows),
-                    ],
-                    className="data-table upload-columns",
-                ),
-                className="table-wrap",
+            data_table(
+                [t(k, lang) for k in (*head, "upload.col.examples")], rows, "upload-columns"
             ),
         ],
         className="upload-columns-details",
@@ -369,28 +367,16 @@ def preview_view(state: dict, lang: str):
     return html.Section(
         [
             html.H2(t("upload.preview", lang), className="section-title"),
-            html.Div(
-                html.Table(
-                    [
-                        html.Thead(
-                            html.Tr(
-                                [html.Th(t("upload.line", lang))]
-                                + [html.Th(cell(c)) for c in columns]
-                            )
-                        ),
-                        html.Tbody(
-                            [
-                                html.Tr(
-                                    [html.Td(cell(r.get("line")), className="muted")]
-                                    + [html.Td(cell(v)) for v in r.get("cells") or []]
-                                )
-                                for r in rows[:PREVIEW_SHOWN]
-                            ]
-                        ),
-                    ],
-                    className="data-table upload-preview",
-                ),
-                className="table-wrap",
+            data_table(
+                [t("upload.line", lang), *(cell(c) for c in columns)],
+                [
+                    html.Tr(
+                        [html.Td(cell(r.get("line")), className="muted")]
+                        + [html.Td(cell(v)) for v in r.get("cells") or []]
+                    )
+                    for r in rows[:PREVIEW_SHOWN]
+                ],
+                "upload-preview",
             ),
         ],
         className="card upload-section",
@@ -545,31 +531,8 @@ def mapping_view(state: dict, lang: str):
                     className="mapped" if value else "unmapped",
                 )
             )
-        body.append(
-            html.Div(
-                html.Table(
-                    [
-                        html.Thead(
-                            html.Tr(
-                                [
-                                    html.Th(t(k, lang))
-                                    for k in (
-                                        "upload.map.target",
-                                        "upload.map.unit",
-                                        "upload.map.source",
-                                        "upload.map.source_unit",
-                                        "upload.map.constant",
-                                    )
-                                ]
-                            )
-                        ),
-                        html.Tbody(rows),
-                    ],
-                    className="data-table upload-mapping",
-                ),
-                className="table-wrap",
-            )
-        )
+        head = ["target", "unit", "source", "source_unit", "constant"]
+        body.append(data_table([t(f"upload.map.{k}", lang) for k in head], rows, "upload-mapping"))
     body.append(
         html.Button(t("upload.check", lang), id="upload-check", className="btn", n_clicks=0)
     )
@@ -683,53 +646,40 @@ def report_view(state: dict, lang: str):
             " = ".join(str(n) for n in group) for group in report.get("duplicate_examples") or []
         )
         parts.append(html.P(t("upload.duplicate_lines", lang, lines=examples), className="muted"))
+    head = [
+        "column",
+        "source",
+        "type",
+        "unit",
+        "values",
+        "nulls",
+        "errors",
+        "out_of_range",
+        "min",
+        "max",
+    ]
     parts.append(
-        html.Div(
-            html.Table(
-                [
-                    html.Thead(
-                        html.Tr(
-                            [
-                                html.Th(t(k, lang))
-                                for k in (
-                                    "upload.rc.column",
-                                    "upload.rc.source",
-                                    "upload.rc.type",
-                                    "upload.rc.unit",
-                                    "upload.rc.values",
-                                    "upload.rc.nulls",
-                                    "upload.rc.errors",
-                                    "upload.rc.out_of_range",
-                                    "upload.rc.min",
-                                    "upload.rc.max",
-                                )
-                            ]
-                        )
-                    ),
-                    html.Tbody(
-                        [
-                            html.Tr(
-                                [
-                                    html.Td(cell(c["name"])),
-                                    html.Td(cell(c["source"]), className="muted"),
-                                    html.Td(cell(c["type"])),
-                                    html.Td(cell(c["unit"])),
-                                    html.Td(fmt_number(c["values"], lang)),
-                                    html.Td(fmt_number(c["nulls"], lang)),
-                                    html.Td(fmt_number(c["errors"], lang)),
-                                    html.Td(fmt_number(c["out_of_range"], lang)),
-                                    html.Td(cell(c["min"])),
-                                    html.Td(cell(c["max"])),
-                                ],
-                                title=cell(c.get("note")),
-                            )
-                            for c in report.get("columns") or []
-                        ]
-                    ),
-                ],
-                className="data-table upload-report-columns",
-            ),
-            className="table-wrap",
+        data_table(
+            [t(f"upload.rc.{k}", lang) for k in head],
+            [
+                html.Tr(
+                    [
+                        html.Td(cell(c["name"])),
+                        html.Td(cell(c["source"]), className="muted"),
+                        html.Td(cell(c["type"])),
+                        html.Td(cell(c["unit"])),
+                        html.Td(fmt_number(c["values"], lang)),
+                        html.Td(fmt_number(c["nulls"], lang)),
+                        html.Td(fmt_number(c["errors"], lang)),
+                        html.Td(fmt_number(c["out_of_range"], lang)),
+                        html.Td(cell(c["min"])),
+                        html.Td(cell(c["max"])),
+                    ],
+                    title=cell(c.get("note")),
+                )
+                for c in report.get("columns") or []
+            ],
+            "upload-report-columns",
         )
     )
     if report.get("unmapped") and report.get("kind") != "generic":
