@@ -111,11 +111,7 @@ def finish(fig: go.Figure | dict, ctx: FigureContext, height: int | None = None)
 
 def finish_json(fig: go.Figure | dict, ctx: FigureContext, height: int | None = None) -> dict:
     """`finish` for the wire: the figure as a dict, without re-validating the template."""
-    out = fig if isinstance(fig, dict) else fig.to_plotly_json()
-    out.setdefault("layout", {}).update(
-        _locale_layout(ctx, height), template=template_json(ctx.theme)
-    )
-    return out
+    return finish(fig if isinstance(fig, dict) else fig.to_plotly_json(), ctx, height)
 
 
 def blank_figure(ctx: FigureContext) -> dict:
