@@ -11,7 +11,7 @@ import datetime as dt
 import shutil
 import sys
 import tempfile
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 import flask
@@ -200,15 +200,14 @@ def warm_default_views(app: Dash, languages: tuple[str, ...] = LANGUAGES) -> int
     filters = filters_data(ViewState())
     for lang in languages:
         ui = {"lang": lang, "theme": "light", "city": site.default_city}
-        ctx = app.make_context(filters, ui, None)
         for page in site.nav_pages:
             content, _ = site.render_page(page, ViewState(), ui, page.path)
             for chart_id in pattern_ids(content):
                 chart = REGISTRY[chart_id]
-                render(chart, replace(ctx, option=chart.default_option))
+                render(chart, app.make_context(filters, ui, chart.default_option))
                 rendered += 1
             for block in pattern_ids(content, "kpi-block"):
-                KPI_BLOCKS[block](ctx)
+                KPI_BLOCKS[block](app.make_context(filters, ui, None))
     return rendered
 
 
