@@ -40,6 +40,7 @@ from datasets.ingest import (
     safe_filename,
     validate,
 )
+from datasets.locks import held
 from datasets.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -115,17 +116,7 @@ class Job:
         return state
 
     def running(self) -> bool:
-        try:
-            fd = os.open(self.folder / RUN_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # also releases the probe lock
-        return False
+        return held(self.folder / RUN_LOCK, create=True) is True
 
     def claim(self) -> int:
         """Take the run lock for one stage (refused if a stage runs); returns its descriptor.

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .locks import held
 from .rollups import link_rollups
 
 SCHEMA = """
@@ -470,17 +471,7 @@ class Catalog:
 
 def _abandoned(staging: Path) -> bool:
     """A staging folder whose writer is gone: nobody holds its lock any more."""
-    try:
-        fd = os.open(staging, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
+    return held(staging) is False
 
 
 def _version(row: sqlite3.Row) -> Version:
