@@ -92,10 +92,11 @@ def page_options(page: Page, state: ViewState, lang: str, ctx: PageContext | Non
     ]
 
 
-# Scripts dcc.Graph loads only once a page holds a graph, i.e. after the layout, the URL sync
-# and the router: fetched from the start instead, plotly.js (4.6 MB) is parsed by the time the
-# first figures arrive.
-GRAPH_SCRIPTS = ("dash/dcc/async-graph.js", "plotly/package_data/plotly.min.js")
+# The script dcc.Graph loads only once a page holds a graph, i.e. after the layout, the URL sync
+# and the router: fetched from the start instead. plotly.js itself is the app's own bundle,
+# `assets/vendor/plotly.min.js` (frontend/plotly), a script of every page: dcc.Graph takes
+# `window.Plotly` when it is there and never loads the full plotly.js (4.8 MB, with maplibre).
+GRAPH_SCRIPTS = ("dash/dcc/async-graph.js",)
 
 
 def preload_graph_scripts(app: Dash) -> None:

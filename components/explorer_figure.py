@@ -8,14 +8,14 @@ a cell holding `<a href=…>` is shown as those characters, never as a link.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext
-from components.theme import colorway
+from components.figures import geo
+from components.theme import PALETTE, colorway
 from i18n import t
 
 from .explorer_query import Spec
@@ -180,24 +180,6 @@ def _heatmap(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) ->
     return fig
 
 
-def map_view(lats: pd.Series, lons: pd.Series) -> tuple[dict, float]:
-    """Centre and zoom that show every point in a card about 900 × 480 px."""
-    lat_min, lat_max = float(lats.min()), float(lats.max())
-    lon_min, lon_max = float(lons.min()), float(lons.max())
-    centre = {"lat": (lat_min + lat_max) / 2, "lon": (lon_min + lon_max) / 2}
-
-    def merc(lat: float) -> float:
-        lat = max(min(lat, 85.0), -85.0)
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    lon_span = max(lon_max - lon_min, 1e-4) * 1.3
-    y_span = max(merc(lat_max) - merc(lat_min), 1e-4) * 1.3
-    zoom = min(
-        math.log2(900 * 360 / (512 * lon_span)), math.log2(480 * 2 * math.pi / (512 * y_span))
-    )
-    return centre, max(1.0, min(zoom, 15.0))
-
-
 def _map(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) -> go.Figure:
     label = value_label(spec, axes, ctx.lang)
     fig = go.Figure()
@@ -205,7 +187,7 @@ def _map(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) -> go.
         palette = colorway(ctx.theme)
         for i, (name, part) in enumerate(_series(frame, spec)):
             fig.add_trace(
-                go.Scattermap(
+                go.Scattergeo(
                     lat=part["lat"],
                     lon=part["lon"],
                     mode="markers",
@@ -218,7 +200,7 @@ def _map(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) -> go.
             )
     else:
         fig.add_trace(
-            go.Scattermap(
+            go.Scattergeo(
                 lat=frame["lat"],
                 lon=frame["lon"],
                 mode="markers",
@@ -234,21 +216,12 @@ def _map(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) -> go.
                 showlegend=False,
             )
         )
-    centre, zoom = map_view(frame["lat"], frame["lon"])
-    layers = []
     if ctx.city is not None and ctx.city.geojson:
-        layers.append(
-            {
-                "sourcetype": "geojson",
-                "source": ctx.city.geojson,
-                "type": "line",
-                "color": "#9aa5b1",
-                "line": {"width": 1},
-                "below": "traces",
-            }
-        )
+        fig.add_trace(geo.boundaries(ctx.city.geojson, "rgba(0,0,0,0)", "#9aa5b1"))
+        fig.data = fig.data[-1:] + fig.data[:-1]  # the outlines under the points
+    box = geo.bounds_of(frame["lon"].astype(float), frame["lat"].astype(float))
     fig.update_layout(
-        map={"style": "white-bg", "center": centre, "zoom": zoom, "layers": layers},
+        geo=geo.view(geo.padded(box, pad=0.15, min_span=1e-3), PALETTE[ctx.theme]["paper"]),
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         showlegend=bool(spec.color),
     )

@@ -3,7 +3,8 @@
 Both start from the same slides the screen shows (`components.slides.render_slide`, i.e. the
 dashboard's `render(chart, ctx)`).
 
-- HTML: plotly.js (the copy plotly.py ships), the app's CSS, `assets/present.js` and the deck's
+- HTML: plotly.js (the app's own bundle, `assets/vendor`, with the world outline its maps load),
+  the app's CSS, `assets/present.js` and the deck's
   figures as JSON, all inline: it opens from a USB stick with no server and no network, with the
   same keyboard controls (the slide number goes in the `#hash`).
 - PDF: each slide becomes a 1600×900 figure (title, takeaway and sources drawn into it, playback
@@ -23,7 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plotly.io.json import to_json_plotly
-from plotly.offline import get_plotlyjs
 
 from datasets.decks import Deck
 from i18n import t
@@ -35,6 +35,9 @@ from .theme import PALETTE
 FORMATS = ("html", "pdf")
 MIMETYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+PLOTLY_JS = ASSETS / "vendor" / "plotly.min.js"
+TOPOJSON = ASSETS / "topojson"
+GEO_TRACES = {"choropleth", "scattergeo"}
 PAGE_WIDTH, PAGE_HEIGHT = 1600, 900
 TOP_PX, BOTTOM_PX = 150, 150  # room for the title above the chart, the takeaway below it
 
@@ -100,6 +103,15 @@ def _inline_script(source: str) -> str:
     return source.replace("</script", "<\\/script")
 
 
+def _plotly_scripts(views: list[SlideView]) -> str:
+    """plotly.js, and the world outline plotly loads for a map, inline: the file works offline."""
+    scripts = [PLOTLY_JS.read_text(encoding="utf-8")]
+    if any(trace.get("type") in GEO_TRACES for v in views for trace in v.figure["data"]):
+        world = (TOPOJSON / "world_110m.json").read_text(encoding="utf-8")
+        scripts.insert(0, f"window.PlotlyGeoAssets = {{topojson: {{world_110m: {world}}}}};")
+    return "".join(f"<script>{_inline_script(script)}</script>" for script in scripts)
+
+
 def build_html(views: list[SlideView], title: str, lang: str, theme: str) -> str:
     deck = {
         "title": title,
@@ -142,7 +154,7 @@ def build_html(views: list[SlideView], title: str, lang: str, theme: str) -> str
 <meta name="generator" content="CityLens">
 <title>{html.escape(title)}</title>
 <style>{css}</style>
-<script>{_inline_script(get_plotlyjs())}</script>
+{_plotly_scripts(views)}
 </head>
 <body class="{body_class}">
 <div id="present-root" class="present-root" data-role="export" data-count="{len(views)}"
@@ -301,7 +313,9 @@ def pdf_page(figure: dict) -> bytes:
     with _kaleido_lock:
         kaleido = _kaleido()
         return kaleido.calc_fig_sync(
-            figure, opts={"format": "pdf", "width": PAGE_WIDTH, "height": PAGE_HEIGHT}
+            figure,
+            opts={"format": "pdf", "width": PAGE_WIDTH, "height": PAGE_HEIGHT},
+            topojson=TOPOJSON.as_uri() + "/",
         )
 
 

@@ -59,7 +59,7 @@ def browser_language() -> str:
 
 
 def clicked_district(click: dict | None) -> int | None:
-    """The district code in a map click (choroplethmap `location`, or customdata's first item)."""
+    """The district code in a map click (a choropleth's `location`, or customdata's first item)."""
     if not click or not click.get("points"):
         return None
     point = click["points"][0]

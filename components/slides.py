@@ -27,6 +27,7 @@ from i18n import fmt_date, fmt_number, fmt_percent, t
 
 from .charts import REGISTRY, Chart, ChartContext, FigureContext, blank_figure, register, render
 from .figures import ecology as eco_figures
+from .figures import geo
 from .figures import traffic as traffic_figures
 from .routing import filters_data
 from .state import ViewState
@@ -97,10 +98,10 @@ def city_data(ctx: ChartContext) -> pd.DataFrame:
 def city_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     lang = ctx.lang
     text = PALETTE[ctx.theme]["text"]
-    outline = "#6b7280" if ctx.theme == "dark" else "#9aa5b1"
+    _, outline = traffic_figures.district_colours(ctx.theme)
     features = [f for f in ctx.city.geojson["features"] if f["id"] in set(frame["district"])]
     fig = go.Figure(
-        go.Choroplethmap(
+        go.Choropleth(
             geojson={"type": "FeatureCollection", "features": features},
             locations=frame["district"].astype(int).tolist(),
             z=np.log10(frame["density"].astype(float)),
@@ -128,11 +129,11 @@ def city_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
             + " %{customdata[2]}<extra></extra>",
         )
     )
-    points = [pt for f in features for pt in traffic_figures._coordinates(f["geometry"])]
-    center, zoom = traffic_figures.fit_view(
-        [p[0] for p in points], [p[1] for p in points], 560, 900
+    box = geo.geojson_bounds(features)
+    fig.update_layout(
+        geo=geo.view(geo.padded(box), traffic_figures.map_background(ctx.theme)),
+        margin={"l": 0, "r": 0, "t": 8, "b": 0},
     )
-    fig.update_layout(**traffic_figures.map_view(ctx, center, zoom))
     total = ctx.city.population or int(frame["population"].sum())
     fig.add_annotation(
         text=t(
@@ -496,10 +497,11 @@ def speed_day_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     at_base = frame[frame["hour"] == base_hour].dropna(subset=["speed_kmh"])
     map_ctx = FigureContext(lang, ctx.theme, ctx.city, "speed", ctx.page_options)
     fig = go.Figure(traffic_figures.district_map(at_base, map_ctx))  # a dict: frames need go
-    districts = [int(c) for c in fig.data[0].locations]
+    data_trace = len(fig.data) - 1  # over the districts' ground
+    districts = [int(c) for c in fig.data[data_trace].locations]
     names = ctx.city.district_names(lang)
     speeds = frame.dropna(subset=["speed_kmh"])
-    fig.update_traces(
+    fig.data[data_trace].update(
         zauto=False,
         zmin=float(np.floor(speeds["speed_kmh"].min())),
         zmax=float(np.ceil(speeds["speed_kmh"].max())),
@@ -521,7 +523,7 @@ def speed_day_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
         ]
         name = f"{hour:02d}:00"
         frames.append(
-            go.Frame(name=name, data=[go.Choroplethmap(z=z, customdata=custom)], traces=[0])
+            go.Frame(name=name, data=[go.Choropleth(z=z, customdata=custom)], traces=[data_trace])
         )
         steps.append(_step(name, name, redraw=True))
     menus, slider = _play_controls(lang, steps, hours.index(base_hour), 700, redraw=True)

@@ -59,7 +59,7 @@ class CityProfile:
 
     @cached_property
     def geojson(self) -> dict[str, Any]:
-        """District boundaries with a top-level `id` per feature, as choroplethmap wants."""
+        """District boundaries with a top-level `id` per feature, as a choropleth wants."""
         data = json.loads((self.folder / self.districts_file).read_text(encoding="utf-8"))
         for feature in data["features"]:
             feature["id"] = int(feature["properties"][self.district_code_field])

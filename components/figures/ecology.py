@@ -16,7 +16,6 @@ locale's separators (set by `finish()`, which the chart card applies).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -24,6 +23,7 @@ import pandas as pd
 from babel import dates as babel_dates
 
 from components.charts import FigureContext
+from components.figures import geo
 from components.figures.plot import (
     Figure,
     add_annotation,
@@ -409,19 +409,13 @@ def _add_guideline(fig: Figure, level: float, ctx: FigureContext) -> None:
 # -- stations map --------------------------------------------------------------------------------
 
 
-def _zoom_for(lat: pd.Series, lon: pd.Series, ctx: FigureContext) -> tuple[dict, float]:
-    """Centre and zoom that show every station in a card about 700 × 380 px."""
-    lat_min, lat_max = float(lat.min()), float(lat.max())
-    lon_min, lon_max = float(lon.min()), float(lon.max())
-    centre = {"lat": (lat_min + lat_max) / 2, "lon": (lon_min + lon_max) / 2}
-    max_zoom = ctx.city.core_zoom or ctx.city.zoom + 2
-    lon_span = max(lon_max - lon_min, 1e-6) * 1.35
-    y_min = math.log(math.tan(math.pi / 4 + math.radians(lat_min) / 2))
-    y_max = math.log(math.tan(math.pi / 4 + math.radians(lat_max) / 2))
-    y_span = max(y_max - y_min, 1e-6) * 1.35
-    zoom_x = math.log2(700 * 360 / (512 * lon_span))
-    zoom_y = math.log2(380 * 2 * math.pi / (512 * y_span))
-    return centre, max(min(zoom_x, zoom_y, max_zoom), 3.0)
+def _stations_view(lat: pd.Series, lon: pd.Series, ctx: FigureContext) -> geo.Bounds:
+    """The box around every station, never closer than the city's core view (one station
+    alone is not drawn across the whole card)."""
+    closest = ctx.city.core_zoom or ctx.city.zoom + 2
+    west, east, _, _ = geo.zoom_bounds(ctx.city.center, closest, 700, 380)
+    box = geo.bounds_of(lon.astype(float), lat.astype(float))
+    return geo.padded(box, pad=0.18, min_span=east - west)
 
 
 def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
@@ -431,25 +425,18 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     colours = MAP_COLOURS[ctx.theme]
     geojson = ctx.city.geojson
     names = ctx.city.district_names(lang)
-    codes = [feature["id"] for feature in geojson["features"]]
-    districts = {
-        "type": "choroplethmap",
-        "geojson": geojson,  # the city's own dict, not copied: nothing writes to it
-        "locations": codes,
-        "z": [0] * len(codes),
-        "colorscale": [[0, colours["fill"]], [1, colours["fill"]]],
-        "showscale": False,
-        "marker": {"line": {"color": colours["line"], "width": 1}, "opacity": 0.9},
-        "hovertext": [names.get(code, str(code)) for code in codes],
-        "hovertemplate": "%{hovertext}<extra></extra>",
-        "showlegend": False,
-    }
+    districts = geo.boundaries(
+        geojson,  # the city's own dict, not copied: nothing writes to it
+        colours["fill"],
+        colours["line"],
+        hovertext=[names.get(f["id"], str(f["id"])) for f in geojson["features"]],
+    )
     labels = [
         station_name(n, z, lang) for n, z in zip(frame["name"], frame["name_zh"], strict=True)
     ]
     frame = frame.assign(label=labels)
     rings = {  # a dark ring under each marker keeps the yellow ones visible on a light map
-        "type": "scattermap",
+        "type": "scattergeo",
         "lat": values(frame["lat"]),
         "lon": values(frame["lon"]),
         "mode": "markers",
@@ -478,7 +465,7 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
             hover.append("<br>".join(lines))
         fig["data"].append(
             {
-                "type": "scattermap",
+                "type": "scattergeo",
                 "lat": values(part["lat"]),
                 "lon": values(part["lon"]),
                 "mode": "markers",
@@ -489,31 +476,9 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
                 "hovertemplate": "%{hovertext}<extra></extra>",
             }
         )
-    centre, zoom = _zoom_for(frame["lat"], frame["lon"], ctx)
     update_layout(
         fig,
-        map={
-            "style": "white-bg",
-            "center": centre,
-            "zoom": zoom,
-            "layers": [
-                {  # the land beyond the districts in the card's colour (dark theme)
-                    "sourcetype": "geojson",
-                    "source": {
-                        "type": "Feature",
-                        "geometry": {
-                            "type": "Polygon",
-                            "coordinates": [
-                                [[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]
-                            ],
-                        },
-                    },
-                    "type": "fill",
-                    "color": colours["land"],
-                    "below": "traces",
-                }
-            ],
-        },
+        geo=geo.view(_stations_view(frame["lat"], frame["lon"], ctx), colours["land"]),
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         legend={
             "orientation": "v",

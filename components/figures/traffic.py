@@ -10,15 +10,14 @@ No builder queries anything: the frames come from `datasets.queries.traffic`. Ev
 text is a message of `i18n/messages/traffic.json`; district names come from the city profile
 in the viewer's language; numbers written into annotations go through the locale formatters
 (plotly formats the rest with the `separators` that `finish` sets). Colours come from the theme's
-colour-blind-safe colorway; the two maps use the offline `white-bg` style without text glyphs.
+colour-blind-safe colorway; the two maps are SVG maps of the city's districts
+(`components.figures.geo`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ from babel import dates as babel_dates
 from plotly.colors import sequential
 
 from components.charts import FigureContext, finish
+from components.figures import geo
 from components.figures.plot import (
     Figure,
     add_annotation,
@@ -100,77 +100,29 @@ def _rows(*columns: pd.Series | list) -> list[list]:
     return [list(row) for row in zip(*lists, strict=True)]
 
 
-def _mercator_y(lat: float) -> float:
-    lat = max(min(lat, 85.0), -85.0)
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+def map_background(theme: str) -> str:
+    return PALETTE[theme]["paper"]
 
 
-def fit_view(
-    lons: Iterable[float], lats: Iterable[float], height_px: int, width_px: int = MAP_WIDTH_PX
-) -> tuple[dict[str, float], float]:
-    """Centre and zoom showing a bounding box in a map of about width x height pixels."""
-    lons, lats = list(lons), list(lats)
-    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
-    pad = 1.15
-    lon_span = max(east - west, 1e-3) * pad
-    y_span = max(_mercator_y(north) - _mercator_y(south), 1e-5) * pad
-    zoom_x = math.log2(width_px * 360 / (512 * lon_span))
-    zoom_y = math.log2(height_px * 2 * math.pi / (512 * y_span))
-    y_mid = (_mercator_y(north) + _mercator_y(south)) / 2
-    lat_mid = math.degrees(2 * math.atan(math.exp(y_mid)) - math.pi / 2)
-    return {"lon": (west + east) / 2, "lat": lat_mid}, max(min(zoom_x, zoom_y, 14.0), 1.0)
+def _map_layout(fig: Figure, ctx: FigureContext, bounds: geo.Bounds) -> Figure:
+    """Give a dict figure the SVG map layout showing `bounds`."""
+    return update_layout(
+        fig,
+        geo=geo.view(bounds, map_background(ctx.theme)),
+        margin={"l": 0, "r": 0, "t": 8, "b": 0},
+    )
 
 
-def _coordinates(geometry: dict) -> Iterable[tuple[float, float]]:
-    rings = geometry["coordinates"]
-    polygons = rings if geometry["type"] == "MultiPolygon" else [rings]
-    for polygon in polygons:
-        for ring in polygon:
-            yield from ((pt[0], pt[1]) for pt in ring)
+def city_view(ctx: FigureContext, height_px: int) -> geo.Bounds:
+    """The city profile's default view, for a map with nothing to fit."""
+    return geo.zoom_bounds(ctx.city.center, ctx.city.zoom, MAP_WIDTH_PX, height_px)
 
 
-def _dark_backdrop() -> dict:
-    """A fill layer over the whole world: `white-bg` has no dark style of its own."""
-    world = {
-        "type": "Feature",
-        "properties": {},
-        "geometry": {
-            "type": "Polygon",
-            "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]],
-        },
-    }
-    return {
-        "source": world,
-        "sourcetype": "geojson",
-        "type": "fill",
-        "color": PALETTE["dark"]["paper"],
-        "below": "traces",
-    }
-
-
-def map_view(
-    ctx: FigureContext, center: dict, zoom: float, layers: list | None = None
-) -> dict[str, Any]:
-    """The layout of an offline map: `white-bg` style, a dark backdrop on the projector theme,
-    no glyphs. A dict of layout properties, so that a dict figure (`_map_layout`) and a graph
-    object (`fig.update_layout(**map_view(...))`, the slides) share it."""
-    backdrop = [_dark_backdrop()] if ctx.theme == "dark" else []
-    return {
-        "map": {
-            "style": "white-bg",
-            "center": center,
-            "zoom": zoom,
-            "layers": backdrop + (layers or []),
-        },
-        "margin": {"l": 0, "r": 0, "t": 8, "b": 0},
-    }
-
-
-def _map_layout(
-    fig: Figure, ctx: FigureContext, center: dict, zoom: float, layers: list | None = None
-) -> Figure:
-    """Give a dict figure the offline map layout of `map_view`."""
-    return update_layout(fig, **map_view(ctx, center, zoom, layers))
+def district_colours(theme: str) -> tuple[str, str]:
+    """The ground and the outline of districts without data."""
+    if theme == "dark":
+        return "#374151", "#6b7280"
+    return "#eef0f3", "#9aa5b1"
 
 
 def _note(fig: Figure, text: str, ctx: FigureContext, y: float = 1.0) -> None:
@@ -200,10 +152,9 @@ def district_map(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     shown = {int(code) for code in data["district"]}
     subset = {"type": "FeatureCollection", "features": [f for f in features if f["id"] in shown]}
     text = PALETTE[ctx.theme]["text"]
-    neutral = "#374151" if ctx.theme == "dark" else "#eef0f3"
-    outline = "#6b7280" if ctx.theme == "dark" else "#9aa5b1"
+    neutral, outline = district_colours(ctx.theme)
     trace = {
-        "type": "choroplethmap",
+        "type": "choropleth",
         "geojson": subset,
         "locations": data["district"].astype(int).tolist(),
         "z": values(data[column]),
@@ -233,23 +184,9 @@ def district_map(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         ),
         "name": t(f"traffic.measure.{measure}", lang),
     }
-    fig = figure([trace])
-    points = [pt for f in subset["features"] for pt in _coordinates(f["geometry"])]
-    if points:
-        center, zoom = fit_view([p[0] for p in points], [p[1] for p in points], 400)
-    else:
-        center, zoom = ctx.city.center, ctx.city.zoom
-    layers = [
-        {"source": ctx.city.geojson, "type": "fill", "color": neutral, "below": "traces"},
-        {
-            "source": ctx.city.geojson,
-            "type": "line",
-            "color": outline,
-            "line": {"width": 0.8},
-            "below": "traces",
-        },
-    ]
-    _map_layout(fig, ctx, center, zoom, layers)
+    fig = figure([geo.boundaries(ctx.city.geojson, neutral, outline, 0.8), trace])
+    box = geo.geojson_bounds(subset["features"])
+    _map_layout(fig, ctx, geo.padded(box) if box else city_view(ctx, 400))
     return finish(fig, ctx)
 
 
@@ -499,7 +436,7 @@ def _incident_trace(part: pd.DataFrame, kind: str, colour: str, lang: str) -> di
     """The markers of one incident type; `part` carries the hover texts `where` and `when`."""
     kind_label = label("traffic.incident", kind, lang)
     return {
-        "type": "scattermap",
+        "type": "scattergeo",
         "lat": values(part["lat"]),
         "lon": values(part["lon"]),
         "mode": "markers",
@@ -547,19 +484,13 @@ def incident_map(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     # numpy's quantiles: pandas' own cost ~1 ms each (same linear interpolation, NaN skipped)
     lons = np.nanquantile(frame["lon"].to_numpy(dtype="float64"), [0.02, 0.98])
     lats = np.nanquantile(frame["lat"].to_numpy(dtype="float64"), [0.02, 0.98])
-    center, zoom = fit_view(lons.tolist(), lats.tolist(), 330)
-    outline = {
-        "source": ctx.city.geojson,
-        "type": "line",
-        "color": "#6b7280" if ctx.theme == "dark" else "#9aa5b1",
-        "line": {"width": 0.8},
-        "below": "traces",
-    }
-    _map_layout(fig, ctx, center, zoom, [outline])
+    _, outline = district_colours(ctx.theme)
+    fig["data"].insert(0, geo.boundaries(ctx.city.geojson, "rgba(0,0,0,0)", outline, 0.8))
+    _map_layout(fig, ctx, geo.padded(geo.bounds_of(lons.tolist(), lats.tolist())))
     total, shown = int(frame["total"].iloc[0]), len(frame)
     update_layout(
         fig,
-        map={"domain": {"x": [0, 1], "y": [0, 0.86]}},
+        geo={"domain": {"x": [0, 1], "y": [0, 0.86]}},
         legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "top"},
         margin={"t": 8, "b": 28},
     )

@@ -155,7 +155,8 @@ def test_kiosk_shows_no_control_and_advances_on_its_own(page_factory, app_url):
     slide_ready(page, 2)
     # one graph reused, no timer or map added per slide
     assert page.locator(".js-plotly-plot").count() == 1
-    assert page.locator(".maplibregl-map").count() <= 1
+    assert page.locator(".js-plotly-plot svg .geo").count() <= 1  # maps are SVG: no WebGL
+    assert page.locator("canvas").count() == 0
     assert page.evaluate("window.__timers") == timers
     assert page.locator("#present-title").inner_text() == t("present.slide.city.title", "zh")
 

@@ -24,11 +24,21 @@ def test_graph_scripts_are_preloaded_from_paths_the_app_serves(tmp_path):
     client = make_app(tmp_path).server.test_client()
     html = client.get("/traffic").get_data(as_text=True)
     links = re.findall(r'<link rel="preload" as="script" href="([^"]+)">', html)
-    assert [link.rsplit("/", 1)[1] for link in links] == ["async-graph.js", "plotly.min.js"]
+    assert [link.rsplit("/", 1)[1] for link in links] == ["async-graph.js"]
     for link in links:
         response = client.get(link)
         assert response.status_code == 200
         assert len(response.get_data()) > 1000
+
+
+def test_every_page_loads_the_apps_plotly_bundle_not_the_full_one(tmp_path):
+    client = make_app(tmp_path).server.test_client()
+    html = client.get("/traffic").get_data(as_text=True)
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    bundle = [s for s in scripts if "plotly" in s.rsplit("/", 1)[1]]
+    assert len(bundle) == 1 and bundle[0].split("?")[0].endswith("/assets/vendor/plotly.min.js")
+    assert client.get(bundle[0]).status_code == 200
+    assert client.get("/assets/topojson/world_110m.json").get_json()["type"] == "Topology"
 
 
 def test_city_menu_starts_on_the_default_city_among_its_options(tmp_path):
@@ -51,6 +61,6 @@ def test_default_views_warmed_before_start_are_served_from_the_shared_cache(tmp_
     reply = worker.server.test_client().post(
         "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
     )
-    assert reply.status_code == 200 and b"choroplethmap" in reply.get_data()
+    assert reply.status_code == 200 and b"choropleth" in reply.get_data()
     stats = worker.workspace.engine.stats
     assert (stats["figure_shared"], stats["figure_run"]) == (1, 0)

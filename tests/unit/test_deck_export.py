@@ -7,7 +7,6 @@ import re
 
 import pytest
 from plotly.io.json import to_json_plotly
-from plotly.offline import get_plotlyjs
 from pypdf import PdfReader
 
 import pages.ecology  # registers the ecology charts
@@ -71,10 +70,12 @@ def test_the_day_playback_has_24_hourly_frames_on_one_colour_scale(make_context)
     view = render_slide(SMALL, 2, "en", "dark", make_context)
     frames = view.figure["frames"]
     assert view.animated and [f["name"] for f in frames] == [f"{h:02d}:00" for h in range(24)]
-    trace = view.figure["data"][0]
-    assert trace["type"] == "choroplethmap" and trace["zauto"] is False
+    ground, trace = view.figure["data"]
+    assert trace["type"] == "choropleth" and trace["zauto"] is False
     assert trace["zmin"] < trace["zmax"]
+    assert all(f["traces"] == [1] for f in frames), "the frames colour the data, not the ground"
     assert all(len(f["data"][0]["z"]) == len(trace["locations"]) for f in frames)
+    assert len(ground["locations"]) >= len(trace["locations"])
     slider = view.figure["layout"]["sliders"][0]
     assert slider["active"] == 8 and len(slider["steps"]) == 24
     labels = [b["label"] for b in view.figure["layout"]["updatemenus"][0]["buttons"]]
@@ -109,8 +110,10 @@ def test_the_html_export_is_self_contained(make_context):
     views = export.render_views(SMALL, "fr", "dark", make_context)
     page = export.build_html(views, "Petite présentation", "fr", "dark")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
-    library = export._inline_script(get_plotlyjs())
+    library = export._inline_script(export.PLOTLY_JS.read_text(encoding="utf-8"))
     assert library in page and "plotly.js v" in library  # the library itself is inline
+    # the day playback is a map: the world outline plotly loads for it travels with the file
+    assert page.index("window.PlotlyGeoAssets = {topojson: {world_110m: {") < page.index(library)
     # nothing else refers to the network: no src/href to an address, no @import, no fetch
     rest = page.replace(library, "")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", rest)

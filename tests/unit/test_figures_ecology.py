@@ -1,5 +1,5 @@
 """Ecology figure builders on hand-made frames: trace types, official AQI colours, translated
-texts (fr, zh), locale number formats, the dark template and the map's no-glyph rule.
+texts (fr, zh), locale number formats, the dark template and the SVG stations map.
 
 The builders return plain dicts; every test reads them through `go.Figure(...)`, which
 validates each property name and value, so a misspelt property still fails here."""
@@ -253,14 +253,16 @@ def test_pollutant_traces_stay_under_5000_points():
     assert 0 < len(fig.data[0].x) <= figs.MAX_POINTS
 
 
-def test_stations_map_without_glyphs():
+def test_stations_map_is_svg_over_the_districts():
     fig = go.Figure(figs.stations_map_figure(stations_frame(), ctx("zh")))
     kinds = [type(trace).__name__ for trace in fig.data]
-    assert kinds[0] == "Choroplethmap" and set(kinds[1:]) == {"Scattermap"}
-    assert fig.layout.map.style == "white-bg"
+    assert kinds[0] == "Choropleth" and set(kinds[1:]) == {"Scattergeo"}
+    assert fig.layout.geo.visible is False  # no base map: nothing to fetch
     assert all(trace.mode == "markers" for trace in fig.data[1:])
-    assert all(layer.type in ("fill", "line") for layer in fig.layout.map.layers)
-    assert "text" not in json.dumps(fig.layout.map.to_plotly_json())  # no symbol/text layers
+    west, east = fig.layout.geo.lonaxis.range
+    south, north = fig.layout.geo.lataxis.range
+    for trace in fig.data[1:]:
+        assert all(west < x < east for x in trace.lon) and all(south < y < north for y in trace.lat)
     colours = {trace.name: trace.marker.color for trace in fig.data[2:]}
     assert colours == {"优": "#00E400", "良": "#FFFF00", "轻度污染": "#FF7E00"}
     by_name = {trace.name: trace for trace in fig.data[2:]}
@@ -453,7 +455,7 @@ def test_dark_template(city_daily):
         assert finished.layout.template.layout.paper_bgcolor == PALETTE["dark"]["paper"], name
         assert finished.layout.template.layout.font.color == PALETTE["dark"]["text"], name
     fig = go.Figure(figs.stations_map_figure(stations_frame(), dark))
-    assert fig.layout.map.layers[0].color == figs.MAP_COLOURS["dark"]["land"]
+    assert fig.layout.geo.bgcolor == figs.MAP_COLOURS["dark"]["land"]
 
 
 def test_messages_complete_in_four_languages():

@@ -2,9 +2,9 @@
 
 The builders return plain dicts; every test reads them through `go.Figure(...)`, which validates
 each property name and value, so a misspelt property or a bad value still fails here. They
-check what a viewer relies on: the trace types (and at most two WebGL/map charts on the
-page), translated titles and labels in French and Chinese, district names in the viewer's
-language, the dark template, the offline map style without text glyphs, and the notes a figure
+check what a viewer relies on: the trace types (no WebGL chart on the page: the maps are SVG),
+translated titles and labels in French and Chinese, district names in the viewer's language,
+the dark template, maps over the city's districts without a base map, and the notes a figure
 adds (coarsened buckets, the difference-in-differences summary, the sample size), and that
 orjson writes every dict as it is (no slow fallback walk in plotly's serialiser).
 """
@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import pytest
 
 from components.charts import FigureContext
+from components.figures import geo
 from components.figures import traffic as figures
 from components.theme import DARK_COLORWAY, OKABE_ITO, PALETTE
 from datasets.cities import builtin_city
@@ -201,17 +202,17 @@ def texts(fig: go.Figure) -> str:
     return fig.to_json()
 
 
-# -- trace types and WebGL budget ----------------------------------------------------------------
+# -- trace types, no WebGL -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("name", "types"),
     [
-        ("district_map", {"choroplethmap"}),
+        ("district_map", {"choropleth"}),
         ("volume_speed", {"scatter"}),
         ("hour_weekday", {"heatmap"}),
         ("pilot", {"scatter"}),
-        ("incident_map", {"scattermap"}),
+        ("incident_map", {"choropleth", "scattergeo"}),
         ("clearance", {"scatter"}),
         ("emergency", {"scatter"}),
         ("metro_profile", {"scatter"}),
@@ -223,7 +224,8 @@ def test_trace_types(name, types):
     assert {trace.type for trace in fig.data} == types
 
 
-def test_at_most_two_webgl_charts_on_the_page():
+def test_no_webgl_chart_on_the_page():
+    """Maps are SVG (`geo`): a WebGL context a chart made a page of two maps slow to open."""
     from pages import traffic as page
 
     webgl = []
@@ -232,7 +234,7 @@ def test_at_most_two_webgl_charts_on_the_page():
         fig = build(by_builder[chart.figure], option=chart.default_option)
         if {trace.type for trace in fig.data} & WEBGL_TYPES:
             webgl.append(chart.id)
-    assert webgl == ["traffic-district-map", "traffic-incident-map"]
+    assert webgl == []
 
 
 def test_volume_and_speed_use_two_y_axes():
@@ -247,19 +249,24 @@ def test_volume_and_speed_use_two_y_axes():
 
 @pytest.mark.parametrize("name", ["district_map", "incident_map"])
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_maps_are_offline_without_text_glyphs(name, theme):
+def test_maps_are_svg_over_the_city_districts_without_a_base_map(name, theme):
     fig = build(name, theme=theme)
-    assert fig.layout.map.style == "white-bg"
-    for trace in fig.data:
-        assert "text" not in (getattr(trace, "mode", None) or "")
-    for layer in fig.layout.map.layers:
-        assert layer.type in {"fill", "line"}, "no symbol layers: they would need glyphs"
-        assert layer.sourcetype in (None, "geojson")
+    assert fig.layout.geo.visible is False and fig.layout.geo.projection.type == "mercator"
+    assert fig.layout.geo.bgcolor == PALETTE[theme]["paper"]
+    ground = fig.data[0]
+    assert ground.type == "choropleth" and ground.hoverinfo == "skip"
+    assert list(ground.locations) == [f["id"] for f in CITY.geojson["features"]]
+    west, east = fig.layout.geo.lonaxis.range
+    south, north = fig.layout.geo.lataxis.range
+    for trace in fig.data[1:]:
+        if trace.type == "scattergeo":
+            assert all(west <= x <= east for x in trace.lon)
+            assert all(south <= y <= north for y in trace.lat)
 
 
 def test_choropleth_uses_district_codes_and_names_in_the_viewers_language():
     fig = build("district_map", lang="zh")
-    trace = fig.data[0]
+    trace = fig.data[-1]
     assert list(trace.locations) == [XIHU, GONGSHU]
     assert trace.featureidkey in (None, "id")
     assert {f["id"] for f in trace.geojson["features"]} == {XIHU, GONGSHU}
@@ -269,23 +276,25 @@ def test_choropleth_uses_district_codes_and_names_in_the_viewers_language():
 
 
 def test_choropleth_measure_follows_the_option():
-    speed = build("district_map", option="speed").data[0]
-    tti = build("district_map", option="tti").data[0]
+    speed = build("district_map", option="speed").data[-1]
+    tti = build("district_map", option="tti").data[-1]
     assert list(speed.z) == [43.2, 61.5]
     assert list(tti.z) == [1.31, 1.12]
     assert tti.reversescale and not speed.reversescale, "bright means free-flowing in both"
 
 
-def test_dark_maps_get_a_dark_backdrop():
-    layers = build("district_map", theme="dark").layout.map.layers
-    assert layers[0].color == PALETTE["dark"]["paper"]
-    assert (
-        build("district_map", theme="light").layout.map.layers[0].color != PALETTE["dark"]["paper"]
-    )
+def test_district_map_fits_the_districts_with_data():
+    """Two central districts: the view is their box, not the whole city."""
+    fig = build("district_map")
+    west, east = fig.layout.geo.lonaxis.range
+    box = geo.geojson_bounds(fig.data[-1].geojson["features"])
+    city = geo.geojson_bounds(CITY.geojson["features"])
+    assert west < box[0] and east > box[1] and east - west < city[1] - city[0]
 
 
 def test_incident_map_colours_by_type_and_says_it_is_a_sample():
     fig = build("incident_map", lang="fr")
+    fig.data = fig.data[1:]  # the district outlines under the incidents
     names = [trace.name for trace in fig.data]
     assert names == [
         t(f"traffic.incident.{k}", "fr")

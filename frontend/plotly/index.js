@@ -1,0 +1,22 @@
+// The trace types CityLens draws; tests/unit/test_plotly_bundle.py checks the figures use no other.
+var Plotly = require('plotly.js/lib/core');
+
+Plotly.register([
+    require('plotly.js/lib/bar'),
+    require('plotly.js/lib/box'),
+    require('plotly.js/lib/choropleth'),
+    require('plotly.js/lib/heatmap'),
+    require('plotly.js/lib/indicator'),
+    require('plotly.js/lib/scattergeo'),
+    require('plotly.js/lib/table'),
+]);
+
+// A choropleth makes the geo subplot load a world outline: from this app (assets/topojson, next
+// to this script's folder), never from plotly's CDN. Inlined copies (the HTML export) carry the
+// outline in window.PlotlyGeoAssets instead.
+var script = typeof document !== 'undefined' && document.currentScript;
+if (script && script.src) {
+    Plotly.setPlotConfig({ topojsonURL: new URL('../topojson/', script.src).href });
+}
+
+module.exports = Plotly;
