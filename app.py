@@ -37,6 +37,8 @@ from components.upload import max_content_length, register_uploads
 from datasets.catalog import CatalogError, Dataset
 from datasets.demo import ensure_demo
 from datasets.export import csv_chunks, parquet_file
+from datasets.queries.traffic import coverage as traffic_coverage
+from datasets.query import MissingDataset
 from datasets.workspace import Workspace
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from pages import Page, PageContext, all_pages
@@ -192,24 +194,54 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
     return app
 
 
-def warm_default_views(app: Dash, languages: tuple[str, ...] = LANGUAGES) -> int:
-    """Render every chart and KPI block of each page's default view (no filters, light theme)
-    in each language into the caches, so the first visitors after a start, who mostly open
-    the default view, are answered from them. Run before a server's workers start (see
-    gunicorn.conf.py); worth it only with a shared cache. Returns the charts rendered."""
+def warm_views(app: Dash, states: list[ViewState], languages: tuple[str, ...]) -> int:
+    """Render every chart and KPI block of each page for each view (light theme) in each
+    language into the caches; returns the charts rendered. Worth it only with a shared cache:
+    see `warm_default_views` and `warm_month_views`."""
     site, rendered = app.site, 0
-    filters = filters_data(ViewState())
     for lang in languages:
         ui = {"lang": lang, "theme": "light", "city": site.default_city}
         for page in site.nav_pages:
             content, _ = site.render_page(page, ViewState(), ui, page.path)
-            for chart_id in pattern_ids(content):
-                chart = REGISTRY[chart_id]
-                render(chart, app.make_context(filters, ui, chart.default_option))
-                rendered += 1
-            for block in pattern_ids(content, "kpi-block"):
-                KPI_BLOCKS[block](app.make_context(filters, ui, None))
+            for state in states:
+                filters = filters_data(state)
+                for chart_id in pattern_ids(content):
+                    chart = REGISTRY[chart_id]
+                    render(chart, app.make_context(filters, ui, chart.default_option))
+                    rendered += 1
+                for block in pattern_ids(content, "kpi-block"):
+                    KPI_BLOCKS[block](app.make_context(filters, ui, None))
     return rendered
+
+
+def warm_default_views(app: Dash, languages: tuple[str, ...] = LANGUAGES) -> int:
+    """Each page's default view (no filters) in each language, which the first visitors after
+    a start mostly open: run before a server's workers start (gunicorn.conf.py)."""
+    return warm_views(app, [ViewState()], languages)
+
+
+def month_views(app: Dash) -> list[ViewState]:
+    """Each calendar month of the default city's traffic readings, latest year: the views a
+    presenter walks an audience through, month by month."""
+    try:
+        first, last = traffic_coverage(app.workspace.engine, app.site.default_city)
+    except MissingDataset:
+        return []
+    if first is None or last is None:
+        return []
+    views = []
+    for month in range(1, 13):
+        start = dt.date(last.year, month, 1)
+        end = (start + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+        if start <= last and end >= first:
+            views.append(ViewState(start=max(start, first), end=min(end, last)))
+    return views
+
+
+def warm_month_views(app: Dash, languages: tuple[str, ...] = LANGUAGES) -> int:
+    """Each month's view (`month_views`) in each language: run in the background once the
+    server is up (gunicorn.conf.py), at a low priority, so that viewers come first."""
+    return warm_views(app, month_views(app), languages)
 
 
 def register_downloads(server: flask.Flask, workspace: Workspace) -> None:

@@ -30,6 +30,7 @@ class Config:
     shared_cache_mb: int = 1024
     workers: int = 0
     threads: int = 4
+    warm_months: bool = True
     max_upload_mb: int = 1024
     max_upload_columns: int = 1000
     view_login: bool = False
@@ -58,6 +59,8 @@ SETTINGS: dict[str, str] = {
     "shared_cache_mb": "size of the shared disk cache, in MB (least recently used go first)",
     "workers": "gunicorn worker processes (0: two per CPU core, at least 2)",
     "threads": "threads per gunicorn worker",
+    "warm_months": "after a gunicorn start, render each month's view into the shared cache in"
+    " the background, at a low priority: 1 or 0",
     "max_upload_mb": "largest file accepted for ingest, in MB (checked before it is read)",
     "max_upload_columns": "most columns an ingested table may have",
     "view_login": "require an analyst login to view any page (uploads always need one): 1 or 0",

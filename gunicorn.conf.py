@@ -67,6 +67,23 @@ def on_starting(server) -> None:  # pragma: no cover - runs inside gunicorn's ma
     server.log.info("default views rendered into the shared cache: %s charts", warmed or 0)
 
 
+def when_ready(server) -> None:  # pragma: no cover - runs inside gunicorn's master
+    """Once the workers serve: render each month's view into the shared cache in a child
+    process at a low priority, so that it takes only the CPU viewers leave idle. Not waited
+    for; it logs when it is done."""
+    if not _cfg.warm_months:
+        return
+    code = (
+        "import os, sys, time, config, app; os.nice(10); t = time.perf_counter();"
+        " a = app.create_app(config.from_env());"
+        " n = app.warm_month_views(a) if a.workspace.engine.shared else 0;"
+        " print(f'[citylens] month views rendered into the shared cache: {n} charts"
+        " in {time.perf_counter() - t:.0f} s', file=sys.stderr, flush=True)"
+    )
+    subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    server.log.info("rendering each month's view in the background")
+
+
 def _child(code: str, failure: str) -> str:  # pragma: no cover - runs inside gunicorn's master
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False

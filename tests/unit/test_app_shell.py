@@ -3,6 +3,7 @@ views rendered before a server starts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -62,5 +63,30 @@ def test_default_views_warmed_before_start_are_served_from_the_shared_cache(tmp_
         "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
     )
     assert reply.status_code == 200 and b"choropleth" in reply.get_data()
+    stats = worker.workspace.engine.stats
+    assert (stats["figure_shared"], stats["figure_run"]) == (1, 0)
+
+
+def test_month_views_cover_each_month_of_the_readings_clipped_to_the_data(tmp_path):
+    generate_demo(Workspace.open(tmp_path), config.Config().city, detectors=4, days=45)
+    views = app_module.month_views(make_app(tmp_path))
+    assert [(v.start, v.end) for v in views] == [
+        (dt.date(2017, 1, 1), dt.date(2017, 1, 31)),
+        (dt.date(2017, 2, 1), dt.date(2017, 2, 14)),
+    ]
+
+
+def test_month_views_warmed_are_served_from_the_shared_cache(tmp_path):
+    generate_demo(Workspace.open(tmp_path), config.Config().city, detectors=4, days=31)
+    assert app_module.warm_month_views(make_app(tmp_path), ("fr",)) >= 17
+
+    worker = make_app(tmp_path)
+    ui = {"lang": "fr", "theme": "light", "city": config.Config().city}
+    january = filters_data(ViewState(start=dt.date(2017, 1, 1), end=dt.date(2017, 1, 31)))
+    payload = render_payload("eco-stations-map", None, january, ui)
+    reply = worker.server.test_client().post(
+        "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
+    )
+    assert reply.status_code == 200 and b"scattergeo" in reply.get_data()
     stats = worker.workspace.engine.stats
     assert (stats["figure_shared"], stats["figure_run"]) == (1, 0)
