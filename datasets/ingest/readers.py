@@ -15,12 +15,14 @@ import codecs
 import contextlib
 import csv
 import io
+import mmap
 import os
 import re
 import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +45,7 @@ SAMPLE_ROWS = 2000
 PREVIEW_ROWS = 20
 BATCH_ROWS = 65536
 CSV_BLOCK = 4 * MB
+TYPED_SLICE = 32 * MB  # bytes of CSV parsed at once by the typed read
 FIELD_LIMIT = 16 * MB
 
 
@@ -434,6 +437,11 @@ class RestartExact(Exception):
     """The fast path met rows it cannot place exactly: read again with the exact reader."""
 
 
+class TypedReadFailed(Exception):
+    """The typed read met a value, a row or a line it cannot take as declared: the file is
+    read again as text, so that every problem is found and worded as the text path words it."""
+
+
 @dataclass
 class TableReader:
     """A file opened for reading: its columns, a sample of rows as text, then batches."""
@@ -632,6 +640,96 @@ class CsvReader(TableReader):
         finally:
             stream.close()
 
+    @property
+    def can_read_typed(self) -> bool:
+        """Whether `typed_batches` may be tried: UTF-8 text (checked by Arrow as it reads), and
+        missing markers that hold no line break (a null hides what it held)."""
+        s = self.settings
+        return s.encoding in {"utf-8", "utf-8-sig"} and not any(
+            "\n" in m or "\r" in m for m in s.missing
+        )
+
+    def typed_batches(
+        self,
+        types: dict[str, pa.DataType],
+        true_values: tuple[str, ...] = (),
+        false_values: tuple[str, ...] = (),
+    ) -> Iterator[Chunk]:
+        """The file read straight into `types` ({name: Arrow type}, every column), in slices of
+        the memory-mapped file parsed on every core: no text pass, no cast after.
+
+        Raises `TypedReadFailed` (the caller reads again as text) on the first thing the text
+        path would see differently: a value that does not parse as its type, a row with the
+        wrong number of fields, bytes that are not UTF-8, or a line break that does not end a
+        row. Line breaks inside quoted values are not followed across Arrow's blocks here
+        (that serialises the read), so a text value holding one, or a carriage return not
+        followed by a newline, ends the typed read: without them, row n is line n.
+        """
+        if not self.can_read_typed:
+            raise TypedReadFailed("not UTF-8, or a missing marker holding a line break")
+        text = [n for n in self.names if pa.types.is_string(types[n])]
+        options = self._typed_options(types, true_values, false_values)
+        size, ranges = self._typed_ranges()
+        source = pa.memory_map(str(self.path))
+        parsed = _parsed(source.read_buffer(), ranges, options)
+        try:
+            line = self.data_line
+            for end, table in parsed:
+                self.fraction = end / size
+                for batch in table.to_batches():
+                    if any(_breaks_a_line(batch.column(n)) for n in text):
+                        raise TypedReadFailed("a line break inside a value")
+                    lines = line + np.arange(batch.num_rows, dtype=np.int64)
+                    line += batch.num_rows
+                    yield Chunk(*self._drop_empty(batch, lines))
+        finally:
+            parsed.close()  # waits for a slice still being parsed, before the file is unmapped
+            source.close()
+
+    def _typed_ranges(self) -> tuple[int, list[tuple[int, int]]]:
+        """The file's size and the byte ranges of its data, in slices that end on a newline."""
+        with open(self.path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > self.limits.max_bytes or size == 0:
+                raise TypedReadFailed("a size the text path refuses")
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                start = self._data_offset(mm)
+                if mm.find(b"\r", start) >= 0 and _LONE_CR.search(mm, start):
+                    raise TypedReadFailed("a carriage return alone")
+                return size, list(_slices(mm, start))
+
+    def _data_offset(self, mm: mmap.mmap) -> int:
+        """Where the data starts: after a UTF-8 byte order mark and the lines before the data,
+        as `TextStream` skips them."""
+        pos = 3 if self.settings.encoding == "utf-8-sig" and mm[:3] == codecs.BOM_UTF8 else 0
+        for _ in range(self.data_line - 1):
+            nl = mm.find(b"\n", pos)
+            if nl < 0:
+                return len(mm)
+            pos = nl + 1
+        return pos
+
+    def _typed_options(self, types, true_values, false_values) -> tuple:
+        s = self.settings
+        return (
+            pacsv.ReadOptions(column_names=self.names, block_size=CSV_BLOCK, use_threads=True),
+            pacsv.ParseOptions(
+                delimiter=s.delimiter or ",",
+                quote_char=s.quotechar or False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            pacsv.ConvertOptions(
+                column_types=types,
+                null_values=list(s.missing),
+                true_values=list(true_values),
+                false_values=list(false_values),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                check_utf8=True,
+            ),
+        )
+
     def _drop_empty(self, batch: pa.RecordBatch, lines: np.ndarray):
         """Rows with no value at all (blank lines, `;;;;`) are skipped, and counted."""
         if batch.num_columns == 0 or batch.num_rows == 0:
@@ -710,6 +808,55 @@ class CsvReader(TableReader):
         finally:
             stream.close()
         self.fraction = 1.0
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _slices(mm: mmap.mmap, start: int) -> Iterator[tuple[int, int]]:
+    """[begin, end) byte ranges of about TYPED_SLICE from `start`, each ending after a newline
+    (or at the end of the file): a slice is parsed whole, on every core, then let go."""
+    size = len(mm)
+    begin = start
+    while begin < size:
+        end = begin + TYPED_SLICE
+        if end >= size:
+            end = size
+        else:
+            cut = mm.rfind(b"\n", begin, end)
+            if cut < 0:
+                cut = mm.find(b"\n", end)
+            end = size if cut < 0 else cut + 1
+        yield begin, end
+        begin = end
+
+
+def _parsed(buffer: pa.Buffer, ranges: list[tuple[int, int]], options: tuple):
+    """(end, table) of each byte range of `buffer` parsed as CSV; the next range is parsed (by
+    Arrow, on every core) while the caller converts and writes this one."""
+
+    def parse(begin: int, end: int) -> pa.Table:
+        return pacsv.read_csv(pa.BufferReader(buffer.slice(begin, end - begin)), *options)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-csv") as pool:
+        ahead = pool.submit(parse, *ranges[0]) if ranges else None
+        for i, (_, end) in enumerate(ranges):
+            try:
+                table = ahead.result()
+            except pa.ArrowInvalid as exc:
+                raise TypedReadFailed(str(exc)) from None
+            ahead = pool.submit(parse, *ranges[i + 1]) if i + 1 < len(ranges) else None
+            yield end, table
+
+
+def _breaks_a_line(column: pa.Array) -> bool:
+    """Whether a text column's bytes hold a line break (all of its data buffer is looked at,
+    which may say yes for a value outside the slice: the text path then reads the file)."""
+    data = column.buffers()[2]
+    if data is None:
+        return False
+    raw = data.to_pybytes()
+    return b"\n" in raw or b"\r" in raw
 
 
 def _csv_error(file: str, start: int, end: int, exc: csv.Error) -> IngestError:

@@ -4,6 +4,9 @@ published, with every bad value located.
 One streaming pass reads the file, converts each batch with vectorised Arrow kernels (types,
 units, dates, derived timestamps), checks ranges and required values, hashes the key columns for
 duplicates, tracks time coverage, and writes the good rows to a private scratch Parquet file.
+A UTF-8 CSV is first read straight into the column types the text path would convert to
+(`typed_read_types`); at the first value, row or line that read would take otherwise, the pass
+starts again on the text, so the report is the same either way.
 The report says what was found; `commit` later links that scratch file into the catalog, so a
 file is parsed once however large.
 """
@@ -15,7 +18,7 @@ import datetime as dt
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +35,15 @@ from . import detect
 from .detect import ColumnInfo
 from .errors import IngestError, RowProblem, printable, quoted
 from .mapping import GENERIC, PART_KEYS, Mapping, Source, conversion, target_type
-from .readers import PREVIEW_ROWS, RestartExact, Settings, TableReader
+from .readers import (
+    PREVIEW_ROWS,
+    Chunk,
+    CsvReader,
+    RestartExact,
+    Settings,
+    TableReader,
+    TypedReadFailed,
+)
 
 MAX_PROBLEMS = 100
 ROW_GROUP_ROWS = 128 * 1024
@@ -718,13 +729,15 @@ def run(
     unmapped = [c.name for c in columns if c.name not in used]
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="citylens-ingest-", dir=scratch_dir))
+    args = (plans, kind, schema, time_column, folder, on_progress)
     try:
-        try:
-            report = _pass(reader, plans, kind, schema, time_column, folder, on_progress, False)
-        except RestartExact:
-            for child in folder.iterdir():
-                child.unlink()
-            report = _pass(reader, plans, kind, schema, time_column, folder, on_progress, True)
+        report = _typed_pass(reader, *args)
+        if report is None:
+            try:
+                report = _pass(reader, *args, reader.batches(exact=False))
+            except RestartExact:
+                _empty(folder)
+                report = _pass(reader, *args, reader.batches(exact=True))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -751,7 +764,88 @@ def _time_column(kind: Kind, plans: list[Plan]) -> str | None:
     return next((p.name for p in plans if p.logical in {"timestamp", "date"}), None)
 
 
-def _pass(reader, plans, kind, schema, time_column, folder, on_progress, exact) -> Report:
+def _empty(folder: Path) -> None:
+    for child in folder.iterdir():
+        child.unlink()
+
+
+def _typed_pass(reader, plans, kind, schema, time_column, folder, on_progress) -> Report | None:
+    """The pass over a CSV read straight into its types, when the mapping allows it; None when
+    it does not, or when the typed read gave up (the text pass then starts afresh)."""
+    types = typed_read_types(reader, plans)
+    if types is None:
+        return None
+    words = {"true_values": _spellings(TRUE_TEXT), "false_values": _spellings(FALSE_TEXT)}
+    try:
+        chunks = _checked(reader.typed_batches(types, **words))
+        return _pass(reader, plans, kind, schema, time_column, folder, on_progress, chunks, True)
+    except TypedReadFailed:
+        _empty(folder)
+        reader.problems, reader.problem_count, reader.empty_rows = [], 0, 0
+        reader.fraction = 0.0
+        return None
+
+
+def typed_read_types(reader: TableReader, plans: list[Plan]) -> dict[str, pa.DataType] | None:
+    """The Arrow type each column of a CSV can be read as, so that the values it accepts are
+    exactly those the text path accepts and read alike (None when the file must be read as
+    text).
+
+    Numbers are read as float64, whole ones too: Arrow's integer parser takes hexadecimal
+    (0x10), which the text path refuses once a value in the same batch sent it to its number
+    pattern, and its float parser takes what that pattern takes. Timestamps and dates in ISO
+    formats are read as timestamp[ns] by the parser the text path casts with (a year outside
+    1677-2262 fails and sends the file to the text path). Booleans take only the spellings the
+    text path knows. Everything else (a column feeding several targets differently, or parts
+    of a date) stays text and is converted as before.
+    """
+    if not isinstance(reader, CsvReader) or not reader.can_read_typed:
+        return None
+    if reader.settings.decimal != "." or reader.settings.thousands:
+        return None
+    wanted: dict[str, set] = {}
+    for plan in plans:
+        for name in plan.source.columns:
+            typed = plan.source.column == name and not plan.source.parts
+            wanted.setdefault(name, set()).add(_read_type(plan) if typed else pa.string())
+    return {
+        name: next(iter(wanted[name])) if len(wanted.get(name, ())) == 1 else pa.string()
+        for name in reader.names
+    }
+
+
+def _read_type(plan: Plan) -> pa.DataType:
+    if plan.logical in {"integer", "number"}:
+        return pa.float64()
+    if plan.logical == "boolean":
+        return pa.bool_()
+    if plan.logical in {"timestamp", "date"}:
+        formats = set(plan.formats or detect.ISO_DEFAULT)
+        if formats <= detect.ISO_FORMATS | {detect.FRACTIONAL}:
+            return pa.timestamp("ns")
+    return pa.string()
+
+
+def _spellings(words: frozenset[str]) -> tuple[str, ...]:
+    """The spellings of boolean words the text path reads (it lowercases them)."""
+    return tuple(sorted({v for w in words for v in (w, w.upper(), w.capitalize())}))
+
+
+def _checked(chunks) -> Iterator[Chunk]:
+    """Typed batches, refused where the text path would read a value otherwise: "nan" is a
+    float to Arrow, a bad number to the text path."""
+    for chunk in chunks:
+        for column in chunk.batch.columns:
+            if pa.types.is_floating(column.type) and pc.any(pc.is_nan(column)).as_py():
+                raise TypedReadFailed("nan")
+        yield chunk
+
+
+def _pass(
+    reader, plans, kind, schema, time_column, folder, on_progress, chunks, typed=False
+) -> Report:
+    """One pass over `chunks`. A typed pass gives up (TypedReadFailed) at the first value its
+    conversion calls bad: the message must quote the text, which only the text pass has."""
     settings: Settings = reader.settings
     col_reports = [
         ColumnReport(
@@ -796,7 +890,7 @@ def _pass(reader, plans, kind, schema, time_column, folder, on_progress, exact) 
 
     problems: list[RowProblem] = []
     try:
-        for chunk in reader.batches(exact=exact):
+        for chunk in chunks:
             batch, lines = chunk.batch, chunk.lines
             n = batch.num_rows
             if n == 0:
@@ -807,6 +901,8 @@ def _pass(reader, plans, kind, schema, time_column, folder, on_progress, exact) 
             arrays = []
             for plan, cr in zip(plans, col_reports, strict=True):
                 conv = convert_column(plan, batch, settings)
+                if typed and conv.bad.any():
+                    raise TypedReadFailed(f"a bad value in {plan.name}")
                 arrays.append(conv.array)
                 row_bad |= _check(conv, plan, cr, report, problems if room else None, lines)
             out = pa.RecordBatch.from_arrays(arrays, schema=schema)
