@@ -47,6 +47,7 @@ from .readers import (
 
 MAX_PROBLEMS = 100
 ROW_GROUP_ROWS = 128 * 1024
+HASH_ROWS = 512 * 1024  # key rows hashed per call into DuckDB
 SCRATCH_FILE = "part-0000.parquet"
 ARROW_TYPES = {
     "string": pa.string(),
@@ -636,12 +637,15 @@ def _derived_time(plan: Plan, batch: pa.RecordBatch, settings: Settings) -> Conv
 
 
 class _Duplicates:
-    """Key hashes of every good row (DuckDB's hash, vectorised), compared at the end."""
+    """Key hashes of every good row (DuckDB's hash, vectorised), compared at the end. Keys are
+    hashed HASH_ROWS at a time: each call into DuckDB costs milliseconds whatever its size."""
 
     def __init__(self, keys: list[str]) -> None:
         self.keys = keys
         self.hashes: list[np.ndarray] = []
         self.lines: list[np.ndarray] = []
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
         self.con = duckdb.connect() if keys else None
         cols = ", ".join('"' + k.replace('"', '""') + '"' for k in keys)
         self.sql = f"SELECT hash({cols}) AS h FROM batch"
@@ -649,12 +653,23 @@ class _Duplicates:
     def add(self, table: pa.Table, lines: np.ndarray) -> None:
         if self.con is None or table.num_rows == 0:
             return
-        self.con.register("batch", table.select(self.keys))
+        self.pending.append(table.select(self.keys))
+        self.pending_rows += table.num_rows
+        self.lines.append(lines)
+        if self.pending_rows >= HASH_ROWS:
+            self._hash()
+
+    def _hash(self) -> None:
+        if not self.pending:
+            return
+        self.con.register("batch", pa.concat_tables(self.pending))
         self.hashes.append(self.con.execute(self.sql).fetchnumpy()["h"].astype(np.uint64))
         self.con.unregister("batch")
-        self.lines.append(lines)
+        self.pending, self.pending_rows = [], 0
 
     def result(self, examples: int = 5) -> tuple[int, list[list[int]]]:
+        if self.con is not None:
+            self._hash()
         if not self.hashes:
             return 0, []
         h = np.concatenate(self.hashes)

@@ -3,6 +3,8 @@ units converted, time coverage, all before anything is written."""
 
 from __future__ import annotations
 
+import sys
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -221,3 +223,23 @@ def test_progress_is_reported(tmp_path):
     assert all(s == "validate" for _, s in seen)
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
     discard(report)
+
+
+def test_duplicates_are_found_across_the_chunks_hashed_apart(tmp_path, monkeypatch):
+    validate_mod = sys.modules["datasets.ingest.validate"]
+    monkeypatch.setattr(sys.modules["datasets.ingest.readers"], "CSV_BLOCK", 64)
+    monkeypatch.setattr(sys.modules["datasets.ingest.readers"], "TYPED_SLICE", 128)
+    monkeypatch.setattr(validate_mod, "HASH_ROWS", 3)
+    hashed = []
+    original = validate_mod._Duplicates._hash
+
+    def spy(self):
+        hashed.append(self.pending_rows)
+        original(self)
+
+    monkeypatch.setattr(validate_mod._Duplicates, "_hash", spy)
+    rows = [f"2017-01-01 00:{i:02d}:00,D{i % 3},1,10,40,5\n" for i in range(10)]
+    text = "ts,detector_id,district,volume,speed_kmh,occupancy\n" + "".join(rows + rows[:2])
+    _, report = report_for(tmp_path, text)
+    assert len([n for n in hashed if n]) > 2
+    assert report.duplicates == 2 and report.duplicate_examples == [[2, 12], [3, 13]]
