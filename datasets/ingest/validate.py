@@ -696,7 +696,8 @@ class _Duplicates:
 
 
 class _Writer:
-    """Good rows into one scratch Parquet file (zstd, row groups of 128k rows)."""
+    """Good rows into one scratch Parquet file (zstd, row groups of exactly 128k rows but the
+    last): the layout does not depend on how the reader cut its batches."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         self.path = folder / SCRATCH_FILE
@@ -711,16 +712,17 @@ class _Writer:
         self.pending.append(batch)
         self.rows += batch.num_rows
         if self.rows >= ROW_GROUP_ROWS:
-            self.flush()
+            table = pa.Table.from_batches(self.pending, self.schema)
+            whole = self.rows - self.rows % ROW_GROUP_ROWS
+            self.writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP_ROWS)
+            self.pending = table.slice(whole).to_batches()
+            self.rows -= whole
 
-    def flush(self) -> None:
+    def close(self) -> None:
         if self.pending:
             table = pa.Table.from_batches(self.pending, self.schema)
             self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
             self.pending, self.rows = [], 0
-
-    def close(self) -> None:
-        self.flush()
         self.writer.close()
 
 

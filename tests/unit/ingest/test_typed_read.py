@@ -75,11 +75,13 @@ def outcome(tmp_path, name: str, content, typed: bool, monkeypatch) -> dict:
             m.setattr(VALIDATE, "typed_read_types", lambda reader, plans: None)
         path = write(tmp_path / name / "t.csv", content)
         report = validate(inspect(path, overrides=OVERRIDES.get(name)), scratch_dir=tmp_path)
-        table = pq.read_table(report.scratch / "part-0000.parquet")
+        written = report.scratch / "part-0000.parquet"
+        table = pq.read_table(written)
         result = {
             "report": {k: v for k, v in report.to_json().items() if k != "seconds"},
             "schema": table.schema,
             "rows": table.to_pylist(),
+            "file": written.read_bytes(),  # row groups and their statistics too
         }
         discard(report)
         return result
@@ -101,9 +103,10 @@ def read_as_text(monkeypatch) -> list[str]:
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("slice_bytes", [None, 200])
 def test_typed_and_text_reads_agree(tmp_path, monkeypatch, case, slice_bytes):
-    if slice_bytes:  # many slices and Arrow blocks, their edges anywhere in a row
+    if slice_bytes:  # many slices, Arrow blocks and row groups, their edges anywhere
         monkeypatch.setattr(READERS, "TYPED_SLICE", slice_bytes)
         monkeypatch.setattr(READERS, "CSV_BLOCK", 64)
+        monkeypatch.setattr(VALIDATE, "ROW_GROUP_ROWS", 7)
     typed = outcome(tmp_path / "typed", case, CASES[case], True, monkeypatch)
     text = outcome(tmp_path / "text", case, CASES[case], False, monkeypatch)
     assert typed == text
@@ -158,3 +161,14 @@ def test_a_quoted_newline_across_slices_is_read_by_the_exact_reader(tmp_path, mo
     report = validate(inspect(path), scratch_dir=tmp_path)
     assert calls == ["text", "exact"]
     assert report.rows_ok == 30 and report.preview[1]["line"] == 4
+
+
+def test_row_groups_are_whole_whatever_the_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(READERS, "TYPED_SLICE", 300)
+    monkeypatch.setattr(READERS, "CSV_BLOCK", 100)
+    monkeypatch.setattr(VALIDATE, "ROW_GROUP_ROWS", 16)
+    path = write(tmp_path / "t.csv", CLEAN)
+    report = validate(inspect(path), scratch_dir=tmp_path)
+    meta = pq.ParquetFile(report.scratch / "part-0000.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [16, 16, 8]
+    assert all(meta.row_group(i).column(0).statistics.has_min_max for i in range(3))
