@@ -48,6 +48,7 @@ from .readers import (
 MAX_PROBLEMS = 100
 ROW_GROUP_ROWS = 128 * 1024
 HASH_ROWS = 512 * 1024  # key rows hashed per call into DuckDB
+DAY_SPAN = 1 << 20  # days a batch may span for its distinct days to be marked, not sorted
 SCRATCH_FILE = "part-0000.parquet"
 ARROW_TYPES = {
     "string": pa.string(),
@@ -432,23 +433,14 @@ def _numbers(plan: Plan, arr: pa.Array, settings: Settings) -> Converted:
         values = pc.add(pc.multiply(values, plan.factor), plan.offset)
     if plan.logical == "integer":
         fractional = pc.not_equal(pc.floor(values), values)
-        bad_mask = bad_mask | (_mask(fractional) & ~bad_mask)
-    values = pc.if_else(pa.array(bad_mask), _null(pa.float64()), values)
+        if pc.any(fractional).as_py():
+            bad_mask = bad_mask | (_mask(fractional) & ~bad_mask)
+    if bad_mask.any():
+        values = pc.if_else(pa.array(bad_mask), _null(pa.float64()), values)
     before_range = values
-    lo, hi = _bounds(plan)
-    range_bad = None
-    if lo is not None or hi is not None:
-        outside = None
-        if lo is not None:
-            outside = pc.less(values, lo)
-        if hi is not None:
-            above = pc.greater(values, hi)
-            outside = above if outside is None else pc.or_(outside, above)
-        range_bad = _mask(outside)
-        if range_bad.any():
-            values = pc.if_else(pa.array(range_bad), _null(pa.float64()), values)
-        else:
-            range_bad = None
+    range_bad = _outside(values, *_bounds(plan))
+    if range_bad is not None:
+        values = pc.if_else(pa.array(range_bad), _null(pa.float64()), values)
     if pa.types.is_integer(plan.type):
         out = pc.cast(values, plan.type, safe=False)
     else:
@@ -457,6 +449,25 @@ def _numbers(plan: Plan, arr: pa.Array, settings: Settings) -> Converted:
     if plan.logical == "integer":
         conv.what_for = _whole_or_number
     return conv
+
+
+def _outside(values: pa.Array, lo: float | None, hi: float | None) -> np.ndarray | None:
+    """The values below `lo` or above `hi`, or None when there is none (the minimum and the
+    maximum say so in one pass, for the usual column that is all in range)."""
+    if lo is None and hi is None:
+        return None
+    mm = pc.min_max(values)
+    low, high = mm["min"].as_py(), mm["max"].as_py()
+    if low is None or ((lo is None or low >= lo) and (hi is None or high <= hi)):
+        return None
+    outside = None
+    if lo is not None:
+        outside = pc.less(values, lo)
+    if hi is not None:
+        above = pc.greater(values, hi)
+        outside = above if outside is None else pc.or_(outside, above)
+    mask = _mask(outside)
+    return mask if mask.any() else None
 
 
 def _whole_numbers(plan: Plan, arr: pa.Array) -> Converted | None:
@@ -1093,10 +1104,23 @@ def _stats(out: pa.RecordBatch, plans: list[Plan], stats: dict, col_reports) -> 
 def _days(col: pa.Array, days: set[int]) -> None:
     if pa.types.is_timestamp(col.type):
         secs = pc.cast(pc.cast(col.drop_null(), pa.timestamp("s")), pa.int64()).to_numpy()
-        days.update(np.unique(secs // 86400).tolist())
+        _add_days(secs // 86400, days)
     elif pa.types.is_date(col.type):
-        d = pc.cast(col, pa.int32()).drop_null().to_numpy()
-        days.update(np.unique(d).tolist())
+        _add_days(pc.cast(col, pa.int32()).drop_null().to_numpy(), days)
+
+
+def _add_days(day: np.ndarray, days: set[int]) -> None:
+    """The distinct days of a batch: marked in an array spanning them (no sort) when the span
+    is at most DAY_SPAN days, else sorted out."""
+    if not len(day):
+        return
+    lo, hi = int(day.min()), int(day.max())
+    if hi - lo >= DAY_SPAN:
+        days.update(np.unique(day).tolist())
+        return
+    seen = np.zeros(hi - lo + 1, bool)
+    seen[day - lo] = True
+    days.update((np.flatnonzero(seen) + lo).tolist())
 
 
 def _show(value) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -243,3 +244,12 @@ def test_duplicates_are_found_across_the_chunks_hashed_apart(tmp_path, monkeypat
     _, report = report_for(tmp_path, text)
     assert len([n for n in hashed if n]) > 2
     assert report.duplicates == 2 and report.duplicate_examples == [[2, 12], [3, 13]]
+
+
+@pytest.mark.parametrize(
+    "days", [[], [5], [3, 3, -2, 7], [0, 2_000_000, 5, 5], list(range(-40, 40, 3)) * 2]
+)
+def test_the_distinct_days_of_a_batch(days):
+    seen = {1}
+    sys.modules["datasets.ingest.validate"]._add_days(np.array(days, np.int64), seen)
+    assert seen == {1, *days}
