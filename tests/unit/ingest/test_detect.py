@@ -154,6 +154,11 @@ def test_decimal_and_thousands(cells, delimiter, expected):
     assert detect.detect_numbers(cells, delimiter) == expected
 
 
+def test_repeated_cells_count_as_often_as_they_occur():
+    assert detect.detect_numbers(["1,5"] * 3 + [" 1.5"] * 2, ";") == NumberStyle(",", None)
+    assert detect.detect_numbers(["1,5"] * 2 + ["1.5 "] * 3, ";") == NumberStyle(".", None)
+
+
 def test_parse_numbers_fast_path_and_errors():
     arr = pa.array(["1.5", None, "abc", " 2 ", "1e3", "nan"])
     values, bad = detect.parse_numbers(arr)
