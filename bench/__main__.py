@@ -224,7 +224,8 @@ def report(result: dict) -> None:
         f" naive peak {fmt(result['naive_peak_rss_mb'])} MB;"
         f" max points per trace {result['max_points_per_trace']:,};"
         f" ingest {ingest.get('csv_mb')} MB CSV at {fmt(ingest.get('ingest_mb_s'))} MB/s"
-        f" (rollups built: {ingest.get('rollups_built')})",
+        f" ({ingest.get('cpu_seconds')} CPU-s, load {ingest.get('load_average')};"
+        f" rollups built: {ingest.get('rollups_built')})",
         file=out,
     )
     for note in result["notes"]:
