@@ -902,19 +902,21 @@ def _pass(
         keys = []
     dupes = _Duplicates(list(keys))
     writer = _Writer(folder, schema)
-    sink = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")  # writes while we parse
+    # the rows are written, and their statistics, days and keys taken, while we parse: on two
+    # threads of their own, each in order, so neither waits for the other
+    sink = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
+    facts = ThreadPoolExecutor(1, thread_name_prefix="ingest-facts")
     pending: list[Future] = []
 
     days: set[int] = set()
     stats: dict[str, list] = {p.name: [None, None] for p in plans}
 
-    def store(out: pa.RecordBatch, good_lines: np.ndarray) -> None:
+    def take_facts(out: pa.RecordBatch, good_lines: np.ndarray) -> None:
         _stats(out, plans, stats, col_reports)
         if time_column:
             _days(out.column(time_column), days)
         if dupes.keys:
             dupes.add(pa.Table.from_batches([out]), good_lines)
-        writer.add(out)
 
     problems: list[RowProblem] = []
     try:
@@ -951,8 +953,9 @@ def _pass(
                     report.preview.append(
                         {"line": int(line), **{k: _show(v) for k, v in row.items()}}
                     )
-            pending.append(sink.submit(store, out, good_lines))
-            while len(pending) > 2:
+            pending.append(sink.submit(writer.add, out))
+            pending.append(facts.submit(take_facts, out, good_lines))
+            while len(pending) > 4:
                 pending.pop(0).result()
             problems.sort(key=lambda p: (p.line or 0, p.column or 0))
             del problems[MAX_PROBLEMS:]
@@ -965,10 +968,12 @@ def _pass(
         for future in pending:
             future.cancel()
         sink.shutdown(wait=True)
+        facts.shutdown(wait=True)
         writer.writer.close()
         raise
     finally:
         sink.shutdown(wait=True)
+        facts.shutdown(wait=True)
     report.problem_count = report.error_count + report.out_of_range_count + report.missing_count
     report.shape_count = reader.problem_count
     if reader.problem_count:
