@@ -29,7 +29,7 @@ class Config:
     redis_url: str = ""
     shared_cache_mb: int = 1024
     workers: int = 0
-    threads: int = 4
+    threads: int = 16
     warm_months: bool = True
     max_upload_mb: int = 1024
     max_upload_columns: int = 1000
@@ -58,7 +58,8 @@ SETTINGS: dict[str, str] = {
     " e.g. redis://127.0.0.1:6379/0",
     "shared_cache_mb": "size of the shared disk cache, in MB (least recently used go first)",
     "workers": "gunicorn worker processes (0: two per CPU core, at least 2)",
-    "threads": "threads per gunicorn worker",
+    "threads": "threads per gunicorn worker (a request waiting for a reply another worker"
+    " computes holds one)",
     "warm_months": "after a gunicorn start, render each month's view into the shared cache in"
     " the background, at a low priority: 1 or 0",
     "max_upload_mb": "largest file accepted for ingest, in MB (checked before it is read)",
