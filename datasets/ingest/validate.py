@@ -678,9 +678,13 @@ class _Duplicates:
         self.con.unregister("batch")
         self.pending, self.pending_rows = [], 0
 
-    def result(self, examples: int = 5) -> tuple[int, list[list[int]]]:
+    def finish(self) -> None:
+        """Hash the last keys (on the thread that took the others, while the rows are written)."""
         if self.con is not None:
             self._hash()
+
+    def result(self, examples: int = 5) -> tuple[int, list[list[int]]]:
+        self.finish()
         if not self.hashes:
             return 0, []
         h = np.concatenate(self.hashes)
@@ -961,9 +965,9 @@ def _pass(
             del problems[MAX_PROBLEMS:]
             if on_progress:
                 on_progress(reader.fraction, "validate")
+        pending += [sink.submit(writer.close), facts.submit(dupes.finish)]  # side by side
         for future in pending:
             future.result()
-        writer.close()
     except BaseException:
         for future in pending:
             future.cancel()
