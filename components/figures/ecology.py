@@ -352,15 +352,18 @@ def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         )
         .sort_values("label")
     )
-    for i, (station_id, row) in enumerate(stations.iterrows()):
-        part = _thin(frame[frame["station_id"] == station_id].sort_values("date"))
+    # one sort by station and date, then each station's rows as a slice (not a mask each)
+    ordered = frame.sort_values(["station_id", "date"], kind="stable")
+    bounds = ordered.groupby("station_id", sort=False).indices
+    for i, (station_id, label) in enumerate(stations["label"].items()):
+        part = _thin(ordered.iloc[bounds[station_id]])
         fig["data"].append(
             {
                 "type": "scatter",
                 "x": values(part["date"]),
                 "y": values(part["value"]),
                 "mode": "lines",
-                "name": row["label"],
+                "name": label,
                 "line": {
                     "width": 1.4,
                     "color": palette[i % len(palette)],
@@ -517,21 +520,31 @@ def good_days_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     good = frame[frame["category"].isin(good_keys)].groupby("label", sort=False)["share"].sum()
     good = good.reindex(totals.index, fill_value=0.0)
     order = list(good.sort_values().index) if by_station else list(totals.index)
+    # each (label, category) cell once, rather than a filtered, re-indexed frame a category
+    cells = {
+        (label, category): (share, days)
+        for label, category, share, days in zip(
+            frame["label"], frame["category"], frame["share"], frame["days"], strict=True
+        )
+        if not pd.isna(days)
+    }
     fig = figure()
     for cat in CATEGORIES[standard]:
-        part = frame[frame["category"] == cat.key].set_index("label").reindex(order)
-        if part["days"].isna().all():
+        row = [cells.get((label, cat.key)) for label in order]
+        if all(cell is None for cell in row):
             continue
         name = category_label(standard, cat.key, lang)
         hover = [
             f"<b>{label if by_station else full[label]}</b><br>{name}{sep(lang)}"
-            f"{fmt_percent(share, lang)} "
-            f"({fmt_number(days, lang)} {t('eco.hover.days_unit', lang)})"
-            if not pd.isna(days)
+            f"{fmt_percent(cell[0], lang)} "
+            f"({fmt_number(cell[1], lang)} {t('eco.hover.days_unit', lang)})"
+            if cell is not None
             else ""
-            for label, share, days in zip(order, part["share"], part["days"], strict=True)
+            for label, cell in zip(order, row, strict=True)
         ]
-        shares = values(part["share"].fillna(0.0))
+        shares = np.array(
+            [0.0 if cell is None or pd.isna(cell[0]) else cell[0] for cell in row], dtype="float64"
+        )
         fig["data"].append(
             {
                 "type": "bar",
