@@ -596,8 +596,10 @@ def pilot_weekly(daily: pd.DataFrame) -> pd.DataFrame:
     """Weekly (Monday) readings-weighted mean of the daily frame, per group."""
     if daily.empty:
         return pd.DataFrame(columns=["week", "group", "readings", "speed_kmh"])
+    days = daily["day"].to_numpy().astype("datetime64[D]").astype("int64")
+    since_monday = (days + 3) % 7  # day 0, 1970-01-01, was a Thursday
     frame = daily.assign(
-        week=daily["day"] - pd.to_timedelta(daily["day"].dt.day_of_week, unit="D"),
+        week=daily["day"] - pd.to_timedelta(since_monday, unit="D"),
         weighted=daily["speed_kmh"] * daily["readings"],
     )
     weekly = frame.groupby(["week", "group"], as_index=False).agg(
@@ -628,15 +630,16 @@ def did_summary(daily: pd.DataFrame) -> dict[str, float | None]:
         return {**out, "pilot_change": None, "control_change": None, "did": None}
     start = pd.Timestamp(daily["pilot_start"].iloc[0]).date()
     (b0, b1), (a0, a1) = pilot_windows(start)
-    days = daily["day"].dt.date
+    days = daily["day"].to_numpy().astype("datetime64[D]")
+    groups = daily["group"].to_numpy(object)
+    readings = daily["readings"].to_numpy()
+    weighted = (daily["speed_kmh"] * daily["readings"]).to_numpy("float64")
     for group in ("pilot", "control"):
         for name, (lo, hi) in (("before", (b0, b1)), ("after", (a0, a1))):
-            part = daily[(daily["group"] == group) & (days >= lo) & (days <= hi)]
-            weight = part["readings"].sum()
+            rows = (groups == group) & (days >= np.datetime64(lo)) & (days <= np.datetime64(hi))
+            weight = readings[rows].sum()
             if weight > 0:
-                out[f"{group}_{name}"] = float(
-                    (part["speed_kmh"] * part["readings"]).sum() / weight
-                )
+                out[f"{group}_{name}"] = float(np.nansum(weighted[rows]) / weight)
 
     def change(group: str) -> float | None:
         before, after = out[f"{group}_before"], out[f"{group}_after"]
