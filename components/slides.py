@@ -414,7 +414,7 @@ def hourly_district_speeds(engine: QueryEngine, city_id: str, filters) -> pd.Dat
     columns = ["hour", "district", "detectors", "speed_kmh", "tti"]
     if stats.empty:
         return pd.DataFrame(columns=columns)
-    per = tq._with_tti(stats, tq.free_flow_speeds(engine, city_id))
+    per = stats.assign(tti=tq.detector_tti(engine, city_id, stats))
     out = per.groupby(["hour", "district"], as_index=False).agg(
         detectors=("detector_id", "nunique"),
         readings=("readings", "sum"),

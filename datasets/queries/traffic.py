@@ -230,6 +230,16 @@ def _tti(free_flow: np.ndarray, inverse_speed_sum: np.ndarray, moving: np.ndarra
         return free_flow * inverse_speed_sum / np.where(moving > 0, moving, np.nan)
 
 
+def detector_tti(engine: QueryEngine, city_id: str, stats: pd.DataFrame) -> np.ndarray:
+    """The travel time index of each row of a frame of per-detector sums (`detector_id`,
+    `inverse_speed_sum`, `moving_readings`, as `detector_stats` gives)."""
+    return _tti(
+        _free_flow_of(engine, city_id, stats["detector_id"].tolist()),
+        stats["inverse_speed_sum"].to_numpy(float, na_value=np.nan),
+        stats["moving_readings"].to_numpy(float, na_value=0.0),
+    )
+
+
 def district_speeds(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     """Per district: detectors, readings, mean speed (km/h), travel time index, vehicles.
 
@@ -239,11 +249,7 @@ def district_speeds(engine: QueryEngine, city_id: str, filters: Filters) -> pd.D
     columns = ["district", "detectors", "readings", "speed_kmh", "tti", "vehicles"]
     if stats.empty:
         return pd.DataFrame(columns=columns)
-    tti = _tti(
-        _free_flow_of(engine, city_id, stats["detector_id"].tolist()),
-        stats["inverse_speed_sum"].to_numpy(float, na_value=np.nan),
-        stats["moving_readings"].to_numpy(float, na_value=0.0),
-    )
+    tti = detector_tti(engine, city_id, stats)
     codes, rows = np.unique(stats["district"].to_numpy("int64"), return_inverse=True)
 
     def total(values: np.ndarray) -> np.ndarray:
