@@ -31,6 +31,7 @@ import pyarrow as pa
 from . import rollups as rollup_tables
 from .cache import LRU, SharedCache, SingleFlight, cache_key, decode_table, encode_table
 from .catalog import Catalog, Dataset
+from .resident import PARQUET_SOURCE, ResidentTables
 
 
 class MissingDataset(LookupError):
@@ -47,7 +48,6 @@ BUCKETS: dict[str, str] = {
     "month": "INTERVAL 1 MONTH",
 }
 CATALOG_TTL_S = 5.0  # a catalog lookup is reused this long while the catalog files are unchanged
-_PARQUET_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,8 @@ class CachedCatalog:
 class QueryEngine:
     """`shared`: a `datasets.cache.SharedCache`, None for none, or "auto" (from the settings:
     Redis when `redis_url` is set, else a disk cache under the data folder). `use_rollups`
-    False makes every query read the raw rows (the benchmark's plain DuckDB scan). `threads`:
+    False makes every query read the raw rows (the benchmark's plain DuckDB scan); otherwise
+    small sources are read from memory (`datasets.resident`). `threads`:
     DuckDB's per process; a server's workers answer many small queries at once, where one
     thread each beats threads competing for the same cores."""
 
@@ -195,6 +196,7 @@ class QueryEngine:
         self.stats: Counter[str] = Counter()  # lru, shared, run: where results came from
         self._memo_lru = LRU(max(16, cache_size // 4))  # larger values (figures): fewer kept
         self._complete: dict[tuple[str, str, int, int], bool] = {}
+        self._resident = ResidentTables() if use_rollups else None
 
     # -- DuckDB ----------------------------------------------------------------------------
 
@@ -205,7 +207,10 @@ class QueryEngine:
         return cursor
 
     def _run(self, sql: str, params: tuple) -> pa.Table:
-        return self._cursor().sql(sql, params=list(params) or None).to_arrow_table()
+        cursor = self._cursor()
+        if self._resident is not None:
+            sql = self._resident.rewrite(sql, cursor)
+        return cursor.sql(sql, params=list(params) or None).to_arrow_table()
 
     def close(self) -> None:
         """Close DuckDB and the shared cache (e.g. in a server's master before it forks)."""
@@ -272,7 +277,7 @@ class QueryEngine:
     def _token(self, sql: str) -> str:
         """Fingerprint of the folders the SQL reads (inode and mtime of each)."""
         parts = []
-        for raw in _PARQUET_PATH.findall(sql):
+        for raw in PARQUET_SOURCE.findall(sql):
             folder = Path(raw.replace("''", "'")).parent
             try:
                 st = folder.stat()
