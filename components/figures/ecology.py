@@ -160,10 +160,12 @@ def period_label(value, bucket_days: float, lang: str) -> str:
 
 
 def _bucket_days(periods: pd.Series) -> float:
-    stamps = pd.to_datetime(pd.Series(periods)).drop_duplicates().sort_values()
+    """The usual step between distinct periods, in whole days (1 for a single period)."""
+    stamps = pd.to_datetime(pd.Series(periods)).to_numpy("datetime64[ns]")
+    stamps = np.unique(stamps[~np.isnat(stamps)])
     if len(stamps) < 2:
         return 1.0
-    return float(stamps.diff().dt.days.median())
+    return float(np.median(np.diff(stamps) // np.timedelta64(1, "D")))
 
 
 def _iso(value) -> str:
@@ -687,7 +689,9 @@ def _period_axis(
     plotly's own ticks over short ones; monthly buckets get their range set, so that one or
     two months still fill the axis."""
     stamps = pd.to_datetime(pd.Series(periods))
-    months = stamps.dt.to_period("M").nunique()
+    days = stamps.to_numpy("datetime64[ns]")
+    days = days[~np.isnat(days)]
+    months = len(np.unique(days.astype("datetime64[M]")))
     if monthly is None:
         monthly = _bucket_days(stamps) >= 28
     axis: dict = {"type": "date", "hoverformat": t("eco.fmt.day", lang), "nticks": max_ticks // 2}
@@ -698,7 +702,7 @@ def _period_axis(
     if months < 4 and not monthly:
         return axis
     step = next((k for k in (1, 2, 3, 4, 6, 12) if months / k <= max_ticks), 12)
-    one_year = stamps.dt.year.nunique() == 1
+    one_year = len(np.unique(days.astype("datetime64[Y]"))) == 1
     axis.pop("nticks")
     axis.update(
         dtick=f"M{step}",
