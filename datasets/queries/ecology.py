@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from datasets.aqi import STANDARDS, aqi_frame, category_for
@@ -639,13 +640,15 @@ def _air_kpis(engine, city_id, window: KpiWindow, standard) -> list[tuple]:
     city = city_daily_aqi(engine, city_id, _span(window), standard)
     if city.empty:
         return [(None, None), (None, None)]
-    current = pd.to_datetime(city["date"]) >= pd.Timestamp(window.current.start)
+    current = pd.to_datetime(city["date"]).to_numpy() >= np.datetime64(window.current.start)
+    pm25 = city["pm25"].to_numpy("float64", na_value=np.nan)
+    aqi = city["aqi"].astype("float64").to_numpy(na_value=np.nan)
     out = []
-    for part in (city[current], city[~current]):
-        pm25 = part["pm25"].mean()
-        aqi = part["aqi"].astype("float64").dropna()
-        good = float((aqi <= GOOD_AQI).mean()) if len(aqi) else None
-        out.append(((None if pd.isna(pm25) else float(pm25)), good))
+    for rows in (current, ~current):
+        pm = pm25[rows][~np.isnan(pm25[rows])]
+        days = aqi[rows][~np.isnan(aqi[rows])]
+        good = float((days <= GOOD_AQI).mean()) if len(days) else None
+        out.append((float(pm.mean()) if len(pm) else None, good))
     return out
 
 
@@ -681,12 +684,15 @@ def _recycled_share(engine, city_id, window: KpiWindow) -> list:
         GROUP BY 1, 2
     """
     frame = engine.frame(sql)
+    period = frame["period"].to_numpy()
+    tonnes = frame["tonnes"].to_numpy("float64", na_value=np.nan)
+    recycled = is_recycled(frame["stream"]).to_numpy(bool)
     shares = []
     for slot in (0, 1):
-        part = frame[frame["period"] == slot]
-        total = part["tonnes"].sum()
-        recycled = part.loc[is_recycled(part["stream"]), "tonnes"].sum()
-        shares.append(float(recycled / total) if len(part) and total else None)
+        rows = period == slot
+        total = np.nansum(tonnes[rows])
+        kept = np.nansum(tonnes[rows & recycled])
+        shares.append(float(kept / total) if rows.any() and total else None)
     return shares
 
 
