@@ -386,18 +386,12 @@ def station_summary(
     if table is None or table.empty or daily.empty:
         return pd.DataFrame(columns=columns)
     aqi = daily["aqi"].astype("float64")
-    summary = (
-        daily.assign(aqi=aqi, good=(aqi <= GOOD_AQI).where(aqi.notna()))
-        .groupby("station_id")
-        .agg(
-            days=("aqi", "count"),
-            mean_aqi=("aqi", "mean"),
-            good_share=("good", "mean"),
-            pm25=("pm25", "mean"),
-            no2=("no2", "mean"),
-        )
-        .reset_index()
-    )
+    # one mean over four columns: named aggregations cost several times as much, same values
+    grouped = daily.assign(aqi=aqi, good=(aqi <= GOOD_AQI).where(aqi.notna())).groupby("station_id")
+    summary = grouped[["aqi", "good", "pm25", "no2"]].mean()
+    summary = summary.rename(columns={"aqi": "mean_aqi", "good": "good_share"})
+    summary.insert(0, "days", grouped["aqi"].count())
+    summary = summary.reset_index()
     summary = summary[summary["days"] > 0]
     if summary.empty:
         return pd.DataFrame(columns=columns)
