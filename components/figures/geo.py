@@ -17,8 +17,6 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-TOPOJSON_PATH = "assets/topojson/"  # world_110m.json, from plotly.js's geo assets (MIT)
-
 Bounds = tuple[float, float, float, float]  # west, east, south, north
 
 
