@@ -318,22 +318,19 @@ def _speed_kpis(
     """Mean speed of the readings and travel time index averaged over detectors, of each
     period, from one scan: per detector, each period's sums under its own FILTER."""
     src, grain = engine.plan(city_id, READINGS, ("detector_day",))
-    if grain is not None:
-        day, columns = "day", ("n_speed", "speed_sum", "n_moving", "inverse_speed_sum")
+    if grain is not None:  # the per-detector-day sums and counts
+        count = "sum"
+        readings, speeds, moving, inverse = "n_speed", "speed_sum", "n_moving", "inverse_speed_sum"
         where = [_where_days(p, "day") for p in periods]
         scan = _where_days(_span(periods), "day")
-    else:
-        day, where, scan = None, [_where(p, "ts") for p in periods], _where(_span(periods), "ts")
-        columns = (
-            "speed_kmh",
-            "speed_kmh",
-            "CASE WHEN speed_kmh > 0 THEN 1 END",
-            "CASE WHEN speed_kmh > 0 THEN 1.0 / speed_kmh END",
-        )
+    else:  # the raw readings
+        count = "count"
+        readings = speeds = "speed_kmh"
+        moving = "CASE WHEN speed_kmh > 0 THEN 1 END"
+        inverse = "CASE WHEN speed_kmh > 0 THEN 1.0 / speed_kmh END"
+        where, scan = [_where(p, "ts") for p in periods], _where(_span(periods), "ts")
     aggregates = []
     for i, condition in enumerate(where):
-        readings, speeds, moving, inverse = columns
-        count = "sum" if day else "count"
         aggregates += [
             f"coalesce({count}({readings}) FILTER (WHERE {condition}), 0)::BIGINT AS readings_{i}",
             f"sum({speeds}) FILTER (WHERE {condition})::DOUBLE AS speed_sum_{i}",
@@ -360,7 +357,12 @@ def _speed_kpis(
 
 
 def _per_period(
-    engine: QueryEngine, city_id: str, kind: str, time_column: str, value: str, periods
+    engine: QueryEngine,
+    city_id: str,
+    kind: str,
+    time_column: str,
+    value: str,
+    periods: Sequence[Filters],
 ) -> list[float | None]:
     """One aggregate (`value`) of each period, from one scan of the dataset."""
     src = engine.source(city_id, kind)
