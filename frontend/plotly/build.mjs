@@ -17,6 +17,20 @@ const traces = [...fs.readFileSync('index.js', 'utf8').matchAll(/plotly\.js\/lib
     .map((m) => m[1])
     .filter((name) => name !== 'core');
 
+// plotly's default address for the world outline is its CDN; the app's own copy instead, so that
+// no copy of this bundle, even one whose page never sets `topojsonURL`, asks the internet for it.
+const localOutline = {
+    name: 'local-outline',
+    setup(build) {
+        build.onLoad({ filter: /plot_api[\\/]plot_config\.js$/ }, (args) => {
+            const source = fs.readFileSync(args.path, 'utf8');
+            const cdn = /dflt: 'https:\/\/cdn\.plot\.ly\/un\/'/;
+            if (!cdn.test(source)) throw new Error(`no ${cdn} in ${args.path}: check the new plotly.js`);
+            return { contents: source.replace(cdn, "dflt: '/assets/topojson/'"), loader: 'js' };
+        });
+    },
+};
+
 await esbuild.build({
     entryPoints: ['index.js'],
     outfile: path.join(root, 'assets', 'vendor', 'plotly.min.js'),
@@ -30,6 +44,7 @@ await esbuild.build({
         js: `/* plotly.js v${version} (MIT, Plotly, Inc.), CityLens bundle: scatter ${traces.join(' ')}. ` +
             'Built by frontend/plotly/build.mjs. */',
     },
+    plugins: [localOutline],
     alias: { stream: 'stream-browserify' },
     define: { global: 'window', 'define.amd': 'false', 'process.env.NODE_DEBUG': 'false' },
     loader: { '.css': 'empty' }, // maplibre's stylesheet, which registry.js requires for map traces only

@@ -12,8 +12,9 @@ Plotly.register([
 ]);
 
 // A choropleth makes the geo subplot load a world outline: from this app (assets/topojson, next
-// to this script's folder), never from plotly's CDN. Inlined copies (the HTML export) carry the
-// outline in window.PlotlyGeoAssets instead.
+// to this script's folder, whatever path prefix the app is served under), never from plotly's
+// CDN (build.mjs also makes /assets/topojson/ the built-in default). Inlined copies (the HTML
+// export) carry the outline in window.PlotlyGeoAssets instead.
 var script = typeof document !== 'undefined' && document.currentScript;
 if (script && script.src) {
     Plotly.setPlotConfig({ topojsonURL: new URL('../topojson/', script.src).href });

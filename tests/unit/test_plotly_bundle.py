@@ -56,6 +56,13 @@ def test_bundle_draws_every_trace_type_the_app_uses():
     assert used <= bundled_traces(), sorted(used - bundled_traces())
 
 
+def test_bundle_knows_no_cdn_to_fetch_from():
+    """plotly's default address for the world outline is the app's own, not cdn.plot.ly."""
+    text = BUNDLE.read_text(encoding="utf-8")
+    assert 'topojsonURL:{valType:"string",noBlank:!0,dflt:"/assets/topojson/"' in text
+    assert not re.search(r"https?://(cdn\.|cdnjs|unpkg|jsdelivr|fonts\.g)", text)
+
+
 def test_bundle_has_no_tile_map_or_webgl_trace():
     webgl = {"scattermap", "choroplethmap", "densitymap", "scattergl", "splom", "parcoords"}
     assert not bundled_traces() & webgl
