@@ -649,7 +649,9 @@ def _derived_time(plan: Plan, batch: pa.RecordBatch, settings: Settings) -> Conv
 
 class _Duplicates:
     """Key hashes of every good row (DuckDB's hash, vectorised), compared at the end. Keys are
-    hashed HASH_ROWS at a time: each call into DuckDB costs milliseconds whatever its size."""
+    hashed HASH_ROWS at a time: each call into DuckDB costs milliseconds whatever its size.
+    The connection is opened, and the hashes compared, on the thread that adds the keys (the
+    facts thread of the pass), so neither waits on the thread that parses."""
 
     def __init__(self, keys: list[str]) -> None:
         self.keys = keys
@@ -657,12 +659,13 @@ class _Duplicates:
         self.lines: list[np.ndarray] = []
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
-        self.con = duckdb.connect() if keys else None
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.outcome: tuple[int, list[list[int]]] | None = None
         cols = ", ".join('"' + k.replace('"', '""') + '"' for k in keys)
         self.sql = f"SELECT hash({cols}) AS h FROM batch"
 
     def add(self, table: pa.Table, lines: np.ndarray) -> None:
-        if self.con is None or table.num_rows == 0:
+        if not self.keys or table.num_rows == 0:
             return
         self.pending.append(table.select(self.keys))
         self.pending_rows += table.num_rows
@@ -673,18 +676,29 @@ class _Duplicates:
     def _hash(self) -> None:
         if not self.pending:
             return
+        if self.con is None:
+            self.con = duckdb.connect()
         self.con.register("batch", pa.concat_tables(self.pending))
         self.hashes.append(self.con.execute(self.sql).fetchnumpy()["h"].astype(np.uint64))
         self.con.unregister("batch")
         self.pending, self.pending_rows = [], 0
 
     def finish(self) -> None:
-        """Hash the last keys (on the thread that took the others, while the rows are written)."""
+        """Hash the last keys and compare them all (on the thread that took the others, while
+        the rows are written)."""
+        self._hash()
         if self.con is not None:
-            self._hash()
+            self.con.close()
+            self.con = None
+        self.outcome = self._compare()
 
-    def result(self, examples: int = 5) -> tuple[int, list[list[int]]]:
-        self.finish()
+    def result(self) -> tuple[int, list[list[int]]]:
+        """How many rows repeat an earlier row's key, and the lines of a few such groups."""
+        if self.outcome is None:
+            self.finish()
+        return self.outcome
+
+    def _compare(self, examples: int = 5) -> tuple[int, list[list[int]]]:
         if not self.hashes:
             return 0, []
         h = np.concatenate(self.hashes)
@@ -705,8 +719,6 @@ class _Duplicates:
                     end += 1
                 groups.append(sorted(int(x) for x in lines[order[first:end]][:10]))
             groups.sort()
-        if self.con is not None:
-            self.con.close()
         return count, groups[:examples]
 
 
