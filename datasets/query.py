@@ -370,14 +370,15 @@ class QueryEngine:
         compute: Callable[[], pd.DataFrame],
     ) -> pd.DataFrame:
         """A small frame computed from query results (e.g. the KPI table), kept in this
-        process while the datasets of `kinds` keep their versions; a copy each time."""
+        process while the datasets of `kinds` keep their versions. Each caller gets a shallow
+        copy: under copy-on-write nothing it does to it reaches the kept frame."""
         key = cache_key(namespace, (city, parts, self.versions(city, kinds)))
         frame = self._memo_lru.get(key)
         if frame is None:
             frame = self._flight.do(key, compute)
             self._memo_lru.put(key, frame)
             self.stats[f"{namespace}_run"] += 1
-        return frame.copy()
+        return frame.copy(deep=False)
 
     def frame(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         return self.arrow(sql, params).to_pandas()

@@ -135,7 +135,13 @@ def stations(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFram
         WHERE {filters.where(None)}
         ORDER BY station_id
     """
-    return engine.frame(sql)
+    return engine.memo_frame(
+        "ecology.stations",
+        city_id,
+        ("air_stations",),
+        (filters.districts,),
+        lambda: engine.frame(sql),
+    )
 
 
 def _hourly_where(engine: QueryEngine, city_id: str, filters: Filters) -> str:
@@ -229,20 +235,38 @@ def station_daily_inputs(engine: QueryEngine, city_id: str, filters: Filters) ->
     if filters.districts and not has_dataset(engine, city_id, "air_stations"):
         frame = engine.frame(daily_inputs_sql(engine, city_id, filters))
         return frame[["station_id", "date", *DAILY_INPUTS]]
-    frame = engine.frame(daily_inputs_sql(engine, city_id, Filters()))
-    keep = pd.Series(True, index=frame.index)
-    if filters.start:
-        keep &= frame["date"] >= pd.Timestamp(filters.start)
-    if filters.end:
-        keep &= frame["date"] <= pd.Timestamp(filters.end)
+    whole = engine.memo_frame(
+        "ecology.station_days",
+        city_id,
+        ("air_quality_hourly",),
+        (),
+        lambda: engine.frame(daily_inputs_sql(engine, city_id, Filters()))[
+            ["station_id", "date", *DAILY_INPUTS]
+        ],
+    )
+    return _cut(engine, city_id, whole, filters)
+
+
+def _cut(engine: QueryEngine, city_id: str, whole: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of a frame of every station and day that lie in the period and belong to the
+    stations of the selected districts (in the frame's order)."""
+    keep = in_period(whole["date"], filters)
     if filters.districts:
-        chosen = engine.frame(
-            f"SELECT station_id FROM {engine.source(city_id, 'air_stations')}"
-            f" WHERE {filters.where(None)}"
-        )
-        keep &= frame["station_id"].isin(chosen["station_id"])
-    out = frame[keep] if not keep.all() else frame
-    return out[["station_id", "date", *DAILY_INPUTS]].reset_index(drop=True)
+        chosen = stations(engine, city_id, Filters(districts=filters.districts))["station_id"]
+        keep &= whole["station_id"].isin(chosen).to_numpy()
+    return whole if keep.all() else whole[keep].reset_index(drop=True)
+
+
+def in_period(dates: pd.Series, filters: Filters) -> np.ndarray:
+    """Which of these midnight timestamps fall in the filters' days (a mask, for a cut of a
+    frame kept whole: numpy compares in microseconds what pandas takes milliseconds for)."""
+    values = dates.to_numpy()
+    keep = np.ones(len(values), dtype=bool)
+    if filters.start:
+        keep &= values >= np.datetime64(filters.start)
+    if filters.end:
+        keep &= values <= np.datetime64(filters.end)
+    return keep
 
 
 def _station_table(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame | None:
@@ -296,7 +320,18 @@ def station_daily_aqi(
     """Daily AQI per station: `station_daily_inputs` with the index, category and primary
     pollutant of each row."""
     standard = standard_or_default(standard)
-    return _by_day(engine, city_id, "ecology.station_daily_aqi", filters, standard, _station_aqi)
+    if filters.districts and not has_dataset(engine, city_id, "air_stations"):
+        return _by_day(
+            engine, city_id, "ecology.station_daily_aqi", filters, standard, _station_aqi
+        )
+    whole = engine.memo_frame(
+        "ecology.station_daily_aqi",
+        city_id,
+        ("air_quality_hourly",),
+        (standard,),
+        lambda: _station_aqi(engine, city_id, Filters(), standard),
+    )
+    return _cut(engine, city_id, whole, filters)
 
 
 def _station_aqi(engine: QueryEngine, city_id: str, filters: Filters, standard: str):
@@ -318,11 +353,7 @@ def _by_day(engine, city_id: str, namespace: str, filters: Filters, standard: st
         (undated, standard),
         lambda: compute(engine, city_id, undated, standard),
     )
-    keep = pd.Series(True, index=whole.index)
-    if filters.start:
-        keep &= whole["date"] >= pd.Timestamp(filters.start)
-    if filters.end:
-        keep &= whole["date"] <= pd.Timestamp(filters.end)
+    keep = in_period(whole["date"], filters)
     return whole if keep.all() else whole[keep].reset_index(drop=True)
 
 
