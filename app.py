@@ -154,7 +154,7 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         return page.layout(ctx), page_options(page, state, ui["lang"], ctx)
 
     def coverage(city_id: str) -> tuple[dt.date | None, dt.date | None]:
-        found = workspace.catalog.find(city_id, "traffic_readings")
+        found = workspace.engine.find(city_id, "traffic_readings")
         if found is None or not found.current.time_min:
             return None, None
         return (

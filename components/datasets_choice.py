@@ -148,7 +148,7 @@ def chosen_workspace(workspace, options: dict | None):
 def dataset_choices(page_ctx, kind: str) -> list[tuple[str, str]]:
     """(value, label) of a kind's datasets in the page's city, most recent first; the empty
     value is "the most recent" (no choice in the URL). Fewer than two datasets: nothing."""
-    catalog = page_ctx.workspace.catalog
+    catalog = page_ctx.workspace.engine.catalog  # the lookups kept in memory (CachedCatalog)
     found = sorted(
         catalog.datasets(city=page_ctx.city.id, kind=kind),
         key=lambda d: d.updated_at,

