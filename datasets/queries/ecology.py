@@ -592,10 +592,6 @@ def waste_by_stream(engine: QueryEngine, city_id: str, filters: Filters) -> pd.D
     return engine.frame(sql)
 
 
-def is_recycled(stream: pd.Series) -> pd.Series:
-    return stream.str.lower().isin(RECYCLED_STREAMS)
-
-
 # -- KPIs ----------------------------------------------------------------------------------------
 
 
@@ -644,12 +640,6 @@ def _period_sql(column: str, window: KpiWindow) -> str:
     return f"CASE WHEN {column} >= DATE '{window.current.start.isoformat()}' THEN 0 ELSE 1 END"
 
 
-def _per_period(frame: pd.DataFrame, column: str) -> list:
-    """[current, previous] values of a one-row-per-period frame (None where missing)."""
-    found = dict(zip(frame["period"], frame[column], strict=True))
-    return [None if pd.isna(found.get(slot)) else float(found[slot]) for slot in (0, 1)]
-
-
 def _midmonth_filters(filters: Filters) -> str:
     """Months whose 15th day falls inside the period, so two adjacent periods never share one."""
     clauses = ["TRUE"]
@@ -677,48 +667,43 @@ def _air_kpis(engine, city_id, window: KpiWindow, standard) -> list[tuple]:
     return out
 
 
-def _renewable_share(engine, city_id, window: KpiWindow) -> list:
-    sql = f"""
-        SELECT {_period_sql("date", window)} AS period,
-               SUM(renewable_gwh) / NULLIF(SUM(electricity_gwh), 0) AS share
-        FROM {engine.source(city_id, "energy_daily")}
-        WHERE {_span(window).where("date", None)}
-        GROUP BY 1
-    """
-    return _per_period(engine.frame(sql), "share")
-
-
-def _bike_trips(engine, city_id, window: KpiWindow) -> list:
-    if "public_bike_trips" not in columns_of(engine, city_id, "mobility_daily"):
-        return [None, None]
-    sql = f"""
-        SELECT {_period_sql("date", window)} AS period, AVG(public_bike_trips) AS trips
-        FROM {engine.source(city_id, "mobility_daily")}
-        WHERE {_span(window).where("date", None)}
-        GROUP BY 1
-    """
-    return _per_period(engine.frame(sql), "trips")
-
-
-def _recycled_share(engine, city_id, window: KpiWindow) -> list:
-    sql = f"""
-        SELECT {_period_sql("month + INTERVAL 14 DAY", window)} AS period,
-               lower(stream) AS stream, SUM(tonnes) AS tonnes
-        FROM {engine.source(city_id, "waste_monthly")}
-        WHERE {_midmonth_filters(_span(window))}
-        GROUP BY 1, 2
-    """
-    frame = engine.frame(sql)
-    period = frame["period"].to_numpy()
-    tonnes = frame["tonnes"].to_numpy("float64", na_value=np.nan)
-    recycled = is_recycled(frame["stream"]).to_numpy(bool)
-    shares = []
-    for slot in (0, 1):
-        rows = period == slot
-        total = np.nansum(tonnes[rows])
-        kept = np.nansum(tonnes[rows & recycled])
-        shares.append(float(kept / total) if rows.any() and total else None)
-    return shares
+def _table_kpis(engine, city_id, window: KpiWindow) -> dict[str, list]:
+    """{kpi: [current, previous]} of the KPIs read from the energy, mobility and waste tables:
+    one query for the three (each would cost about as much alone), leaving out the tables
+    the city lacks. The recycled share is that of the streams named in RECYCLED_STREAMS."""
+    span = _span(window)
+    selects = []
+    if has_dataset(engine, city_id, "energy_daily"):
+        selects.append(f"""
+            SELECT 'renewable' AS kpi, {_period_sql("date", window)} AS period,
+                   SUM(renewable_gwh) / NULLIF(SUM(electricity_gwh), 0) AS value
+            FROM {engine.source(city_id, "energy_daily")}
+            WHERE {span.where("date", None)}
+            GROUP BY 1, 2""")
+    if has_dataset(engine, city_id, "mobility_daily") and "public_bike_trips" in columns_of(
+        engine, city_id, "mobility_daily"
+    ):
+        selects.append(f"""
+            SELECT 'bike_trips', {_period_sql("date", window)}, AVG(public_bike_trips)
+            FROM {engine.source(city_id, "mobility_daily")}
+            WHERE {span.where("date", None)}
+            GROUP BY 1, 2""")
+    if has_dataset(engine, city_id, "waste_monthly"):
+        streams = ", ".join(f"'{stream}'" for stream in RECYCLED_STREAMS)
+        selects.append(f"""
+            SELECT 'recycled', {_period_sql("month + INTERVAL 14 DAY", window)},
+                   COALESCE(SUM(CASE WHEN lower(stream) IN ({streams}) THEN tonnes END), 0)
+                   / NULLIF(SUM(tonnes), 0)
+            FROM {engine.source(city_id, "waste_monthly")}
+            WHERE {_midmonth_filters(span)}
+            GROUP BY 1, 2""")
+    out: dict[str, list] = {}
+    if not selects:
+        return out
+    frame = engine.arrow("\n            UNION ALL".join(selects)).to_pydict()
+    for kpi, period, value in zip(frame["kpi"], frame["period"], frame["value"], strict=True):
+        out.setdefault(kpi, [None, None])[period] = None if value is None else float(value)
+    return out
 
 
 KPI_IDS = ("pm25", "good_days", "renewable", "bike_trips", "recycled")
@@ -763,20 +748,17 @@ def _kpis(engine: QueryEngine, city_id: str, filters: Filters, standard: str) ->
         except MissingDataset:
             return None
 
-    none = [None, None]
     air = safe(_air_kpis, engine, city_id, window, standard) or [(None, None)] * 2
     values = {
         "pm25": [air[0][0], air[1][0]],
         "good_days": [air[0][1], air[1][1]],
-        "renewable": safe(_renewable_share, engine, city_id, window) or none,
-        "bike_trips": safe(_bike_trips, engine, city_id, window) or none,
-        "recycled": safe(_recycled_share, engine, city_id, window) or none,
+        **_table_kpis(engine, city_id, window),
     }
     rows = [
         {
             "kpi": kpi,
-            "value": values[kpi][0],
-            "previous": values[kpi][1],
+            "value": values.get(kpi, (None, None))[0],
+            "previous": values.get(kpi, (None, None))[1],
             "start": window.current.start,
             "end": window.current.end,
             "previous_start": window.previous.start,

@@ -467,6 +467,25 @@ def test_kpis_for_a_chosen_period(engine, data):
     assert not got["default_window"].any()
 
 
+def test_kpis_of_a_city_without_waste_or_bike_counts(tmp_path, data):
+    """The tables a city lacks leave their KPIs empty; the others are computed as usual."""
+    ws = Workspace.open(tmp_path)
+    publish(ws, "energy_daily", data["energy_daily"])
+    publish(ws, "mobility_daily", data["mobility_daily"].drop(columns=["public_bike_trips"]))
+    filters = Filters(START, START + dt.timedelta(days=5))
+    got = q.kpis(ws.engine, CITY, filters, "hj633").set_index("kpi")
+    for kpi in ("pm25", "good_days", "bike_trips", "recycled"):
+        assert got.loc[kpi, ["value", "previous"]].isna().all(), kpi
+    energy = data["energy_daily"]
+    dates = pd.to_datetime(energy["date"])
+    now = energy[(dates >= pd.Timestamp(START)) & (dates <= pd.Timestamp(filters.end))]
+    share = (
+        now["renewable_gwh"].astype("float32").sum()
+        / now["electricity_gwh"].astype("float32").sum()
+    )
+    assert got.loc["renewable", "value"] == pytest.approx(share, rel=1e-6)
+
+
 # -- the generated demo city ----------------------------------------------------------------------
 
 
