@@ -358,16 +358,13 @@ def _by_day(engine, city_id: str, namespace: str, filters: Filters, standard: st
 
 
 def _with_station_names(frame: pd.DataFrame, table: pd.DataFrame | None) -> pd.DataFrame:
+    """The frame with each station's name and Chinese name (its id where it has none)."""
+    ids = frame["station_id"]
     if table is None or table.empty:
-        names = pd.DataFrame({"station_id": frame["station_id"].unique()})
-        names["name"] = names["station_id"]
-        names["name_zh"] = names["station_id"]
-    else:
-        names = table[["station_id", "name", "name_zh"]]
-    out = frame.merge(names, on="station_id", how="left")
-    out["name"] = out["name"].fillna(out["station_id"])
-    out["name_zh"] = out["name_zh"].fillna(out["name"])
-    return out
+        return frame.assign(name=ids, name_zh=ids)
+    name = ids.map(dict(zip(table["station_id"], table["name"], strict=True))).fillna(ids)
+    name_zh = ids.map(dict(zip(table["station_id"], table["name_zh"], strict=True)))
+    return frame.assign(name=name, name_zh=name_zh.fillna(name))
 
 
 def pollutant_daily(
@@ -416,21 +413,40 @@ def station_summary(
     ]
     if table is None or table.empty or daily.empty:
         return pd.DataFrame(columns=columns)
-    aqi = daily["aqi"].astype("float64")
-    # one mean over four columns: named aggregations cost several times as much, same values
-    grouped = daily.assign(aqi=aqi, good=(aqi <= GOOD_AQI).where(aqi.notna())).groupby("station_id")
-    summary = grouped[["aqi", "good", "pm25", "no2"]].mean()
-    summary = summary.rename(columns={"aqi": "mean_aqi", "good": "good_share"})
-    summary.insert(0, "days", grouped["aqi"].count())
-    summary = summary.reset_index()
+    station, ids = pd.factorize(daily["station_id"], sort=True)
+    aqi = _floats(daily["aqi"])
+    good = np.where(np.isnan(aqi), np.nan, aqi <= GOOD_AQI)
+    mean_aqi, days = _group_mean(station, len(ids), aqi)
+    summary = pd.DataFrame(
+        {
+            "days": days.astype("int64"),
+            "mean_aqi": mean_aqi,
+            "good_share": _group_mean(station, len(ids), good)[0],
+            "pm25": _group_mean(station, len(ids), _floats(daily["pm25"]))[0],
+            "no2": _group_mean(station, len(ids), _floats(daily["no2"]))[0],
+        },
+        index=pd.Index(ids, name="station_id"),
+    )
     summary = summary[summary["days"] > 0]
     if summary.empty:
         return pd.DataFrame(columns=columns)
     summary["category"] = [
         category_for(standard, round(value)).key for value in summary["mean_aqi"]
     ]
-    out = table.merge(summary, on="station_id", how="inner")
-    return out[columns].reset_index(drop=True)
+    at = summary.index.get_indexer(table["station_id"])
+    found = at >= 0
+    out = table[found].reset_index(drop=True)
+    picked = summary.iloc[at[found]].reset_index(drop=True)
+    return pd.concat([out, picked], axis=1)[columns]
+
+
+def _group_mean(group: np.ndarray, groups: int, values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(mean, count) of the non-NaN values of each group (NaN mean where it has none)."""
+    valid = ~np.isnan(values)
+    count = np.bincount(group, weights=valid, minlength=groups)
+    total = np.bincount(group, weights=np.where(valid, values, 0.0), minlength=groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count, count
 
 
 def category_share(
@@ -447,17 +463,15 @@ def category_share(
     standard = standard_or_default(standard)
     columns = ["group", "name", "name_zh", "category", "days", "share"]
     if by == "station":
-        daily = station_daily_aqi(engine, city_id, filters, standard)
-        daily = daily.dropna(subset=["aqi"]).assign(group=daily["station_id"])
+        daily = station_daily_aqi(engine, city_id, filters, standard).dropna(subset=["aqi"])
+        groups = daily["station_id"]
     else:
         daily = city_daily_aqi(engine, city_id, filters, standard).dropna(subset=["aqi"])
-        if daily.empty:
-            return pd.DataFrame(columns=columns)
-        daily = daily.assign(group=daily["date"].dt.to_period("M").dt.start_time)
+        months = daily["date"].to_numpy().astype("datetime64[M]")
+        groups = pd.Series(months.astype(daily["date"].dtype), index=daily.index)
     if daily.empty:
         return pd.DataFrame(columns=columns)
-    counts = daily.groupby(["group", "category"]).size().rename("days").reset_index()
-    counts["share"] = counts["days"] / counts.groupby("group")["days"].transform("sum")
+    counts = _pair_counts(groups, daily["category"])
     if by == "station":
         counts = _with_station_names(
             counts.rename(columns={"group": "station_id"}),
@@ -466,7 +480,29 @@ def category_share(
     else:
         counts["name"] = None
         counts["name_zh"] = None
-    return counts[columns].sort_values(["group", "category"]).reset_index(drop=True)
+    return counts[columns]
+
+
+def _pair_counts(groups: pd.Series, categories: pd.Series) -> pd.DataFrame:
+    """Rows per (group, category) present, and each one's share of its group's rows; sorted
+    by group, then category."""
+    group, group_keys = pd.factorize(groups, sort=True)
+    category, category_keys = pd.factorize(categories, sort=True)
+    known = (group >= 0) & (category >= 0)
+    width = len(category_keys)
+    table = np.bincount(
+        group[known] * width + category[known], minlength=len(group_keys) * width
+    ).reshape(len(group_keys), width)
+    at_group, at_category = np.nonzero(table)
+    days = table[at_group, at_category]
+    return pd.DataFrame(
+        {
+            "group": group_keys[at_group],
+            "category": category_keys[at_category],
+            "days": days,
+            "share": days / table.sum(axis=1)[at_group],
+        }
+    )
 
 
 # -- traffic link ------------------------------------------------------------------------------
@@ -514,11 +550,31 @@ def no2_vs_traffic(engine: QueryEngine, city_id: str, filters: Filters) -> pd.Da
     daily = _urban_only(
         station_daily_inputs(engine, city_id, filters), _station_table(engine, city_id, filters)
     )
-    no2 = daily.groupby("date")["no2"].mean().dropna().rename("no2").reset_index()
-    out = no2.merge(traffic, on="date", how="inner")
-    out = out[out["volume"] > 0]
-    out["weekend"] = out["date"].dt.day_of_week >= 5
-    return out[["date", "no2", "volume", "weekend"]].reset_index(drop=True)
+    days, no2 = _daily_mean(daily["date"], daily["no2"])
+    volume = traffic["volume"].to_numpy()
+    _, mine, theirs = np.intersect1d(days, traffic["date"].to_numpy(), return_indices=True)
+    keep = volume[theirs] > 0
+    mine, theirs = mine[keep], theirs[keep]
+    dates = pd.Series(days[mine], name="date")
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "no2": no2[mine],
+            "volume": volume[theirs],
+            "weekend": (dates.dt.day_of_week >= 5).to_numpy(),
+        }
+    )
+
+
+def _daily_mean(dates: pd.Series, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(days, mean over the rows of each day) for the days with a value, days in order."""
+    days, row_day = np.unique(dates.to_numpy(), return_inverse=True)
+    mean, count = _group_mean(row_day, len(days), _floats(column))
+    return days[count > 0], mean[count > 0]
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    return column.to_numpy("float64", na_value=np.nan)
 
 
 # -- energy, mobility, waste -------------------------------------------------------------------
