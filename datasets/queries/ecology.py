@@ -306,9 +306,12 @@ def _city_aqi(engine: QueryEngine, city_id: str, filters: Filters, standard: str
         return pd.DataFrame(
             columns=["date", *DAILY_INPUTS, "stations", "aqi", "primary", "category"]
         )
-    grouped = daily.groupby("date", sort=True)
-    city = grouped[list(DAILY_INPUTS)].mean()
-    city["stations"] = grouped["pm25"].count()
+    days, row_day = np.unique(daily["date"].to_numpy(), return_inverse=True)
+    means = {c: _group_mean(row_day, len(days), _floats(daily[c])) for c in DAILY_INPUTS}
+    city = pd.DataFrame(
+        {c: mean for c, (mean, _) in means.items()}, index=pd.Index(days, name="date")
+    )
+    city["stations"] = means["pm25"][1].astype("int64")
     city = city.join(aqi_frame(city, standard)).reset_index()
     # a day without an index had no valid pollutant at all: nothing to show or count
     return city[city["aqi"].notna()].reset_index(drop=True)
