@@ -40,6 +40,7 @@ from components.figures.plot import (
 )
 from components.theme import PALETTE, colorway
 from datasets.aqi import CATEGORIES, STANDARDS
+from datasets.queries.ecology import RECYCLED_STREAMS
 from i18n import BABEL_LOCALES, fmt_date, fmt_number, fmt_percent, t
 
 DEFAULT_STANDARD = "hj633"
@@ -161,11 +162,39 @@ def period_label(value, bucket_days: float, lang: str) -> str:
 
 def _bucket_days(periods: pd.Series) -> float:
     """The usual step between distinct periods, in whole days (1 for a single period)."""
-    stamps = pd.to_datetime(pd.Series(periods)).to_numpy("datetime64[ns]")
+    stamps = _stamps(periods)
     stamps = np.unique(stamps[~np.isnat(stamps)])
     if len(stamps) < 2:
         return 1.0
     return float(np.median(np.diff(stamps) // np.timedelta64(1, "D")))
+
+
+def _stamps(periods) -> np.ndarray:
+    """Times as datetime64[ns] (NaT where missing), without pandas' parsing when they are
+    times already."""
+    stamps = np.asarray(periods)
+    if stamps.dtype.kind != "M":
+        stamps = pd.to_datetime(pd.Series(periods)).to_numpy()
+    return stamps.astype("datetime64[ns]")
+
+
+def _rows_by(keys: pd.Series) -> dict:
+    """Row positions of each distinct non-missing key (a trace's rows, without a pandas mask
+    and copy of the frame per trace)."""
+    codes, uniques = pd.factorize(keys)
+    return {key: np.flatnonzero(codes == i) for i, key in enumerate(uniques)}
+
+
+def _sums_by(times: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(distinct times in order, then each column's sum per time), missing values as 0, as a
+    pandas group sum gives them."""
+    known = ~np.isnat(times)
+    distinct, at = np.unique(times[known], return_inverse=True)
+    sums = (
+        np.bincount(at, weights=np.nan_to_num(c[known], nan=0.0), minlength=len(distinct))
+        for c in columns
+    )
+    return distinct, *sums
 
 
 def _iso(value) -> str:
@@ -194,22 +223,24 @@ def _aqi_hover(frame: pd.DataFrame, standard: str, lang: str) -> list[str]:
 def aqi_daily_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Daily city AQI as bars in the official colour of each day's category."""
     standard = standard_of(ctx)
-    days = frame.dropna(subset=["aqi"]).copy()
-    days["aqi"] = days["aqi"].astype("float64")
+    days = frame.dropna(subset=["aqi"])
+    dates, aqi = values(days["date"]), values(days["aqi"].astype("float64"))
+    hover = _aqi_hover(days, standard, ctx.lang)
+    rows = _rows_by(days["category"])
     fig = figure()
     for cat in CATEGORIES[standard]:
-        part = days[days["category"] == cat.key]
-        if part.empty:
+        at = rows.get(cat.key)
+        if at is None:
             continue
         fig["data"].append(
             {
                 "type": "bar",
-                "x": values(part["date"]),
-                "y": values(part["aqi"]),
+                "x": dates[at],
+                "y": aqi[at],
                 "name": category_label(standard, cat.key, ctx.lang),
                 "marker": {"color": cat.color, "line": {"width": 0}},
                 "width": DAY_MS * 0.85,  # one width for every category, however few its days
-                "hovertext": _aqi_hover(part, standard, ctx.lang),
+                "hovertext": [hover[i] for i in at],
                 "hovertemplate": "%{hovertext}<extra></extra>",
             }
         )
@@ -332,9 +363,7 @@ def aqi_calendar_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
 
 
 def _thin(part: pd.DataFrame) -> pd.DataFrame:
-    """Weekly means when a station has more days than a trace should carry."""
-    if len(part) <= MAX_POINTS:
-        return part
+    """Weekly means of a station's days (more than a trace should carry)."""
     weekly = part.set_index("date")["value"].resample("W-MON", label="left", closed="left")
     return weekly.mean().dropna().rename("value").reset_index()
 
@@ -344,28 +373,26 @@ def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     pollutant = str(frame["pollutant"].iloc[0])
     palette = [c for c in colorway(ctx.theme) if c.upper() not in ("#000000", "#FFFFFF")]
     fig = figure()
-    stations = (
-        frame.groupby("station_id", sort=False)[["name", "name_zh"]]
-        .first()
-        .assign(
-            label=lambda f: [
-                station_name(n, z, ctx.lang) for n, z in zip(f["name"], f["name_zh"], strict=True)
-            ]
-        )
-        .sort_values("label")
-    )
-    # one sort by station and date, then each station's rows as a slice (not a mask each)
-    ordered = frame.sort_values(["station_id", "date"], kind="stable")
-    bounds = ordered.groupby("station_id", sort=False).indices
-    for i, (station_id, label) in enumerate(stations["label"].items()):
-        part = _thin(ordered.iloc[bounds[station_id]])
+    rows = _rows_by(frame["station_id"])  # each station's rows, stations by first appearance
+    names, names_zh = frame["name"].tolist(), frame["name_zh"].tolist()
+    labels = {
+        sid: station_name(names[at[0]], names_zh[at[0]], ctx.lang) for sid, at in rows.items()
+    }
+    dates, daily = values(frame["date"]), values(frame["value"])
+    for i, station_id in enumerate(sorted(rows, key=labels.get)):
+        at = rows[station_id]
+        at = at[np.argsort(dates[at], kind="stable")]
+        x, y = dates[at], daily[at]
+        if len(at) > MAX_POINTS:
+            part = _thin(pd.DataFrame({"date": x, "value": y}))
+            x, y = values(part["date"]), values(part["value"])
         fig["data"].append(
             {
                 "type": "scatter",
-                "x": values(part["date"]),
-                "y": values(part["value"]),
+                "x": x,
+                "y": y,
                 "mode": "lines",
-                "name": label,
+                "name": labels[station_id],
                 "line": {
                     "width": 1.4,
                     "color": palette[i % len(palette)],
@@ -423,6 +450,20 @@ def _stations_view(lat: pd.Series, lon: pd.Series, ctx: FigureContext) -> geo.Bo
     return geo.padded(box, pad=0.18, min_span=east - west)
 
 
+def _station_hover(label: str, row, category: str, names: dict, lang: str) -> str:
+    lines = [
+        f"<b>{label}</b>",
+        f"{t('eco.hover.district', lang)}{sep(lang)}{district_name(names, row.district)}",
+        f"{t('eco.hover.mean_aqi', lang)}{sep(lang)}{fmt_number(row.mean_aqi, lang)} · {category}",
+        f"{t('eco.hover.good_share', lang)}{sep(lang)}{fmt_percent(row.good_share, lang)}",
+        f"{t('eco.hover.mean_pm25', lang)}{sep(lang)}{fmt_number(row.pm25, lang, 1)} µg/m³",
+        f"{t('eco.hover.days', lang)}{sep(lang)}{fmt_number(row.days, lang)}",
+    ]
+    if row.kind == "background":
+        lines.append(f"<i>{t('eco.hover.background', lang)}</i>")
+    return "<br>".join(lines)
+
+
 def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     """Stations coloured by the category of their mean AQI, over the district boundaries."""
     standard = standard_of(ctx)
@@ -439,45 +480,36 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     labels = [
         station_name(n, z, lang) for n, z in zip(frame["name"], frame["name_zh"], strict=True)
     ]
-    frame = frame.assign(label=labels)
+    lat, lon = values(frame["lat"]), values(frame["lon"])
     rings = {  # a dark ring under each marker keeps the yellow ones visible on a light map
         "type": "scattergeo",
-        "lat": values(frame["lat"]),
-        "lon": values(frame["lon"]),
+        "lat": lat,
+        "lon": lon,
         "mode": "markers",
         "marker": {"size": 21, "color": colours["outline"]},
         "hoverinfo": "skip",
         "showlegend": False,
     }
     fig = figure([districts, rings])
+    codes = frame["district"].astype(int).to_numpy()
+    rows = frame[["district", "mean_aqi", "good_share", "pm25", "days", "kind"]]
+    rows = list(rows.itertuples(index=False))
+    in_category = _rows_by(frame["category"])
     for cat in CATEGORIES[standard]:
-        part = frame[frame["category"] == cat.key]
-        if part.empty:
+        at = in_category.get(cat.key)
+        if at is None:
             continue
-        hover = []
-        for row in part.itertuples(index=False):
-            lines = [
-                f"<b>{row.label}</b>",
-                f"{t('eco.hover.district', lang)}{sep(lang)}{district_name(names, row.district)}",
-                f"{t('eco.hover.mean_aqi', lang)}{sep(lang)}{fmt_number(row.mean_aqi, lang)} · "
-                f"{category_label(standard, cat.key, lang)}",
-                f"{t('eco.hover.good_share', lang)}{sep(lang)}{fmt_percent(row.good_share, lang)}",
-                f"{t('eco.hover.mean_pm25', lang)}{sep(lang)}{fmt_number(row.pm25, lang, 1)} µg/m³",
-                f"{t('eco.hover.days', lang)}{sep(lang)}{fmt_number(row.days, lang)}",
-            ]
-            if row.kind == "background":
-                lines.append(f"<i>{t('eco.hover.background', lang)}</i>")
-            hover.append("<br>".join(lines))
+        label = category_label(standard, cat.key, lang)
         fig["data"].append(
             {
                 "type": "scattergeo",
-                "lat": values(part["lat"]),
-                "lon": values(part["lon"]),
+                "lat": lat[at],
+                "lon": lon[at],
                 "mode": "markers",
                 "marker": {"size": 15, "color": cat.color},
-                "name": category_label(standard, cat.key, lang),
-                "customdata": part["district"].astype(int).to_numpy().reshape(-1, 1),
-                "hovertext": hover,
+                "name": label,
+                "customdata": codes[at].reshape(-1, 1),
+                "hovertext": [_station_hover(labels[i], rows[i], label, names, lang) for i in at],
                 "hovertemplate": "%{hovertext}<extra></extra>",
             }
         )
@@ -602,15 +634,18 @@ def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         (False, "eco.legend.workdays", "#0072B2" if ctx.theme == "light" else "#56B4E9"),
         (True, "eco.legend.weekends", "#E69F00"),
     )
+    weekends = frame["weekend"].to_numpy(bool)
+    volume, no2 = values(frame["volume"]), values(frame["no2"])
+    labels = [[day_label(d, lang)] for d in frame["date"]]
     for weekend, key, colour in groups:
-        part = frame[frame["weekend"] == weekend]
-        if part.empty:
+        at = np.flatnonzero(weekends == weekend)
+        if not len(at):
             continue
         fig["data"].append(
             {
                 "type": "scatter",
-                "x": values(part["volume"]),
-                "y": values(part["no2"]),
+                "x": volume[at],
+                "y": no2[at],
                 "mode": "markers",
                 "name": t(key, lang),
                 "marker": {
@@ -619,7 +654,7 @@ def no2_traffic_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
                     "opacity": 0.75,
                     "symbol": "diamond" if weekend else "circle",
                 },
-                "customdata": [[day_label(d, lang)] for d in part["date"]],
+                "customdata": [labels[i] for i in at],
                 "hovertemplate": (
                     "<b>%{customdata[0]}</b><br>"
                     + t("eco.hover.vehicles", lang)
@@ -688,16 +723,16 @@ def _period_axis(
     """A date axis for bucketed values: month names (at most `max_ticks`) over long periods,
     plotly's own ticks over short ones; monthly buckets get their range set, so that one or
     two months still fill the axis."""
-    stamps = pd.to_datetime(pd.Series(periods))
-    days = stamps.to_numpy("datetime64[ns]")
+    days = _stamps(periods)
     days = days[~np.isnat(days)]
     months = len(np.unique(days.astype("datetime64[M]")))
     if monthly is None:
-        monthly = _bucket_days(stamps) >= 28
+        monthly = _bucket_days(days) >= 28
+    first_month = pd.Timestamp(days.min()).to_period("M")
     axis: dict = {"type": "date", "hoverformat": t("eco.fmt.day", lang), "nticks": max_ticks // 2}
     if monthly:
-        first = stamps.min().to_period("M").start_time
-        last = stamps.max().to_period("M").end_time
+        first = first_month.start_time
+        last = pd.Timestamp(days.max()).to_period("M").end_time
         axis["range"] = [_iso(first - pd.Timedelta(days=8)), _iso(last + pd.Timedelta(days=8))]
     if months < 4 and not monthly:
         return axis
@@ -706,7 +741,7 @@ def _period_axis(
     axis.pop("nticks")
     axis.update(
         dtick=f"M{step}",
-        tick0=_iso(stamps.min().to_period("M").start_time),
+        tick0=_iso(first_month.start_time),
         tickformat="%b" if one_year else "%b\n%Y",
         ticklabelmode="period",
     )
@@ -761,19 +796,23 @@ def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     width = _bar_width(frame["period"])
     fig = figure()
     extra = iter(c for c in colorway(ctx.theme) if c not in SECTOR_COLOURS.values())
-    for sector in _sector_order(frame["sector"].unique()):
-        part = frame[frame["sector"] == sector]
+    periods = values(frame["period"])
+    electricity = values(frame["electricity_gwh_day"])
+    labels = [[period_label(p, bucket_days, lang)] for p in frame["period"]]
+    rows = _rows_by(frame["sector"])
+    for sector in _sector_order(rows):
+        at = rows[sector]
         name = sector_label(sector, lang)
         fig["data"].append(
             {
                 "type": "bar",
-                "x": values(part["period"]),
-                "y": values(part["electricity_gwh_day"]),
+                "x": periods[at],
+                "y": electricity[at],
                 **placement,
                 "width": width,
                 "name": name,
                 "marker": {"color": SECTOR_COLOURS.get(sector) or next(extra, "#999999")},
-                "customdata": [[period_label(p, bucket_days, lang)] for p in part["period"]],
+                "customdata": [labels[i] for i in at],
                 "hovertemplate": "<b>%{customdata[0]}</b><br>"
                 + name
                 + sep(lang)
@@ -784,15 +823,13 @@ def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
                 "yaxis": "y",
             }
         )
-    totals = frame.groupby("period")[["electricity_gwh_day", "renewable_gwh_day"]].sum()
-    share = totals["renewable_gwh_day"] / totals["electricity_gwh_day"].where(
-        totals["electricity_gwh_day"] > 0
-    )
+    days, total, renewable = _sums_by(periods, electricity, values(frame["renewable_gwh_day"]))
+    share = renewable / np.where(total > 0, total, np.nan)
     fig["data"].append(
         {
             "type": "scatter",
-            "x": values(share.index),
-            "y": values(share),
+            "x": days,
+            "y": share,
             **placement,
             "mode": "lines+markers",
             "name": t("eco.legend.renewable_share", lang),
@@ -802,7 +839,7 @@ def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
                 "color": "#009E73",
                 "line": {"width": 1.5, "color": PALETTE[ctx.theme]["paper"]},
             },
-            "customdata": [[period_label(p, bucket_days, lang)] for p in share.index],
+            "customdata": [[period_label(p, bucket_days, lang)] for p in days],
             "hovertemplate": "<b>%{customdata[0]}</b><br>"
             + t("eco.legend.renewable_share", lang)
             + sep(lang)
@@ -811,7 +848,7 @@ def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
             "yaxis": "y2",
         }
     )
-    top = float(share.max()) if share.notna().any() else 0.2
+    top = float(np.nanmax(share)) if (~np.isnan(share)).any() else 0.2
     _secondary_layout(
         fig,
         _period_axis(frame["period"], lang),
@@ -891,19 +928,23 @@ def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     width = _bar_width(frame["month"], monthly=True)
     fig = figure()
     extra = iter(c for c in colorway(ctx.theme) if c not in STREAM_COLOURS.values())
-    for stream in _stream_order(set(frame["stream"])):
-        part = frame[frame["stream"] == stream]
+    months = values(frame["month"])
+    tonnes = values(frame["tonnes"])
+    labels = [[month_label(m, lang)] for m in frame["month"]]
+    rows = _rows_by(frame["stream"])
+    for stream in _stream_order(set(rows)):
+        at = rows[stream]
         name = stream_label(stream, lang)
         fig["data"].append(
             {
                 "type": "bar",
-                "x": values(part["month"]),
-                "y": values(part["tonnes"]),
+                "x": months[at],
+                "y": tonnes[at],
                 **placement,
                 "width": width,
                 "name": name,
                 "marker": {"color": STREAM_COLOURS.get(stream) or next(extra, "#999999")},
-                "customdata": [[month_label(m, lang)] for m in part["month"]],
+                "customdata": [labels[i] for i in at],
                 "hovertemplate": "<b>%{customdata[0]}</b><br>"
                 + name
                 + sep(lang)
@@ -912,20 +953,21 @@ def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
                 "yaxis": "y",
             }
         )
-    totals = frame.groupby("month")["tonnes"].sum()
-    recycled = frame[frame["stream"].str.lower().isin(("recycled", "recycling", "recyclables"))]
-    share = recycled.groupby("month")["tonnes"].sum().reindex(totals.index, fill_value=0) / totals
+    recycled = frame["stream"].str.lower().isin(RECYCLED_STREAMS).to_numpy(bool)
+    days, total, kept = _sums_by(months, tonnes, np.where(recycled, tonnes, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = kept / total
     fig["data"].append(
         {
             "type": "scatter",
-            "x": values(share.index),
-            "y": values(share),
+            "x": days,
+            "y": share,
             **placement,
             "mode": "lines+markers",
             "name": t("eco.legend.recycled_share", lang),
             "line": {"color": SHARE_LINE[ctx.theme], "width": 2.5},
             "marker": {"size": 7},
-            "customdata": [[month_label(m, lang)] for m in share.index],
+            "customdata": [[month_label(m, lang)] for m in days],
             "hovertemplate": "<b>%{customdata[0]}</b><br>"
             + t("eco.legend.recycled_share", lang)
             + sep(lang)
@@ -934,7 +976,7 @@ def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
             "yaxis": "y2",
         }
     )
-    top = float(share.max()) if share.notna().any() else 0.05
+    top = float(np.nanmax(share)) if (~np.isnan(share)).any() else 0.05
     _secondary_layout(
         fig,
         _period_axis(frame["month"], lang, monthly=True),
