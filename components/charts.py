@@ -63,6 +63,7 @@ class Chart:
     height: int = 340
     wide: bool = False
     filters_district: bool = False  # a click on a district (a map) filters the page by it
+    dated: bool = True  # False: the chart ignores the filter dates (fixed windows)
 
 
 REGISTRY: dict[str, Chart] = {}
@@ -314,9 +315,10 @@ def render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
     """Figure, empty-state message and whether that message is hidden.
 
     Kept like a query result (`QueryEngine.memo`: this process, the workers' shared cache,
-    single-flight): the key names the chart, its option, the filters, the zoom, language, theme,
-    city, every dataset version of the city and the drawing code, so 400 viewers of the same
-    view cost one drawing, and any change of data or code is a new key.
+    single-flight): the key names the chart, its option, the filters (without the dates for a
+    chart they do not change), the zoom, language, theme, city, every dataset version of the
+    city and the drawing code, so 400 viewers of the same view cost one drawing, and any change
+    of data or code is a new key.
     """
     engine = ctx.engine
     if engine is None or not hasattr(engine, "memo"):
@@ -324,7 +326,7 @@ def render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
     parts = (
         chart.id,
         ctx.option,
-        ctx.filters,
+        ctx.filters if chart.dated else replace(ctx.filters, start=None, end=None),
         ctx.xrange,
         ctx.lang,
         ctx.theme,

@@ -84,6 +84,7 @@ PILOT = register(
         note="traffic.note.pilot",
         height=400,
         wide=True,
+        dated=False,  # fixed windows around the pilot start, whatever the dates chosen
     )
 )
 INCIDENT_MAP = register(

@@ -90,3 +90,29 @@ def test_month_views_warmed_are_served_from_the_shared_cache(tmp_path):
     assert reply.status_code == 200 and b"scattergeo" in reply.get_data()
     stats = worker.workspace.engine.stats
     assert (stats["figure_shared"], stats["figure_run"]) == (1, 0)
+
+
+def test_a_chart_that_ignores_the_dates_is_drawn_once_for_every_period(tmp_path):
+    """The pilot chart shows fixed windows around the pilot start: another period reuses its
+    drawing, while a dated chart is drawn again, and a district choice is a new drawing."""
+    generate_demo(Workspace.open(tmp_path), config.Config().city, detectors=4, days=31)
+    app = make_app(tmp_path)
+    client = app.server.test_client()
+    ui = {"lang": "en", "theme": "light", "city": config.Config().city}
+
+    def show(chart: str, option: str | None, view: ViewState) -> None:
+        payload = render_payload(chart, option, filters_data(view), ui)
+        reply = client.post(
+            "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
+        )
+        assert reply.status_code == 200
+
+    first = ViewState(start=dt.date(2017, 1, 2), end=dt.date(2017, 1, 9))
+    later = ViewState(start=dt.date(2017, 1, 10), end=dt.date(2017, 1, 20))
+    stats = app.workspace.engine.stats
+    for view in (first, later):
+        show("traffic-pilot", None, view)
+        show("traffic-hour-weekday", None, view)
+    assert stats["figure_run"] == 3 and stats["figure_lru"] == 1
+    show("traffic-pilot", None, ViewState(start=first.start, end=first.end, districts=(330102,)))
+    assert stats["figure_run"] == 4
