@@ -606,15 +606,25 @@ def pilot_weekly(daily: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["week", "group", "readings", "speed_kmh"])
     days = daily["day"].to_numpy().astype("datetime64[D]").astype("int64")
     since_monday = (days + 3) % 7  # day 0, 1970-01-01, was a Thursday
-    frame = daily.assign(
-        week=daily["day"] - pd.to_timedelta(since_monday, unit="D"),
-        weighted=daily["speed_kmh"] * daily["readings"],
+    weeks = (daily["day"] - pd.to_timedelta(since_monday, unit="D")).to_numpy()
+    group, groups = pd.factorize(daily["group"], sort=True)
+    first_days, week = np.unique(weeks, return_inverse=True)
+    cell = week * len(groups) + group
+    cells, at = np.unique(cell, return_inverse=True)
+    readings = daily["readings"].to_numpy()
+    weighted = np.nan_to_num((daily["speed_kmh"] * daily["readings"]).to_numpy("float64"))
+    total = np.bincount(at, weights=readings, minlength=len(cells))
+    sums = np.bincount(at, weights=weighted, minlength=len(cells))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        speed = sums / total
+    return pd.DataFrame(
+        {
+            "week": first_days[cells // len(groups)],
+            "group": groups[cells % len(groups)],
+            "readings": total.astype(readings.dtype),
+            "speed_kmh": speed,
+        }
     )
-    weekly = frame.groupby(["week", "group"], as_index=False).agg(
-        readings=("readings", "sum"), weighted=("weighted", "sum")
-    )
-    weekly["speed_kmh"] = weekly["weighted"] / weekly["readings"]
-    return weekly[["week", "group", "readings", "speed_kmh"]]
 
 
 def pilot_windows(start: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
