@@ -195,6 +195,7 @@ class QueryEngine:
         self.use_rollups = use_rollups
         self.stats: Counter[str] = Counter()  # lru, shared, run: where results came from
         self._memo_lru = LRU(max(16, cache_size // 4))  # larger values (figures): fewer kept
+        self._value_lru = LRU(8)  # a few large values per dataset version (memo_value)
         self._complete: dict[tuple[str, str, int, int], bool] = {}
         self._resident = ResidentTables() if use_rollups else None
 
@@ -372,22 +373,44 @@ class QueryEngine:
         """A small frame computed from query results (e.g. the KPI table), kept in this
         process while the datasets of `kinds` keep their versions. Each caller gets a shallow
         copy: under copy-on-write nothing it does to it reaches the kept frame."""
-        key = cache_key(namespace, (city, parts, self.versions(city, kinds)))
-        frame = self._memo_lru.get(key)
-        if frame is None:
-            frame = self._flight.do(key, compute)
-            self._memo_lru.put(key, frame)
-            self.stats[f"{namespace}_run"] += 1
+        frame = self._kept(self._memo_lru, namespace, city, kinds, parts, compute)
         return frame.copy(deep=False)
+
+    def memo_value(
+        self,
+        namespace: str,
+        city: str,
+        kinds: Sequence[str],
+        parts: tuple,
+        compute: Callable[[], object],
+    ):
+        """A large value built from query results once per version of the datasets of `kinds`
+        (e.g. running totals), kept in this process apart from the many small results, which
+        would push it out, and handed out as it is (None included): callers must not change it."""
+        return self._kept(self._value_lru, namespace, city, kinds, parts, compute)
+
+    def _kept(self, lru: LRU, namespace: str, city: str, kinds, parts: tuple, compute):
+        key = cache_key(namespace, (city, parts, self.versions(city, kinds)))
+        kept = lru.get(key)
+        if kept is None:
+            kept = self._flight.do(key, lambda: (compute(),))
+            lru.put(key, kept)
+            self.stats[f"{namespace}_run"] += 1
+        return kept[0]
 
     def frame(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         return self.arrow(sql, params).to_pandas()
+
+    def scan(self, sql: str, params: Sequence = ()) -> pa.Table:
+        """A result read once and kept in another form by the caller: not cached."""
+        return self._run(sql, tuple(params))
 
     def clear_cache(self) -> None:
         """Forget this process's results and catalog lookups (the shared cache keeps its
         entries: their keys name the versions they read, so none can be served stale)."""
         self._lru.clear()
         self._memo_lru.clear()
+        self._value_lru.clear()
         if isinstance(self.catalog, CachedCatalog):
             self.catalog.clear()
         self._complete.clear()

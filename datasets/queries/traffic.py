@@ -29,6 +29,8 @@ import pandas as pd
 from datasets.cities import CityProfile
 from datasets.query import BUCKETS, Filters, MissingDataset, QueryEngine
 
+from .detector_days import SUMS, DetectorDays
+
 READINGS = "traffic_readings"
 DETECTORS = "traffic_detectors"
 INCIDENTS = "incidents"
@@ -182,6 +184,9 @@ def free_flow_speeds(engine: QueryEngine, city_id: str) -> pd.DataFrame:
 
 def detector_stats(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     """Per detector over the filtered readings: count, sum of speeds, sum of 1/speed, volume."""
+    totals = detector_days(engine, city_id)
+    if totals is not None:
+        return totals.stats(filters).to_pandas()
     src, grain = engine.plan(city_id, READINGS, ("detector_day",))
     if grain is not None:
         return engine.frame(
@@ -216,11 +221,29 @@ def detector_stats(engine: QueryEngine, city_id: str, filters: Filters) -> pd.Da
     )
 
 
-def _free_flow_of(engine: QueryEngine, city_id: str, detector_ids: list) -> np.ndarray:
+def _free_flow_of(engine: QueryEngine, city_id: str, detector_ids) -> np.ndarray:
     """Each detector's free-flow speed (`free_flow_speeds`), NaN where it has none."""
     free_flow = free_flow_speeds(engine, city_id)
-    by_detector = free_flow.set_index("detector_id")["free_flow_kmh"].astype(float)
-    return by_detector.reindex(detector_ids).to_numpy()
+    at = pd.Index(free_flow["detector_id"]).get_indexer(pd.Index(detector_ids))
+    speeds = free_flow["free_flow_kmh"].to_numpy("float64", na_value=np.nan)
+    return np.where(at >= 0, speeds[at], np.nan)
+
+
+def detector_days(engine: QueryEngine, city_id: str) -> DetectorDays | None:
+    """Running totals of the current readings' per-detector-day rollup (None: no such rollup,
+    or too large to keep; the queries then read the rollup)."""
+    src, grain = engine.plan(city_id, READINGS, ("detector_day",))
+    if grain is None:
+        return None
+    return engine.memo_value(
+        "traffic.detector_days",
+        city_id,
+        (READINGS,),
+        (),
+        lambda: DetectorDays.from_table(
+            engine.scan(f"SELECT day, detector_id, district, {', '.join(SUMS)} FROM {src}")
+        ),
+    )
 
 
 def _tti(free_flow: np.ndarray, inverse_speed_sum: np.ndarray, moving: np.ndarray) -> np.ndarray:
@@ -316,7 +339,12 @@ def _speed_kpis(
     engine: QueryEngine, city_id: str, periods: Sequence[Filters]
 ) -> list[tuple[float | None, float | None]]:
     """Mean speed of the readings and travel time index averaged over detectors, of each
-    period, from one scan: per detector, each period's sums under its own FILTER."""
+    period, from one scan: per detector, each period's sums under its own FILTER (or from the
+    running totals of the rollup)."""
+    totals = detector_days(engine, city_id)
+    if totals is not None:
+        ff = _free_flow_of(engine, city_id, totals.detector_ids.to_pandas())
+        return [_speed_of(ff, totals.sums(period)) for period in periods]
     src, grain = engine.plan(city_id, READINGS, ("detector_day",))
     if grain is not None:  # the per-detector-day sums and counts
         count = "sum"
@@ -342,18 +370,30 @@ def _speed_kpis(
         "GROUP BY detector_id ORDER BY detector_id"
     )
     ff = _free_flow_of(engine, city_id, table["detector_id"].to_pylist())
-    out = []
-    for i in range(len(periods)):
-        readings = table[f"readings_{i}"].to_numpy().sum()
-        if readings == 0:
-            out.append((None, None))
-            continue
-        speed_sum = np.nansum(table[f"speed_sum_{i}"].to_numpy())
-        moving = table[f"moving_{i}"].to_numpy().astype(float)
-        tti = _tti(ff, table[f"inverse_{i}"].to_numpy().astype(float), moving)
-        tti = tti[~np.isnan(tti)]
-        out.append((float(speed_sum / readings), float(tti.mean()) if len(tti) else None))
-    return out
+    return [
+        _speed_of(
+            ff,
+            {
+                "n_speed": table[f"readings_{i}"].to_numpy(),
+                "speed_sum": table[f"speed_sum_{i}"].to_numpy(),
+                "n_moving": table[f"moving_{i}"].to_numpy().astype(float),
+                "inverse_speed_sum": table[f"inverse_{i}"].to_numpy().astype(float),
+            },
+        )
+        for i in range(len(periods))
+    ]
+
+
+def _speed_of(free_flow: np.ndarray, sums: dict[str, np.ndarray]) -> tuple[float | None, ...]:
+    """(mean speed of the readings, travel time index averaged over detectors) from the
+    per-detector sums of a period."""
+    readings = sums["n_speed"].sum()
+    if readings == 0:
+        return None, None
+    speed_sum = np.nansum(sums["speed_sum"])
+    tti = _tti(free_flow, sums["inverse_speed_sum"], sums["n_moving"])
+    tti = tti[~np.isnan(tti)]
+    return float(speed_sum / readings), float(tti.mean()) if len(tti) else None
 
 
 def _per_period(
