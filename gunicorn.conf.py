@@ -99,7 +99,8 @@ def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gun
     worker is computing is waited for (locks in `<data_dir>/.reply-locks`); (2) one request,
     because Dash registers its script paths on a worker's first request and that set-up is not
     thread-safe: a browser's parallel script requests to a fresh worker could get "dash is not
-    a registered library" (HTTP 500)."""
+    a registered library" (HTTP 500); (3) what the worker keeps in memory for itself, built
+    now rather than for its first viewers (`app.warm_worker`)."""
     import app as citylens
     from components.charts import code_token
     from datasets.cache import KeyLocks, install_response_cache
@@ -118,3 +119,4 @@ def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gun
     locks = KeyLocks(workspace.data_dir / ".reply-locks")
     install_response_cache(worker.wsgi, engine, token, locks)
     worker.wsgi.test_client().get("/health")
+    citylens.warm_worker(citylens.app)

@@ -322,7 +322,7 @@ def render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
     """
     engine = ctx.engine
     if engine is None or not hasattr(engine, "memo"):
-        return _render(chart, ctx)
+        return draw(chart, ctx)
     parts = (
         chart.id,
         ctx.option,
@@ -339,13 +339,14 @@ def render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
     return engine.memo(
         "figure",
         parts,
-        lambda: _render(chart, ctx),
+        lambda: draw(chart, ctx),
         lambda value: to_json_plotly(value, engine="orjson").encode(),
         lambda data: tuple(orjson.loads(data)),
     )
 
 
-def _render(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
+def draw(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
+    """What `render` returns, drawn now: no cache read or written."""
     frame = chart_frame(chart, ctx)
     if frame is None:
         return blank_figure(ctx), t("chart.missing_dataset", ctx.lang), False

@@ -273,6 +273,20 @@ class QueryEngine:
                 return src, grain
         return self.source(city, kind), None
 
+    def load_resident(self, city: str) -> None:
+        """Copy the small sources of a city's current datasets (and their rollups) into memory
+        now, rather than on their first query (0.1-0.5 s a worker's first viewers would wait)."""
+        if self._resident is None:
+            return
+        sources = []
+        for kind in sorted({found.meta.kind for found in self.catalog.datasets(city=city)}):
+            sources.append(self.source(city, kind))
+            grains = rollup_tables.grains_for(kind)
+            sources += [self.rollup(city, kind, grain.name) for grain in grains]
+        cursor = self._cursor()
+        for src in filter(None, sources):
+            self._resident.rewrite(src, cursor)
+
     # -- results -------------------------------------------------------------------------------
 
     def _token(self, sql: str) -> str:

@@ -1,5 +1,5 @@
 """The app shell as served: preloaded graph scripts, the city menu's first state, the default
-views rendered before a server starts."""
+views rendered before a server starts, a worker's state built before it serves."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bench.dash_replay import render_payload
 from components.routing import filters_data
 from components.state import ViewState
 from datasets.demo import generate_demo
+from datasets.rollups import grains_for
 from datasets.workspace import Workspace
 
 
@@ -116,3 +117,25 @@ def test_a_chart_that_ignores_the_dates_is_drawn_once_for_every_period(tmp_path)
     assert stats["figure_run"] == 3 and stats["figure_lru"] == 1
     show("traffic-pilot", None, ViewState(start=first.start, end=first.end, districts=(330102,)))
     assert stats["figure_run"] == 4
+
+
+def test_a_worker_builds_its_in_memory_state_before_serving(tmp_path):
+    generate_demo(Workspace.open(tmp_path), config.Config().city, detectors=4, days=31)
+    app = make_app(tmp_path)
+    engine = app.workspace.engine
+    resident = "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE 'resident_%'"
+    assert engine.scan(resident)["n"][0].as_py() == 0
+
+    app_module.warm_worker(app)
+    # every dataset of the demo city and every rollup of it is small enough to be kept
+    kinds = {d.meta.kind for d in engine.catalog.datasets(city=config.Config().city)}
+    rollups = sum(len(grains_for(kind)) for kind in kinds)
+    assert rollups and engine.scan(resident)["n"][0].as_py() == len(kinds) + rollups
+    assert engine.stats["traffic.detector_days_run"] == 1
+    ui = {"lang": "en", "theme": "light", "city": config.Config().city}
+    payload = render_payload("traffic-district-map", "speed", filters_data(ViewState()), ui)
+    reply = app.server.test_client().post(
+        "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
+    )
+    assert reply.status_code == 200
+    assert engine.stats["traffic.detector_days_run"] == 1  # kept, not built again
