@@ -15,6 +15,7 @@ takes, so workers never wait on it past their boot timeout.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -100,7 +101,9 @@ def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gun
     because Dash registers its script paths on a worker's first request and that set-up is not
     thread-safe: a browser's parallel script requests to a fresh worker could get "dash is not
     a registered library" (HTTP 500); (3) what the worker keeps in memory for itself, built
-    now rather than for its first viewers (`app.warm_worker`)."""
+    now rather than for its first viewers (`app.warm_worker`); (4) the objects alive then
+    (modules, app, caches) left out of Python's full garbage collections, each of which
+    otherwise walked them for ~50 ms, holding every thread of the worker."""
     import app as citylens
     from components.charts import code_token
     from datasets.cache import KeyLocks, install_response_cache
@@ -120,3 +123,4 @@ def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gun
     install_response_cache(worker.wsgi, engine, token, locks)
     worker.wsgi.test_client().get("/health")
     citylens.warm_worker(citylens.app)
+    gc.freeze()
