@@ -57,7 +57,7 @@ SETTINGS: dict[str, str] = {
     "redis_url": "share the result cache through Redis instead of the disk,"
     " e.g. redis://127.0.0.1:6379/0",
     "shared_cache_mb": "size of the shared disk cache, in MB (least recently used go first)",
-    "workers": "gunicorn worker processes (0: two per CPU core, at least 2)",
+    "workers": "gunicorn worker processes (0: one per CPU core, plus one)",
     "threads": "threads per gunicorn worker (a request waiting for a reply another worker"
     " computes holds one)",
     "warm_months": "after a gunicorn start, render each month's view into the shared cache in"

@@ -31,7 +31,7 @@ os.environ.setdefault("CITYLENS_QUERY_THREADS", "1")
 _cfg = _from_env()
 
 bind = f"{_cfg.host}:{_cfg.port}"
-workers = _cfg.workers or max(2, 2 * (os.cpu_count() or 1))
+workers = _cfg.workers or (os.cpu_count() or 1) + 1  # each holds ~330 MB: see the README
 threads = max(1, _cfg.threads)
 worker_class = "gthread"  # threads: dash-renderer sends a page's chart callbacks at once
 preload_app = False

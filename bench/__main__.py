@@ -35,7 +35,7 @@ from pathlib import Path
 import psutil
 
 import config
-from app import build
+from app import build, warm_worker
 from components.routing import filters_data
 from components.state import ViewState
 
@@ -260,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config.from_env().with_overrides(data_dir=data_dir, city=city)
     app = build(cfg)
     app.workspace.engine.clear_shared()  # unseen filters, and no result from an earlier run
+    warm_worker(app)  # as a gunicorn worker does before it serves (gunicorn.conf.py)
     workspace = app.workspace
     readings = workspace.catalog.find(city, "traffic_readings")
     first = dt.date.fromisoformat(readings.current.time_min[:10])
