@@ -7,10 +7,13 @@ import datetime as dt
 import json
 import re
 
+from dash.development.base_component import Component
+from plotly.io.json import to_json_plotly
+
 import app as app_module
 import config
 from bench.dash_replay import render_payload
-from components.routing import filters_data
+from components.routing import filters_data, wire_ready
 from components.state import ViewState
 from datasets.demo import generate_demo
 from datasets.rollups import grains_for
@@ -139,3 +142,24 @@ def test_a_worker_builds_its_in_memory_state_before_serving(tmp_path):
     )
     assert reply.status_code == 200
     assert engine.stats["traffic.detector_days_run"] == 1  # kept, not built again
+
+
+def test_the_router_sends_a_page_as_the_json_dash_writes_for_its_components(tmp_path):
+    app = make_app(tmp_path)
+    ui = {"lang": "zh", "theme": "dark", "city": config.Config().city}
+    for path in ("/traffic", "/ecology"):
+        content, options = app.site.render_page(app.site.find(path), ViewState(), ui, path)
+        for tree in (content, options):
+            plain = wire_ready(tree)
+            assert to_json_plotly(plain) == to_json_plotly(tree)  # what Dash writes
+            assert not _holds_a_component(plain)
+
+
+def _holds_a_component(value) -> bool:
+    if isinstance(value, Component):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_a_component(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_a_component(v) for v in value)
+    return False
