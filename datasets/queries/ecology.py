@@ -250,14 +250,14 @@ def station_daily_inputs(engine: QueryEngine, city_id: str, filters: Filters) ->
 def _cut(engine: QueryEngine, city_id: str, whole: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """The rows of a frame of every station and day that lie in the period and belong to the
     stations of the selected districts (in the frame's order)."""
-    keep = in_period(whole["date"], filters)
+    keep = _in_period(whole["date"], filters)
     if filters.districts:
         chosen = stations(engine, city_id, Filters(districts=filters.districts))["station_id"]
         keep &= whole["station_id"].isin(chosen).to_numpy()
     return whole if keep.all() else whole[keep].reset_index(drop=True)
 
 
-def in_period(dates: pd.Series, filters: Filters) -> np.ndarray:
+def _in_period(dates: pd.Series, filters: Filters) -> np.ndarray:
     """Which of these midnight timestamps fall in the filters' days (a mask, for a cut of a
     frame kept whole: numpy compares in microseconds what pandas takes milliseconds for)."""
     values = dates.to_numpy()
@@ -356,7 +356,7 @@ def _by_day(engine, city_id: str, namespace: str, filters: Filters, standard: st
         (undated, standard),
         lambda: compute(engine, city_id, undated, standard),
     )
-    keep = in_period(whole["date"], filters)
+    keep = _in_period(whole["date"], filters)
     return whole if keep.all() else whole[keep].reset_index(drop=True)
 
 

@@ -25,6 +25,14 @@ def make_app(tmp_path):
     return app_module.create_app(cfg, Workspace.open(tmp_path))
 
 
+def render_reply(app, chart: str, option: str | None, view: ViewState, ui: dict):
+    """A chart's render callback as dash-renderer sends it, through the app's endpoint."""
+    payload = render_payload(chart, option, filters_data(view), ui)
+    return app.server.test_client().post(
+        "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
+    )
+
+
 def test_graph_scripts_are_preloaded_from_paths_the_app_serves(tmp_path):
     client = make_app(tmp_path).server.test_client()
     html = client.get("/traffic").get_data(as_text=True)
@@ -62,10 +70,7 @@ def test_default_views_warmed_before_start_are_served_from_the_shared_cache(tmp_
 
     worker = make_app(tmp_path)
     ui = {"lang": "en", "theme": "light", "city": config.Config().city}
-    payload = render_payload("traffic-district-map", "speed", filters_data(ViewState()), ui)
-    reply = worker.server.test_client().post(
-        "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
-    )
+    reply = render_reply(worker, "traffic-district-map", "speed", ViewState(), ui)
     assert reply.status_code == 200 and b"choropleth" in reply.get_data()
     stats = worker.workspace.engine.stats
     assert (stats["figure_shared"], stats["figure_run"]) == (1, 0)
@@ -86,11 +91,8 @@ def test_month_views_warmed_are_served_from_the_shared_cache(tmp_path):
 
     worker = make_app(tmp_path)
     ui = {"lang": "fr", "theme": "light", "city": config.Config().city}
-    january = filters_data(ViewState(start=dt.date(2017, 1, 1), end=dt.date(2017, 1, 31)))
-    payload = render_payload("eco-stations-map", None, january, ui)
-    reply = worker.server.test_client().post(
-        "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
-    )
+    january = ViewState(start=dt.date(2017, 1, 1), end=dt.date(2017, 1, 31))
+    reply = render_reply(worker, "eco-stations-map", None, january, ui)
     assert reply.status_code == 200 and b"scattergeo" in reply.get_data()
     stats = worker.workspace.engine.stats
     assert (stats["figure_shared"], stats["figure_run"]) == (1, 0)
@@ -101,15 +103,10 @@ def test_a_chart_that_ignores_the_dates_is_drawn_once_for_every_period(tmp_path)
     drawing, while a dated chart is drawn again, and a district choice is a new drawing."""
     generate_demo(Workspace.open(tmp_path), config.Config().city, detectors=4, days=31)
     app = make_app(tmp_path)
-    client = app.server.test_client()
     ui = {"lang": "en", "theme": "light", "city": config.Config().city}
 
     def show(chart: str, option: str | None, view: ViewState) -> None:
-        payload = render_payload(chart, option, filters_data(view), ui)
-        reply = client.post(
-            "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
-        )
-        assert reply.status_code == 200
+        assert render_reply(app, chart, option, view, ui).status_code == 200
 
     first = ViewState(start=dt.date(2017, 1, 2), end=dt.date(2017, 1, 9))
     later = ViewState(start=dt.date(2017, 1, 10), end=dt.date(2017, 1, 20))
@@ -136,10 +133,7 @@ def test_a_worker_builds_its_in_memory_state_before_serving(tmp_path):
     assert rollups and engine.scan(resident)["n"][0].as_py() == len(kinds) + rollups
     assert engine.stats["traffic.detector_days_run"] == 1
     ui = {"lang": "en", "theme": "light", "city": config.Config().city}
-    payload = render_payload("traffic-district-map", "speed", filters_data(ViewState()), ui)
-    reply = app.server.test_client().post(
-        "/_dash-update-component", data=json.dumps(payload), content_type="application/json"
-    )
+    reply = render_reply(app, "traffic-district-map", "speed", ViewState(), ui)
     assert reply.status_code == 200
     assert engine.stats["traffic.detector_days_run"] == 1  # kept, not built again
 
