@@ -59,15 +59,15 @@ class ResidentTables:
 
     def _load(self, key: tuple, source: str, cursor: duckdb.DuckDBPyConnection) -> str | None:
         paths = glob.glob(key[0])
-        size = sum(os.path.getsize(path) for path in paths)
-        if not size or size > self.max_source_bytes:
+        parquet_bytes = sum(os.path.getsize(path) for path in paths)
+        if not parquet_bytes or parquet_bytes > self.max_source_bytes:
             return None
-        size = sum(_values(path) for path in paths) * VALUE_BYTES
-        if self.used_bytes + size > self.budget_bytes:
+        table_bytes = sum(_values(path) for path in paths) * VALUE_BYTES
+        if self.used_bytes + table_bytes > self.budget_bytes:
             return None
         name = "resident_" + hashlib.sha256(repr(key).encode()).hexdigest()[:20]
         cursor.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}")
-        self.used_bytes += size
+        self.used_bytes += table_bytes
         return name
 
 

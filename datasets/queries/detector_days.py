@@ -71,26 +71,17 @@ class DetectorDays:
     def sums(self, filters: Filters) -> dict[str, np.ndarray]:
         """Each column's sum over the filters' days and districts, per detector (in the order
         of `detector_ids`; 0 for a detector without rows there)."""
-        rows = self._rows(filters)
-        lo, hi = self._span(filters)
-        count = len(self.detector_ids)
-        return {
-            name: np.bincount(
-                self.detector[rows], weights=totals[rows, hi] - totals[rows, lo], minlength=count
-            )
-            for name, totals in self.running.items()
-        }
+        return self._by_detector(*self._per_row(filters))
 
     def stats(self, filters: Filters) -> pa.Table:
         """Per detector with rows in the period and districts: its district (the lowest code
         among its rows there, for the rare detector moved between districts), readings, sum of
         speeds, moving readings, sum of 1/speed and vehicles, with nulls where a sum has no
         value: the table the group-by over the rollup returns."""
-        sums = self.sums(filters)
+        rows, per_row = self._per_row(filters)
+        sums = self._by_detector(rows, per_row)
         present = sums["n"] > 0
-        rows = self._rows(filters)
-        lo, hi = self._span(filters)
-        with_rows = rows[self.running["n"][rows, hi] - self.running["n"][rows, lo] > 0]
+        with_rows = rows[per_row["n"] > 0]
         _, first = np.unique(self.detector[with_rows], return_index=True)
         district = self.district[with_rows[first]]
 
@@ -108,6 +99,22 @@ class DetectorDays:
                 "vehicles": column("volume_sum", "n_volume", pa.int64()),
             }
         )
+
+    def _per_row(self, filters: Filters) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The rows of the filters' districts, and each column's sum over their days per row."""
+        rows = self._rows(filters)
+        lo, hi = self._span(filters)
+        return rows, {
+            name: totals[rows, hi] - totals[rows, lo] for name, totals in self.running.items()
+        }
+
+    def _by_detector(self, rows: np.ndarray, per_row: dict[str, np.ndarray]) -> dict:
+        count = len(self.detector_ids)
+        detector = self.detector[rows]
+        return {
+            name: np.bincount(detector, weights=values, minlength=count)
+            for name, values in per_row.items()
+        }
 
     def _rows(self, filters: Filters) -> np.ndarray:
         if not filters.districts:
