@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -258,13 +259,16 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SAMPLE_LINES = 400
 
 
-def split_lines(text: str, delimiter: str, quotechar: str = '"') -> list[tuple[int, list[str]]]:
-    """Rows of a text sample with the 1-based line each starts on (quoted newlines kept)."""
+def split_lines(
+    text: str, delimiter: str, quotechar: str = '"', limit: int | None = None
+) -> list[tuple[int, list[str]]]:
+    """Rows of a text sample with the 1-based line each starts on (quoted newlines kept), the
+    first `limit` of them when given."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar)
     rows = []
     line = 1
     try:
-        for row in reader:
+        for row in itertools.islice(reader, limit):
             rows.append((line, row))
             line = reader.line_num + 1
     except csv.Error:

@@ -47,7 +47,6 @@ from .readers import (
 
 MAX_PROBLEMS = 100
 ROW_GROUP_ROWS = 128 * 1024
-HASH_ROWS = 512 * 1024  # key rows hashed per call into DuckDB
 DAY_SPAN = 1 << 20  # days a batch may span for its distinct days to be marked, not sorted
 SCRATCH_FILE = "part-0000.parquet"
 ARROW_TYPES = {
@@ -648,78 +647,80 @@ def _derived_time(plan: Plan, batch: pa.RecordBatch, settings: Settings) -> Conv
 
 
 class _Duplicates:
-    """Key hashes of every good row (DuckDB's hash, vectorised), compared at the end. Keys are
-    hashed HASH_ROWS at a time: each call into DuckDB costs milliseconds whatever its size.
-    The connection is opened, and the hashes compared, on the thread that adds the keys (the
-    facts thread of the pass), so neither waits on the thread that parses."""
+    """Whether a good row repeats an earlier row's key, and the lines of a few that do.
+
+    Files mostly come sorted by their key (readings by time then detector, or by detector
+    then time): while every row's key is greater than the one before, in the order of the key
+    columns or in the reverse order, no key can repeat, and that is one comparison a row. A
+    file in neither order has its keys hashed at the end, by DuckDB from the rows written to
+    the scratch file (the good rows, in order), and the hashes sorted and compared."""
 
     def __init__(self, keys: list[str]) -> None:
         self.keys = keys
-        self.hashes: list[np.ndarray] = []
+        self.orders = [keys, keys[::-1]] if len(keys) > 1 else [keys]
+        self.last: pa.RecordBatch | None = None  # the key of the last row seen
         self.lines: list[np.ndarray] = []
-        self.pending: list[pa.Table] = []
-        self.pending_rows = 0
-        self.con: duckdb.DuckDBPyConnection | None = None
-        self.outcome: tuple[int, list[list[int]]] | None = None
-        cols = ", ".join('"' + k.replace('"', '""') + '"' for k in keys)
-        self.sql = f"SELECT hash({cols}) AS h FROM batch"
 
-    def add(self, table: pa.Table, lines: np.ndarray) -> None:
-        if not self.keys or table.num_rows == 0:
+    def add(self, batch: pa.RecordBatch, lines: np.ndarray) -> None:
+        if not self.keys or batch.num_rows == 0:
             return
-        self.pending.append(table.select(self.keys))
-        self.pending_rows += table.num_rows
         self.lines.append(lines)
-        if self.pending_rows >= HASH_ROWS:
-            self._hash()
+        if self.orders:
+            keys = batch.select(self.keys)
+            self.orders = [o for o in self.orders if _increasing(self.last, keys, o)]
+            self.last = keys.slice(keys.num_rows - 1)
 
-    def _hash(self) -> None:
-        if not self.pending:
-            return
-        if self.con is None:
-            self.con = duckdb.connect()
-        self.con.register("batch", pa.concat_tables(self.pending))
-        self.hashes.append(self.con.execute(self.sql).fetchnumpy()["h"].astype(np.uint64))
-        self.con.unregister("batch")
-        self.pending, self.pending_rows = [], 0
-
-    def finish(self) -> None:
-        """Hash the last keys and compare them all (on the thread that took the others, while
-        the rows are written)."""
-        self._hash()
-        if self.con is not None:
-            self.con.close()
-            self.con = None
-        self.outcome = self._compare()
-
-    def result(self) -> tuple[int, list[list[int]]]:
-        """How many rows repeat an earlier row's key, and the lines of a few such groups."""
-        if self.outcome is None:
-            self.finish()
-        return self.outcome
-
-    def _compare(self, examples: int = 5) -> tuple[int, list[list[int]]]:
-        if not self.hashes:
+    def result(self, written: Path) -> tuple[int, list[list[int]]]:
+        """How many rows repeat an earlier row's key, and the lines of a few such groups;
+        `written` holds the good rows."""
+        if not self.keys or not self.lines or self.orders:
             return 0, []
-        h = np.concatenate(self.hashes)
-        hs = np.sort(h)
-        count = int(np.count_nonzero(hs[1:] == hs[:-1]))
-        groups: list[list[int]] = []
-        if count:
-            lines = np.concatenate(self.lines)
-            order = np.argsort(h, kind="stable")
-            hs = h[order]
-            repeat = np.zeros(len(hs), bool)
-            repeat[1:] = hs[1:] == hs[:-1]
-            starts = np.flatnonzero(repeat & ~np.concatenate(([False], repeat[:-1])))
-            for start in starts[: examples * 4]:
-                first = start - 1
-                end = start
-                while end < len(hs) and repeat[end]:
-                    end += 1
-                groups.append(sorted(int(x) for x in lines[order[first:end]][:10]))
-            groups.sort()
-        return count, groups[:examples]
+        cols = ", ".join('"' + k.replace('"', '""') + '"' for k in self.keys)
+        path = "'" + str(written).replace("'", "''") + "'"
+        with duckdb.connect() as con:
+            hashes = con.sql(f"SELECT hash({cols}) AS h FROM read_parquet({path})").fetchnumpy()
+        return _repeats(hashes["h"].astype(np.uint64), np.concatenate(self.lines))
+
+
+def _increasing(last: pa.RecordBatch | None, keys: pa.RecordBatch, order: list[str]) -> bool:
+    """Whether each row's key, `last`'s first, is greater than the row's before it, comparing
+    the columns in `order`. Nulls and NaN, which compare as neither, count as not."""
+    rows = pa.Table.from_batches([keys] if last is None else [last, keys])
+    n = rows.num_rows
+    greater = equal = None
+    try:
+        for name in order:
+            column = rows.column(name)
+            if column.null_count:
+                return False
+            after, before = column.slice(1), column.slice(0, n - 1)
+            more, same = pc.greater(after, before), pc.equal(after, before)
+            if greater is None:
+                greater, equal = more, same
+            else:
+                greater = pc.or_(greater, pc.and_(equal, more))
+                equal = pc.and_(equal, same)
+    except pa.ArrowNotImplementedError:  # a type with no order
+        return False
+    return greater is None or pc.all(greater).as_py() is not False
+
+
+def _repeats(hashes: np.ndarray, lines: np.ndarray, examples: int = 5) -> tuple[int, list]:
+    """How many rows repeat an earlier row's hash, and the lines of the first groups."""
+    order = np.argsort(hashes, kind="stable")
+    hs = hashes[order]
+    repeat = np.zeros(len(hs), bool)
+    repeat[1:] = hs[1:] == hs[:-1]
+    count = int(np.count_nonzero(repeat))
+    groups: list[list[int]] = []
+    starts = np.flatnonzero(repeat & ~np.concatenate(([False], repeat[:-1])))
+    for start in starts[: examples * 4]:
+        end = start
+        while end < len(hs) and repeat[end]:
+            end += 1
+        groups.append(sorted(int(x) for x in lines[order[start - 1 : end]][:10]))
+    groups.sort()
+    return count, groups[:examples]
 
 
 class _Writer:
@@ -931,8 +932,7 @@ def _pass(
         _stats(out, plans, stats, col_reports)
         if time_column:
             _days(out.column(time_column), days)
-        if dupes.keys:
-            dupes.add(pa.Table.from_batches([out]), good_lines)
+        dupes.add(out, good_lines)
 
     problems: list[RowProblem] = []
     try:
@@ -977,7 +977,7 @@ def _pass(
             del problems[MAX_PROBLEMS:]
             if on_progress:
                 on_progress(reader.fraction, "validate")
-        pending += [sink.submit(writer.close), facts.submit(dupes.finish)]  # side by side
+        pending.append(sink.submit(writer.close))
         for future in pending:
             future.result()
     except BaseException:
@@ -1001,7 +1001,7 @@ def _pass(
         del problems[MAX_PROBLEMS:]
     report.problems = problems
     report.empty_rows = reader.empty_rows
-    report.duplicates, report.duplicate_examples = dupes.result()
+    report.duplicates, report.duplicate_examples = dupes.result(writer.path)
     for cr in col_reports:
         lo, hi = stats[cr.name]
         cr.min, cr.max = _show(lo), _show(hi)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import sys
 
 import numpy as np
 import openpyxl
@@ -131,6 +132,18 @@ def test_strict_decoding_error_names_the_line(tmp_path):
 
 
 # -- CSV -------------------------------------------------------------------------------------------
+
+
+def test_a_skip_override_past_the_split_sample_still_finds_the_header(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules["datasets.ingest.readers"], "SAMPLE_LINES", 5)
+    preamble = "".join(f"note {i}\n" for i in range(12))
+    path = write(tmp_path / "t.csv", preamble + "ts,v\n2017-01-01,1\n2017-01-02,2\n")
+    reader = open_reader(path, "t.csv", "csv", {"skip_lines": 12}, LIMITS)
+    assert reader.names == ["ts", "v"]
+    assert rows_of(reader) == [
+        (14, {"ts": "2017-01-01", "v": "1"}),
+        (15, {"ts": "2017-01-02", "v": "2"}),
+    ]
 
 
 def test_csv_fast_path_lines(tmp_path):

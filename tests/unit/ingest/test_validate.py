@@ -226,24 +226,90 @@ def test_progress_is_reported(tmp_path):
     discard(report)
 
 
-def test_duplicates_are_found_across_the_chunks_hashed_apart(tmp_path, monkeypatch):
+def _hashed(monkeypatch) -> list[int]:
+    """Spy on the hashing of keys (the path of a file not in key order): one entry a call."""
     validate_mod = sys.modules["datasets.ingest.validate"]
+    calls = []
+    original = validate_mod._repeats
+
+    def spy(hashes, lines, examples=5):
+        calls.append(len(hashes))
+        return original(hashes, lines, examples)
+
+    monkeypatch.setattr(validate_mod, "_repeats", spy)
+    return calls
+
+
+def _small_chunks(monkeypatch) -> None:
     monkeypatch.setattr(sys.modules["datasets.ingest.readers"], "CSV_BLOCK", 64)
     monkeypatch.setattr(sys.modules["datasets.ingest.readers"], "TYPED_SLICE", 128)
-    monkeypatch.setattr(validate_mod, "HASH_ROWS", 3)
-    hashed = []
-    original = validate_mod._Duplicates._hash
 
-    def spy(self):
-        hashed.append(self.pending_rows)
-        original(self)
 
-    monkeypatch.setattr(validate_mod._Duplicates, "_hash", spy)
+READINGS_HEADER = "ts,detector_id,district,volume,speed_kmh,occupancy\n"
+
+
+def test_duplicates_are_found_across_chunks_in_a_file_out_of_key_order(tmp_path, monkeypatch):
+    _small_chunks(monkeypatch)
+    hashed = _hashed(monkeypatch)
     rows = [f"2017-01-01 00:{i:02d}:00,D{i % 3},1,10,40,5\n" for i in range(10)]
-    text = "ts,detector_id,district,volume,speed_kmh,occupancy\n" + "".join(rows + rows[:2])
-    _, report = report_for(tmp_path, text)
-    assert len([n for n in hashed if n]) > 2
+    _, report = report_for(tmp_path, READINGS_HEADER + "".join(rows + rows[:2]))
+    assert hashed == [12]
     assert report.duplicates == 2 and report.duplicate_examples == [[2, 12], [3, 13]]
+
+
+@pytest.mark.parametrize("by_detector", [False, True])
+def test_a_file_in_key_order_needs_no_hashing(tmp_path, monkeypatch, by_detector):
+    _small_chunks(monkeypatch)
+    hashed = _hashed(monkeypatch)
+    pairs = [(minute, d) for minute in range(20) for d in ("D1", "D2", "D3")]
+    if by_detector:
+        pairs.sort(key=lambda p: p[1])
+    rows = [f"2017-01-01 00:{m:02d}:00,{d},1,10,40,5\n" for m, d in pairs]
+    _, report = report_for(tmp_path, READINGS_HEADER + "".join(rows))
+    assert report.rows_ok == 60 and report.duplicates == 0
+    assert hashed == []
+
+
+@pytest.mark.parametrize("at", [1, 30, 59])
+def test_a_repeated_key_in_a_sorted_file_is_found(tmp_path, monkeypatch, at):
+    """A repeat sits next to its first row in a sorted file: equal is not greater, so the file
+    goes to the hashes, which find it wherever it falls among the chunks."""
+    _small_chunks(monkeypatch)
+    hashed = _hashed(monkeypatch)
+    pairs = [(minute, d) for minute in range(20) for d in ("D1", "D2", "D3")]
+    pairs.insert(at, pairs[at - 1])
+    rows = [f"2017-01-01 00:{m:02d}:00,{d},1,10,40,5\n" for m, d in pairs]
+    _, report = report_for(tmp_path, READINGS_HEADER + "".join(rows))
+    assert hashed == [61]
+    assert report.duplicates == 1 and report.duplicate_examples == [[at + 1, at + 2]]
+
+
+@pytest.mark.parametrize(
+    ("values", "increasing"),
+    [
+        ([1.0, 2.0, 3.0], True),
+        ([1.0, 1.0, 3.0], False),
+        ([1.0, None, 3.0], False),
+        ([1.0, float("nan"), 3.0], False),
+        ([3.0, 2.0, 1.0], False),
+    ],
+)
+def test_increasing_keys_are_strictly_so(values, increasing):
+    import pyarrow as pa
+
+    validate_mod = sys.modules["datasets.ingest.validate"]
+    keys = pa.record_batch({"k": pa.array(values, pa.float64())})
+    assert validate_mod._increasing(None, keys, ["k"]) is increasing
+    before = pa.record_batch({"k": pa.array([values[0]], pa.float64())})
+    assert validate_mod._increasing(before, keys.slice(1), ["k"]) is increasing
+
+
+def test_a_generic_table_with_repeated_rows_is_hashed_whole(tmp_path, monkeypatch):
+    hashed = _hashed(monkeypatch)
+    text = "name,value\na,1\nb,2\na,1\n"
+    _, report = report_for(tmp_path, text, overrides={"kind": "generic"})
+    assert hashed == [3]
+    assert report.duplicates == 1 and report.duplicate_examples == [[2, 4]]
 
 
 @pytest.mark.parametrize(
