@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROLLUPS_DIR = "_rollups"  # "_": pyarrow datasets and pd.read_parquet(folder) skip it
@@ -198,46 +201,117 @@ def build_rollups(
     part_path: Path | str,
     folder: Path | str,
     *,
+    ready: Path | str | None = None,
     threads: int | None = None,
     memory_limit: str | None = "2GB",
 ) -> list[Path]:
     """Write every rollup of one raw part of a `kind` into `folder/_rollups/<grain>/`.
 
-    Returns the files written (none for a kind without rollups, or when the part lacks a
-    column a grain reads: the queries then use the raw rows). Each file is written under a
-    temporary name and renamed, so a reader never sees half a rollup.
+    A grain already computed for this part in the folder `ready` (the upload's scratch folder:
+    see `rollup_series`), with the current tag, is linked into place; the others are selected
+    by their SQL. Returns the files written (none for a kind without rollups, or when the part
+    lacks a column a grain reads: the queries then use the raw rows). Each file is written
+    under a temporary name and renamed, so a reader never sees half a rollup.
     """
     grains = grains_for(kind)
     part_path, folder = Path(part_path), Path(folder)
     if not grains:
         return []
     columns = set(pq.ParquetFile(part_path).schema_arrow.names)
-    written: list[Path] = []
     built: dict[str, Path] = {}
-    con = _connect(threads, memory_limit)
+    con = None
     try:
         for grain in grains:
             if not set(grain.needs) <= columns:
                 continue
+            prepared = rollup_path(ready, grain.name, part_path) if ready else None
+            if prepared and prepared.is_file() and rollup_tag(prepared) == grain.tag():
+                built[grain.name] = _publish(folder, grain, part_path, _linker(prepared))
+                continue
             source = built.get(grain.source) if grain.source else None
             if grain.source and source is None:
                 continue
-            src = f"read_parquet({_quote(source or part_path)})"
-            dest = rollup_path(folder, grain.name, part_path)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            scratch = dest.with_name(f".{dest.stem}-{uuid.uuid4().hex}.tmp")
-            sql = grain.text().format(src=src)
-            tag = grain.tag().replace("'", "")
-            con.execute(
-                f"COPY ({sql}) TO {_quote(scratch)} (FORMAT parquet, COMPRESSION zstd,"
-                f" ROW_GROUP_SIZE {ROW_GROUP_ROWS}, KV_METADATA {{{META_KEY}: '{tag}'}})"
-            )
-            os.replace(scratch, dest)
-            built[grain.name] = dest
-            written.append(dest)
+            con = con or _connect(threads, memory_limit)
+            write = partial(_copy_sql, con, grain, source or part_path)
+            built[grain.name] = _publish(folder, grain, part_path, write)
     finally:
-        con.close()
-    return written
+        if con is not None:
+            con.close()
+    return list(built.values())
+
+
+class RollupWriter:
+    """A grain's file written a table at a time by code other than its SQL, as the SQL's COPY
+    writes it: zstd, row groups of ROW_GROUP_ROWS, the grain's tag alone in the key-value
+    metadata. It keeps a temporary name until `close` renames it into place."""
+
+    def __init__(self, folder: Path | str, grain: Grain, part: Path | str, schema: pa.Schema):
+        self.dest = rollup_path(Path(folder), grain.name, part)
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        self.scratch = _scratch_path(self.dest)
+        self.tag = grain.tag()
+        self.writer = pq.ParquetWriter(self.scratch, schema, compression="zstd", store_schema=False)
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:  # DuckDB writes no row group for no rows
+            self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+    def close(self) -> Path:
+        self.writer.add_key_value_metadata({META_KEY: self.tag})
+        self.writer.close()
+        os.replace(self.scratch, self.dest)
+        return self.dest
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.scratch.unlink(missing_ok=True)
+
+
+def write_rollup(table: pa.Table, folder: Path | str, grain: Grain, part: Path | str) -> Path:
+    """A grain's whole table, computed by code other than its SQL, written as `RollupWriter`."""
+    writer = RollupWriter(folder, grain, part, table.schema)
+    try:
+        writer.write(table)
+        return writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def _scratch_path(dest: Path) -> Path:
+    return dest.with_name(f".{dest.stem}-{uuid.uuid4().hex}.tmp")
+
+
+def _publish(folder: Path, grain: Grain, part: Path | str, write: Callable[[Path], None]) -> Path:
+    """`write(path)` a grain's file under a temporary name, then rename it into place."""
+    dest = rollup_path(folder, grain.name, part)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    scratch = _scratch_path(dest)
+    try:
+        write(scratch)
+        os.replace(scratch, dest)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return dest
+
+
+def _linker(source: Path) -> Callable[[Path], None]:
+    def link(path: Path) -> None:
+        try:
+            os.link(source, path)
+        except OSError:  # another file system
+            shutil.copyfile(source, path)
+
+    return link
+
+
+def _copy_sql(con: duckdb.DuckDBPyConnection, grain: Grain, source: Path, path: Path) -> None:
+    sql = grain.text().format(src=f"read_parquet({_quote(source)})")
+    tag = grain.tag().replace("'", "")
+    con.execute(
+        f"COPY ({sql}) TO {_quote(path)} (FORMAT parquet, COMPRESSION zstd,"
+        f" ROW_GROUP_SIZE {ROW_GROUP_ROWS}, KV_METADATA {{{META_KEY}: '{tag}'}})"
+    )
 
 
 def rollup_tag(path: Path) -> str | None:

@@ -480,10 +480,12 @@ def detect_missing(columns: dict[str, list[str]], decimal: str = ".") -> tuple[s
     found: Counter[str] = Counter()
     for values in columns.values():
         present = [v.strip() for v in values]
+        distinct = set(present)
         for token in MISSING_TOKENS:
-            if token and token in present:
+            if token and token in distinct:
                 found[token] += 1
-        numbers = [_to_float(v, decimal) for v in present if v and v not in MISSING_TOKENS]
+        floats = {v: _to_float(v, decimal) for v in distinct if v and v not in MISSING_TOKENS}
+        numbers = [floats[v] for v in present if v in floats]
         parsed = [x for x in numbers if x is not None]
         if not parsed or len(parsed) < 0.9 * len(numbers):
             continue

@@ -435,7 +435,7 @@ def commit(
             os.link(source, dest)
         except OSError:
             shutil.copyfile(source, dest)
-        build_rollups(report.kind, dest, folder)  # the upload's rollups, in its version
+        build_rollups(report.kind, dest, folder, ready=scratch)  # the upload's rollups
 
     note = f"upload of {file}: {report.rows_ok:,} rows"
     if report.rows_bad:

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..rollup_series import SeriesRollups
 from ..schemas import KINDS, Kind
 from . import detect
 from .detect import ColumnInfo
@@ -811,7 +812,10 @@ def _time_column(kind: Kind, plans: list[Plan]) -> str | None:
 
 def _empty(folder: Path) -> None:
     for child in folder.iterdir():
-        child.unlink()
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _typed_pass(reader, plans, kind, schema, time_column, folder, on_progress) -> Report | None:
@@ -918,9 +922,10 @@ def _pass(
     if kind.id != GENERIC and len(keys) != len(kind.keys):
         keys = []
     dupes = _Duplicates(list(keys))
+    series = SeriesRollups.for_schema(kind.id, schema, folder, SCRATCH_FILE)
     writer = _Writer(folder, schema)
-    # the rows are written, and their statistics, days and keys taken, while we parse: on two
-    # threads of their own, each in order, so neither waits for the other
+    # the rows are written, and their statistics, days, keys and rollup sums taken, while we
+    # parse: on two threads of their own, each in order, so neither waits for the other
     sink = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
     facts = ThreadPoolExecutor(1, thread_name_prefix="ingest-facts")
     pending: list[Future] = []
@@ -933,6 +938,8 @@ def _pass(
         if time_column:
             _days(out.column(time_column), days)
         dupes.add(out, good_lines)
+        if series:
+            series.add(out)
 
     problems: list[RowProblem] = []
     try:
@@ -978,6 +985,8 @@ def _pass(
             if on_progress:
                 on_progress(reader.fraction, "validate")
         pending.append(sink.submit(writer.close))
+        if series:  # the rollups the commit will link beside the part
+            pending.append(facts.submit(series.finish))
         for future in pending:
             future.result()
     except BaseException:
@@ -986,6 +995,8 @@ def _pass(
         sink.shutdown(wait=True)
         facts.shutdown(wait=True)
         writer.writer.close()
+        if series:
+            series.stop()
         raise
     finally:
         sink.shutdown(wait=True)
