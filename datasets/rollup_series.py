@@ -232,6 +232,8 @@ class SeriesRollups:
     batch before, the buckets it closes are written as they come; a batch out of time order
     stops the collection (the SQL then reads the part)."""
 
+    grains = ("district_5min", "district_hour", "district_day")
+
     def __init__(self, to_ms: tuple[int, int], folder: Path, part: str) -> None:
         self.to_ms = to_ms  # (multiply, divide) from the time column's unit to milliseconds
         self.folder, self.part = folder, part

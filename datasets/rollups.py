@@ -24,7 +24,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -202,18 +202,21 @@ def build_rollups(
     folder: Path | str,
     *,
     ready: Path | str | None = None,
+    skip: Collection[str] = (),
     threads: int | None = None,
     memory_limit: str | None = "2GB",
 ) -> list[Path]:
-    """Write every rollup of one raw part of a `kind` into `folder/_rollups/<grain>/`.
+    """Write every rollup of one raw part of a `kind` into `folder/_rollups/<grain>/`, but the
+    grains named in `skip`.
 
-    A grain already computed for this part in the folder `ready` (the upload's scratch folder:
-    see `rollup_series`), with the current tag, is linked into place; the others are selected
-    by their SQL. Returns the files written (none for a kind without rollups, or when the part
-    lacks a column a grain reads: the queries then use the raw rows). Each file is written
-    under a temporary name and renamed, so a reader never sees half a rollup.
+    A grain the folder already holds for this part with the current tag is kept; one the folder
+    `ready` holds so (an upload's scratch folder, where validation built them) is linked into
+    place; the others are selected by their SQL. Returns the files of the part's grains (none
+    for a kind without rollups, or when the part lacks a column a grain reads: the queries then
+    use the raw rows). Each file is written under a temporary name and renamed, so a reader
+    never sees half a rollup.
     """
-    grains = grains_for(kind)
+    grains = [g for g in grains_for(kind) if g.name not in skip]
     part_path, folder = Path(part_path), Path(folder)
     if not grains:
         return []
@@ -224,8 +227,12 @@ def build_rollups(
         for grain in grains:
             if not set(grain.needs) <= columns:
                 continue
+            dest = rollup_path(folder, grain.name, part_path)
+            if _current(dest, grain):
+                built[grain.name] = dest
+                continue
             prepared = rollup_path(ready, grain.name, part_path) if ready else None
-            if prepared and prepared.is_file() and rollup_tag(prepared) == grain.tag():
+            if prepared and _current(prepared, grain):
                 built[grain.name] = _publish(folder, grain, part_path, _linker(prepared))
                 continue
             source = built.get(grain.source) if grain.source else None
@@ -238,6 +245,10 @@ def build_rollups(
         if con is not None:
             con.close()
     return list(built.values())
+
+
+def _current(path: Path, grain: Grain) -> bool:
+    return path.is_file() and rollup_tag(path) == grain.tag()
 
 
 class RollupWriter:
@@ -331,12 +342,7 @@ def complete(folder: Path | str, grain: str) -> bool:
     parts = sorted(folder.glob("*.parquet"))
     if spec is None or not parts:
         return False
-    want = spec.tag()
-    for part in parts:
-        path = rollup_path(folder, grain, part)
-        if not path.is_file() or rollup_tag(path) != want:
-            return False
-    return True
+    return all(_current(rollup_path(folder, grain, part), spec) for part in parts)
 
 
 def link_rollups(source_folder: Path, part: Path, target_folder: Path, new_name: str) -> int:

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..rollup_series import SeriesRollups
+from ..rollups import build_rollups
 from ..schemas import KINDS, Kind
 from . import detect
 from .detect import ColumnInfo
@@ -984,11 +985,16 @@ def _pass(
             del problems[MAX_PROBLEMS:]
             if on_progress:
                 on_progress(reader.fraction, "validate")
+        # the rollups the commit will link beside the part: the series summed as we went, the
+        # other grains selected from the part by DuckDB once it is written (side by side)
         pending.append(sink.submit(writer.close))
-        if series:  # the rollups the commit will link beside the part
+        if series:
             pending.append(facts.submit(series.finish))
+        skip = series.grains if series else ()
+        pending.append(sink.submit(build_rollups, kind.id, writer.path, folder, skip=skip))
         for future in pending:
             future.result()
+        build_rollups(kind.id, writer.path, folder)  # any grain the series could not sum
     except BaseException:
         for future in pending:
             future.cancel()
