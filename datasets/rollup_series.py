@@ -311,7 +311,9 @@ class SeriesRollups:
     def _write(self, rows: Series) -> None:
         if self.writer is None:
             schema = Series.schema("ts", False)
-            self.writer = RollupWriter(self.folder, GRAINS["district_5min"], self.part, schema)
+            self.writer = RollupWriter(
+                self.folder, GRAINS["district_5min"], self.part, schema, **_write_options("ts")
+            )
         self.writer.write(rows.table("ts", False))
 
     def finish(self) -> list[Path]:
@@ -331,7 +333,13 @@ class SeriesRollups:
             if series is None:  # too wide to number: the SQL sums the 5-minute file
                 break
             written.append(
-                write_rollup(series.table(column, as_date), self.folder, GRAINS[name], self.part)
+                write_rollup(
+                    series.table(column, as_date),
+                    self.folder,
+                    GRAINS[name],
+                    self.part,
+                    **_write_options(column),
+                )
             )
         self.closed = self.unwritten = []
         return written
@@ -342,6 +350,12 @@ class SeriesRollups:
         if self.writer is not None:
             self.writer.abort()
             self.writer = None
+
+
+def _write_options(column: str) -> dict:
+    """Sums are nearly all distinct (a dictionary would only cost time); queries skip row groups
+    by their time and district."""
+    return {"plain": ("speed_sum", "volume_sum"), "statistics": [column, "district"]}
 
 
 # the coarser grains summed from the 5 minutes: (name, bucket, time column, written as a date)

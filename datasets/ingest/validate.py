@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .. import rollups
 from ..rollup_series import SeriesRollups
-from ..rollups import build_rollups
 from ..schemas import KINDS, Kind
 from . import detect
 from .detect import ColumnInfo
@@ -727,12 +727,15 @@ def _repeats(hashes: np.ndarray, lines: np.ndarray, examples: int = 5) -> tuple[
 
 class _Writer:
     """Good rows into one scratch Parquet file (zstd, row groups of exactly 128k rows but the
-    last): the layout does not depend on how the reader cut its batches."""
+    last): the layout does not depend on how the reader cut its batches. Min/max statistics
+    are kept for the `statistics` columns."""
 
-    def __init__(self, folder: Path, schema: pa.Schema) -> None:
+    def __init__(self, folder: Path, schema: pa.Schema, statistics: list[str]) -> None:
         self.path = folder / SCRATCH_FILE
         self.schema = schema
-        self.writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+        self.writer = pq.ParquetWriter(
+            self.path, schema, compression="zstd", write_statistics=statistics
+        )
         self.pending: list[pa.RecordBatch] = []
         self.rows = 0
 
@@ -924,12 +927,13 @@ def _pass(
         keys = []
     dupes = _Duplicates(list(keys))
     series = SeriesRollups.for_schema(kind.id, schema, folder, SCRATCH_FILE)
-    writer = _Writer(folder, schema)
+    writer = _Writer(folder, schema, _statistics(kind, schema, time_column))
     # the rows are written, and their statistics, days, keys and rollup sums taken, while we
     # parse: on two threads of their own, each in order, so neither waits for the other
     sink = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
     facts = ThreadPoolExecutor(1, thread_name_prefix="ingest-facts")
     pending: list[Future] = []
+    database = sink.submit(rollups.connect) if rollups.grains_for(kind.id) else None
 
     days: set[int] = set()
     stats: dict[str, list] = {p.name: [None, None] for p in plans}
@@ -991,10 +995,12 @@ def _pass(
         if series:
             pending.append(facts.submit(series.finish))
         skip = series.grains if series else ()
-        pending.append(sink.submit(build_rollups, kind.id, writer.path, folder, skip=skip))
+        con = database.result() if database else None  # opened on the writer thread by now
+        build = rollups.build_rollups
+        pending.append(sink.submit(build, kind.id, writer.path, folder, skip=skip, con=con))
         for future in pending:
             future.result()
-        build_rollups(kind.id, writer.path, folder)  # any grain the series could not sum
+        build(kind.id, writer.path, folder, con=con)  # any grain the series could not sum
     except BaseException:
         for future in pending:
             future.cancel()
@@ -1007,6 +1013,8 @@ def _pass(
     finally:
         sink.shutdown(wait=True)
         facts.shutdown(wait=True)
+        if database is not None and database.exception() is None:
+            database.result().close()
     report.problem_count = report.error_count + report.out_of_range_count + report.missing_count
     report.shape_count = reader.problem_count
     if reader.problem_count:
@@ -1031,6 +1039,16 @@ def _pass(
     if on_progress:
         on_progress(1.0, "validate")
     return report
+
+
+def _statistics(kind: Kind, schema: pa.Schema, time_column: str | None) -> list[str]:
+    """The columns whose row groups keep min/max statistics: those the queries of a known kind
+    filter in the scan (time, district), which the statistics let skip, and the time span the
+    catalog reads from them. The others' would cost an eighth of the part's writing for
+    nothing; a generic table keeps them all (an analyst may filter on any column)."""
+    if kind.id == GENERIC:
+        return list(schema.names)
+    return [c for c in (time_column, "district") if c is not None and c in schema.names]
 
 
 def _check(conv, plan, cr, report, problems, lines) -> np.ndarray:

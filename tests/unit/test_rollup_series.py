@@ -127,6 +127,19 @@ def test_the_five_minute_file_is_written_in_whole_row_groups(tmp_path, monkeypat
     meta = pq.ParquetFile(written[0]).metadata
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert sizes[:-1] == [40] * (len(sizes) - 1) and 0 < sizes[-1] <= 40
+    group = meta.row_group(0)
+    with_stats = {
+        group.column(i).path_in_schema
+        for i in range(group.num_columns)
+        if group.column(i).statistics is not None and group.column(i).statistics.has_min_max
+    }
+    assert with_stats == {"ts", "district"}  # the columns queries skip row groups by
+    dictionary = {
+        group.column(i).path_in_schema
+        for i in range(group.num_columns)
+        if group.column(i).dictionary_page_offset is not None
+    }
+    assert "ts" in dictionary and not {"speed_sum", "volume_sum"} & dictionary
     assert sum(sizes) == len(sql_tables_of(table, tmp_path / "sql")["district_5min"])
 
 
