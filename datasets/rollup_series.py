@@ -35,7 +35,7 @@ MS_5MIN = 5 * 60 * 1000
 MS_HOUR = 60 * 60 * 1000
 MS_DAY = 24 * MS_HOUR
 MAX_CODES = 1 << 24  # a batch whose dense group numbering is larger is left to the SQL
-MAX_ROWS = 2_000_000  # 5-minute rows held (~70 bytes each) before the SQL takes over
+MAX_ROWS = 2_000_000  # hourly rows held (~70 bytes each) before the SQL takes over
 _NEEDS = {"ts", "district", "volume", "speed_kmh"}
 _UNIT_MS = {"s": (1000, 1), "ms": (1, 1), "us": (1, 1000), "ns": (1, 1_000_000)}
 
@@ -237,9 +237,9 @@ class SeriesRollups:
     def __init__(self, to_ms: tuple[int, int], folder: Path, part: str) -> None:
         self.to_ms = to_ms  # (multiply, divide) from the time column's unit to milliseconds
         self.folder, self.part = folder, part
-        self.closed: list[Series] = []  # the 5-minute rows no later row can add to, in order
-        self.rows = 0
-        self.unwritten: list[Series] = []
+        self.unwritten: list[Series] = []  # closed 5-minute rows (no later row adds to them)
+        self.hours: list[Series] | None = []  # their hourly sums (None: too wide to number)
+        self.hour_rows = 0
         self.open: Series | None = None  # the last bucket's rows, which the next batch may add to
         self.writer: RollupWriter | None = None
         self.stopped = False
@@ -294,13 +294,17 @@ class SeriesRollups:
         return readings.rolled(MS_5MIN)
 
     def _close(self, rows: Series) -> None:
-        """Keep closed buckets; write them in whole row groups as they fill."""
+        """Sum closed buckets into hours; write them in whole row groups as they fill."""
         if self.stopped or not len(rows):
             return
-        self.rows += len(rows)
-        if self.rows > MAX_ROWS:
-            return self.stop()
-        self.closed.append(rows)
+        hours = rows.rolled(MS_HOUR) if self.hours is not None else None
+        if hours is None:
+            self.hours = None
+        else:
+            self.hours.append(hours)
+            self.hour_rows += len(hours)
+            if self.hour_rows > MAX_ROWS:
+                return self.stop()
         self.unwritten.append(rows)
         if sum(len(r) for r in self.unwritten) >= ROW_GROUP_ROWS:
             rows = Series.concat(self.unwritten)
@@ -322,12 +326,14 @@ class SeriesRollups:
         if self.open is not None:
             self._close(self.open)
             self.open = None
-        if self.stopped or not self.closed:
+        if self.stopped or (self.writer is None and not self.unwritten):
             return []
-        self._write(Series.concat(self.unwritten))
+        if self.unwritten:
+            self._write(Series.concat(self.unwritten))
         written = [self.writer.close()]
         self.writer = None
-        series: Series | None = Series.concat(self.closed)
+        # the hours of two batches may meet: summed again, as are the days from the hours
+        series = Series.concat(self.hours) if self.hours else None
         for name, step, column, as_date in _COARSER:
             series = series.rolled(step) if series is not None else None
             if series is None:  # too wide to number: the SQL sums the 5-minute file
@@ -341,12 +347,12 @@ class SeriesRollups:
                     **_write_options(column),
                 )
             )
-        self.closed = self.unwritten = []
+        self.unwritten, self.hours = [], []
         return written
 
     def stop(self) -> None:
         self.stopped = True
-        self.closed, self.unwritten, self.open = [], [], None
+        self.unwritten, self.hours, self.open = [], [], None
         if self.writer is not None:
             self.writer.abort()
             self.writer = None

@@ -169,11 +169,11 @@ def test_a_null_district_or_a_nan_speed_stops_the_collection(tmp_path):
     stopped(tmp_path, nan, nan.to_batches(max_chunksize=1000))
 
 
-def test_more_five_minute_rows_than_it_may_hold_stop_the_collection(tmp_path, monkeypatch):
+def test_more_hourly_rows_than_it_may_hold_stop_the_collection(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules["datasets.rollup_series"], "MAX_ROWS", 100)
     monkeypatch.setattr(rollups, "ROW_GROUP_ROWS", 16)
     monkeypatch.setattr(sys.modules["datasets.rollup_series"], "ROW_GROUP_ROWS", 16)
-    table = readings(4000)
+    table = readings(20_000)  # 72 hours of 6 districts
     stopped(tmp_path, table, table.to_batches(max_chunksize=500))
 
 
