@@ -7,13 +7,13 @@ written: that was half the CPU of a traffic upload's rollups, and all of it afte
 Here the group of a row is one dense integer, its (5-minute bucket, district) numbered from the
 batch's smallest, so each aggregate is one `np.bincount` or `ufunc.at` and the groups come out
 in order without a sort. Rows come in time order (readings are logged so): a bucket is closed
-once a later batch starts after it, and written in row groups as they fill, on the thread
-that takes the pass's facts. The hours and the days are sums of the 5 minutes, as in the SQL.
+once a later batch starts after it, summed into its hour, and written in row groups as they
+fill, on the thread that takes the pass's facts. The days are sums of the hours, as in the SQL.
 
 The SQL definitions stay the reference: the tables here have their columns, types, order and
 values (sums to the rounding of their order of addition), and carry their tags. A batch out of
 time order, or one the dense numbering cannot take (a null time or district, a NaN speed, a
-time span too wide), stops the collection; the commit then runs the SQL on the part.
+time span too wide), stops the collection; the SQL then selects the grains from the part.
 
     series = SeriesRollups.for_schema("traffic_readings", schema, scratch, "part-0000.parquet")
     for batch in batches:

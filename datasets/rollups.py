@@ -15,6 +15,10 @@ before rollups existed, or after a definition change).
 Every rollup file records the hash of its definition in its Parquet key-value metadata
 (`citylens_rollup`), so a changed definition is never read as if it were the current one.
 
+An upload builds its rollups while it is validated, in its scratch folder: the district series
+summed as the rows stream (`rollup_series`, the same tables as the SQL here), the other grains
+selected by their SQL as soon as the part is written; the commit links them into the version.
+
     build_rollups("traffic_readings", folder / "part-0000.parquet", folder)
 """
 

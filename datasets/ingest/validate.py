@@ -678,10 +678,10 @@ class _Duplicates:
         if not self.keys or not self.lines or self.orders:
             return 0, []
         cols = ", ".join('"' + k.replace('"', '""') + '"' for k in self.keys)
-        path = "'" + str(written).replace("'", "''") + "'"
         with duckdb.connect() as con:
-            hashes = con.sql(f"SELECT hash({cols}) AS h FROM read_parquet({path})").fetchnumpy()
-        return _repeats(hashes["h"].astype(np.uint64), np.concatenate(self.lines))
+            sql = f"SELECT hash({cols}) AS h FROM read_parquet(?)"
+            hashes = con.execute(sql, [str(written)]).fetchnumpy()["h"]
+        return _repeats(hashes.astype(np.uint64), np.concatenate(self.lines))
 
 
 def _increasing(last: pa.RecordBatch | None, keys: pa.RecordBatch, order: list[str]) -> bool:
