@@ -154,13 +154,10 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         return page.layout(ctx), page_options(page, state, ui["lang"], ctx)
 
     def coverage(city_id: str) -> tuple[dt.date | None, dt.date | None]:
-        found = workspace.engine.find(city_id, "traffic_readings")
-        if found is None or not found.current.time_min:
+        try:
+            return traffic_queries.coverage(workspace.engine, city_id)
+        except MissingDataset:
             return None, None
-        return (
-            dt.date.fromisoformat(found.current.time_min[:10]),
-            dt.date.fromisoformat(found.current.time_max[:10]),
-        )
 
     def district_options(city_id: str, lang: str) -> list[dict]:
         return [
@@ -194,10 +191,10 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
     return app
 
 
-def warm_views(app: Dash, states: list[ViewState], languages: tuple[str, ...]) -> int:
+def warm_views(app: Dash, states: list[ViewState], languages: tuple[str, ...], paint=render) -> int:
     """Render every chart and KPI block of each page for each view (light theme) in each
-    language into the caches; returns the charts rendered. Worth it only with a shared cache:
-    see `warm_default_views` and `warm_month_views`."""
+    language into the caches (`paint=draw`: past them); returns the charts rendered. Worth it
+    only with a shared cache: see `warm_default_views` and `warm_month_views`."""
     site, rendered = app.site, 0
     for lang in languages:
         ui = {"lang": lang, "theme": "light", "city": site.default_city}
@@ -207,7 +204,7 @@ def warm_views(app: Dash, states: list[ViewState], languages: tuple[str, ...]) -
                 filters = filters_data(state)
                 for chart_id in pattern_ids(content):
                     chart = REGISTRY[chart_id]
-                    render(chart, app.make_context(filters, ui, chart.default_option))
+                    paint(chart, app.make_context(filters, ui, chart.default_option))
                     rendered += 1
                 for block in pattern_ids(content, "kpi-block"):
                     KPI_BLOCKS[block](app.make_context(filters, ui, None))
@@ -226,14 +223,7 @@ def warm_worker(app: Dash) -> None:
     page and chart drawn once past every cache (the running totals of the traffic readings, the
     station-day tables, the city's map, the locale data are built on the way)."""
     app.workspace.engine.load_resident(app.site.default_city)
-    ui = {"lang": DEFAULT_LANGUAGE, "theme": "light", "city": app.site.default_city}
-    for page in app.site.nav_pages:
-        content, _ = app.site.render_page(page, ViewState(), ui, page.path)
-        for chart_id in pattern_ids(content):
-            chart = REGISTRY[chart_id]
-            draw(chart, app.make_context({}, ui, chart.default_option))
-        for block in pattern_ids(content, "kpi-block"):
-            KPI_BLOCKS[block](app.make_context({}, ui, None))
+    warm_views(app, [ViewState()], (DEFAULT_LANGUAGE,), paint=draw)
 
 
 def month_views(app: Dash) -> list[ViewState]:

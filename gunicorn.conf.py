@@ -2,10 +2,10 @@
 
     gunicorn -c gunicorn.conf.py app:server
 
-Workers and threads come from CITYLENS_WORKERS / CITYLENS_THREADS (0 workers: two per CPU
-core), the address from CITYLENS_HOST / CITYLENS_PORT; every other CITYLENS_* setting applies
-as for `python app.py`. The workers share the result cache (`<data_dir>/cache`, or Redis with
-CITYLENS_REDIS_URL), so a result one worker computed is served by all.
+Workers and threads come from CITYLENS_WORKERS / CITYLENS_THREADS (0 workers: one per CPU
+core, plus one), the address from CITYLENS_HOST / CITYLENS_PORT; every other CITYLENS_*
+setting applies as for `python app.py`. The workers share the result cache (`<data_dir>/cache`,
+or Redis with CITYLENS_REDIS_URL), so a result one worker computed is served by all.
 
 The app is not preloaded: each worker builds its own, opening DuckDB after the fork (a DuckDB
 connection does not survive a fork). The demo city is generated once, by the master before

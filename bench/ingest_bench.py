@@ -2,10 +2,11 @@
 path as an upload or `python -m datasets ingest`: inspect, validate, commit, rollups) into a
 scratch data folder, in MB of CSV per second.
 
-The time is that of the whole `datasets.ingest.ingest` call, the rollups included (commit
-builds them in the new version); `complete(...)` afterwards only checks that every grain is
-there. The CPU time of the call and the load average before and after are kept beside it: on a
-shared 2-core machine the wall time says little without them."""
+The time is that of the whole `datasets.ingest.ingest` call, the rollups included (the
+validation builds them, the commit links them into the new version); `complete(...)`
+afterwards only checks that every grain is there. The CPU time of the call and the load
+average before and after are kept beside it: on a shared 2-core machine the wall time says
+little without them."""
 
 from __future__ import annotations
 

@@ -37,6 +37,11 @@ MS_DAY = 24 * MS_HOUR
 MAX_CODES = 1 << 24  # a batch whose dense group numbering is larger is left to the SQL
 MAX_ROWS = 2_000_000  # hourly rows held (~70 bytes each) before the SQL takes over
 _NEEDS = {"ts", "district", "volume", "speed_kmh"}
+# the coarser grains summed from the 5 minutes: (name, bucket, time column, written as a date)
+_COARSER = (
+    ("district_hour", MS_HOUR, "hour_start", False),
+    ("district_day", MS_DAY, "day", True),
+)
 _UNIT_MS = {"s": (1000, 1), "ms": (1, 1), "us": (1, 1000), "ns": (1, 1_000_000)}
 
 
@@ -232,7 +237,7 @@ class SeriesRollups:
     batch before, the buckets it closes are written as they come; a batch out of time order
     stops the collection (the SQL then reads the part)."""
 
-    grains = ("district_5min", "district_hour", "district_day")
+    grains = ("district_5min", *(name for name, *_ in _COARSER))
 
     def __init__(self, to_ms: tuple[int, int], folder: Path, part: str) -> None:
         self.to_ms = to_ms  # (multiply, divide) from the time column's unit to milliseconds
@@ -362,10 +367,3 @@ def _write_options(column: str) -> dict:
     """Sums are nearly all distinct (a dictionary would only cost time); queries skip row groups
     by their time and district."""
     return {"plain": ("speed_sum", "volume_sum"), "statistics": [column, "district"]}
-
-
-# the coarser grains summed from the 5 minutes: (name, bucket, time column, written as a date)
-_COARSER = (
-    ("district_hour", MS_HOUR, "hour_start", False),
-    ("district_day", MS_DAY, "day", True),
-)

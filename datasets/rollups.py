@@ -243,7 +243,9 @@ def build_rollups(
                 continue
             prepared = rollup_path(ready, grain.name, part_path) if ready else None
             if prepared and _current(prepared, grain):
-                built[grain.name] = _publish(folder, grain, part_path, _linker(prepared))
+                built[grain.name] = _publish(
+                    folder, grain, part_path, partial(link_or_copy, prepared)
+                )
                 continue
             source = built.get(grain.source) if grain.source else None
             if grain.source and source is None:
@@ -338,14 +340,12 @@ def _publish(folder: Path, grain: Grain, part: Path | str, write: Callable[[Path
     return dest
 
 
-def _linker(source: Path) -> Callable[[Path], None]:
-    def link(path: Path) -> None:
-        try:
-            os.link(source, path)
-        except OSError:  # another file system
-            shutil.copyfile(source, path)
-
-    return link
+def link_or_copy(source: Path, dest: Path) -> None:
+    """A hard link (no copy, no space), or a copy when `dest` is on another file system."""
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
 
 
 def _copy_sql(con: duckdb.DuckDBPyConnection, grain: Grain, source: Path, path: Path) -> None:

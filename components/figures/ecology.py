@@ -40,7 +40,7 @@ from components.figures.plot import (
 )
 from components.theme import PALETTE, colorway
 from datasets.aqi import CATEGORIES, STANDARDS
-from datasets.queries.ecology import RECYCLED_STREAMS
+from datasets.queries.ecology import is_recycled
 from i18n import BABEL_LOCALES, fmt_date, fmt_number, fmt_percent, t
 
 DEFAULT_STANDARD = "hj633"
@@ -953,7 +953,7 @@ def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
                 "yaxis": "y",
             }
         )
-    recycled = frame["stream"].str.lower().isin(RECYCLED_STREAMS).to_numpy(bool)
+    recycled = is_recycled(frame["stream"]).to_numpy(bool)
     days, total, kept = _sums_by(months, tonnes, np.where(recycled, tonnes, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = kept / total

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import shutil
 import unicodedata
@@ -24,7 +23,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ..catalog import Catalog, CatalogError, DatasetMeta, Version
-from ..rollups import build_rollups
+from ..rollups import build_rollups, link_or_copy
 from ..schemas import KINDS
 from . import detect
 from . import mapping as mapping_mod
@@ -429,12 +428,8 @@ def commit(
         on_progress(0.0, "commit")
 
     def write(folder: Path) -> None:
-        source = scratch / SCRATCH_FILE
         dest = folder / SCRATCH_FILE
-        try:
-            os.link(source, dest)
-        except OSError:
-            shutil.copyfile(source, dest)
+        link_or_copy(scratch / SCRATCH_FILE, dest)
         build_rollups(report.kind, dest, folder, ready=scratch)  # the upload's rollups
 
     note = f"upload of {file}: {report.rows_ok:,} rows"

@@ -534,7 +534,7 @@ class CsvReader(TableReader):
         delimiter = overrides.get("delimiter") or detect.detect_delimiter(text, hint)
         quotechar = overrides.get("quotechar") or '"'
         # the header, any preamble before it and the sample rows are all a reader needs: the
-        # rest of the 1 MB head would only cost time (a sixth of a 100 MB upload's inspection)
+        # rest of the 1 MB head would only cost time (half of a 100 MB upload's inspection)
         skip = int(overrides.get("skip_lines", 0))
         rows = detect.split_lines(text, delimiter, quotechar, limit=max(skip, 0) + SAMPLE_LINES)
         if "skip_lines" in overrides or "has_header" in overrides:

@@ -1044,7 +1044,7 @@ def _pass(
 def _statistics(kind: Kind, schema: pa.Schema, time_column: str | None) -> list[str]:
     """The columns whose row groups keep min/max statistics: those the queries of a known kind
     filter in the scan (time, district), which the statistics let skip, and the time span the
-    catalog reads from them. The others' would cost an eighth of the part's writing for
+    catalog reads from them. The others' would cost a sixth of the part's writing for
     nothing; a generic table keeps them all (an analyst may filter on any column)."""
     if kind.id == GENERIC:
         return list(schema.names)

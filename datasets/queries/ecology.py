@@ -124,23 +124,22 @@ def _month_filters(filters: Filters) -> Filters:
 
 def stations(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
     """The monitoring stations in the selected districts."""
-    present = columns_of(engine, city_id, "air_stations")
-    name_zh = "COALESCE(name_zh, name)" if "name_zh" in present else "name"
-    kind = "kind" if "kind" in present else "CAST(NULL AS VARCHAR)"
-    near_road = "near_road" if "near_road" in present else "CAST(NULL AS BOOLEAN)"
-    sql = f"""
-        SELECT station_id, name, {name_zh} AS name_zh, CAST(district AS INTEGER) AS district,
-               lat, lon, {kind} AS kind, {near_road} AS near_road
-        FROM {engine.source(city_id, "air_stations")}
-        WHERE {filters.where(None)}
-        ORDER BY station_id
-    """
+
+    def compute() -> pd.DataFrame:
+        present = columns_of(engine, city_id, "air_stations")
+        name_zh = "COALESCE(name_zh, name)" if "name_zh" in present else "name"
+        kind = "kind" if "kind" in present else "CAST(NULL AS VARCHAR)"
+        near_road = "near_road" if "near_road" in present else "CAST(NULL AS BOOLEAN)"
+        return engine.frame(f"""
+            SELECT station_id, name, {name_zh} AS name_zh, CAST(district AS INTEGER) AS district,
+                   lat, lon, {kind} AS kind, {near_road} AS near_road
+            FROM {engine.source(city_id, "air_stations")}
+            WHERE {filters.where(None)}
+            ORDER BY station_id
+        """)
+
     return engine.memo_frame(
-        "ecology.stations",
-        city_id,
-        ("air_stations",),
-        (filters.districts,),
-        lambda: engine.frame(sql),
+        "ecology.stations", city_id, ("air_stations",), (filters.districts,), compute
     )
 
 
@@ -235,15 +234,22 @@ def station_daily_inputs(engine: QueryEngine, city_id: str, filters: Filters) ->
     if filters.districts and not has_dataset(engine, city_id, "air_stations"):
         frame = engine.frame(daily_inputs_sql(engine, city_id, filters))
         return frame[["station_id", "date", *DAILY_INPUTS]]
-    whole = engine.memo_frame(
-        "ecology.station_days",
+    columns = ["station_id", "date", *DAILY_INPUTS]
+    return _station_days(
+        engine,
         city_id,
-        ("air_quality_hourly",),
-        (),
-        lambda: engine.frame(daily_inputs_sql(engine, city_id, Filters()))[
-            ["station_id", "date", *DAILY_INPUTS]
-        ],
+        ("ecology.station_days", ()),
+        lambda: engine.frame(daily_inputs_sql(engine, city_id, Filters()))[columns],
+        filters,
     )
+
+
+def _station_days(engine, city_id, key, every, filters) -> pd.DataFrame:
+    """The table of every station and day (`every()`), kept once per version of the hourly
+    readings under `key` (namespace, parts), cut to the period and the stations of the
+    selected districts."""
+    namespace, parts = key
+    whole = engine.memo_frame(namespace, city_id, ("air_quality_hourly",), parts, every)
     return _cut(engine, city_id, whole, filters)
 
 
@@ -327,14 +333,13 @@ def station_daily_aqi(
         return _by_day(
             engine, city_id, "ecology.station_daily_aqi", filters, standard, _station_aqi
         )
-    whole = engine.memo_frame(
-        "ecology.station_daily_aqi",
+    return _station_days(
+        engine,
         city_id,
-        ("air_quality_hourly",),
-        (standard,),
+        ("ecology.station_daily_aqi", (standard,)),
         lambda: _station_aqi(engine, city_id, Filters(), standard),
+        filters,
     )
-    return _cut(engine, city_id, whole, filters)
 
 
 def _station_aqi(engine: QueryEngine, city_id: str, filters: Filters, standard: str):
@@ -576,6 +581,10 @@ def _daily_mean(dates: pd.Series, column: pd.Series) -> tuple[np.ndarray, np.nda
     return days[count > 0], mean[count > 0]
 
 
+def is_recycled(stream: pd.Series) -> pd.Series:
+    return stream.str.lower().isin(RECYCLED_STREAMS)
+
+
 def _floats(column: pd.Series) -> np.ndarray:
     return column.to_numpy("float64", na_value=np.nan)
 
@@ -714,9 +723,8 @@ def _air_kpis(engine, city_id, window: KpiWindow, standard) -> list[tuple]:
     city = city_daily_aqi(engine, city_id, _span(window), standard)
     if city.empty:
         return [(None, None), (None, None)]
-    current = pd.to_datetime(city["date"]).to_numpy() >= np.datetime64(window.current.start)
-    pm25 = city["pm25"].to_numpy("float64", na_value=np.nan)
-    aqi = city["aqi"].astype("float64").to_numpy(na_value=np.nan)
+    current = city["date"].to_numpy() >= np.datetime64(window.current.start)
+    pm25, aqi = _floats(city["pm25"]), _floats(city["aqi"])
     out = []
     for rows in (current, ~current):
         pm = pm25[rows][~np.isnan(pm25[rows])]
@@ -801,13 +809,10 @@ def _kpis(engine: QueryEngine, city_id: str, filters: Filters, standard: str) ->
     if window is None:
         return pd.DataFrame(columns=columns)
 
-    def safe(compute, *args):
-        try:
-            return compute(*args)
-        except MissingDataset:
-            return None
-
-    air = safe(_air_kpis, engine, city_id, window, standard) or [(None, None)] * 2
+    try:
+        air = _air_kpis(engine, city_id, window, standard)
+    except MissingDataset:
+        air = [(None, None)] * 2
     values = {
         "pm25": [air[0][0], air[1][0]],
         "good_days": [air[0][1], air[1][1]],
@@ -816,8 +821,8 @@ def _kpis(engine: QueryEngine, city_id: str, filters: Filters, standard: str) ->
     rows = [
         {
             "kpi": kpi,
-            "value": values.get(kpi, (None, None))[0],
-            "previous": values.get(kpi, (None, None))[1],
+            "value": current,
+            "previous": previous,
             "start": window.current.start,
             "end": window.current.end,
             "previous_start": window.previous.start,
@@ -825,6 +830,7 @@ def _kpis(engine: QueryEngine, city_id: str, filters: Filters, standard: str) ->
             "default_window": window.default,
         }
         for kpi in KPI_IDS
+        for current, previous in [values.get(kpi, (None, None))]
     ]
     frame = pd.DataFrame(rows, columns=columns)
     frame[["value", "previous"]] = frame[["value", "previous"]].astype("float64")

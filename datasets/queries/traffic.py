@@ -276,7 +276,7 @@ def district_speeds(engine: QueryEngine, city_id: str, filters: Filters) -> pd.D
     codes, rows = np.unique(stats["district"].to_numpy("int64"), return_inverse=True)
 
     def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(rows, weights=np.nan_to_num(values), minlength=len(codes))
+        return np.bincount(rows, weights=values, minlength=len(codes))
 
     readings = total(stats["readings"].to_numpy(float, na_value=0.0))
     has_tti = ~np.isnan(tti)
