@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
 import sys
-import tempfile
 from dataclasses import fields
-from pathlib import Path
 
 import flask
 import plotly.io as pio
@@ -22,6 +19,7 @@ import config as config_module
 from components.charts import REGISTRY, ChartContext, draw, render
 from components.charts import register_callbacks as register_chart_callbacks
 from components.datasets_choice import choice_control, chosen_engine, chosen_workspace
+from components.job_routes import attach_job_store
 from components.kpi import KPI_BLOCKS, register_kpi_callbacks
 from components.routing import (
     Site,
@@ -32,11 +30,11 @@ from components.routing import (
     register_routing,
 )
 from components.shell import filter_bar, footer, header
-from components.state import ViewState
-from components.upload import max_content_length, register_uploads
+from components.state import ViewState, ui_settings
+from components.upload import register_uploads
 from datasets.catalog import CatalogError, Dataset
 from datasets.demo import ensure_demo
-from datasets.export import csv_chunks, parquet_file
+from datasets.export import csv_chunks, parquet_chunks, stored_parquet_file
 from datasets.queries import traffic as traffic_queries
 from datasets.query import MissingDataset
 from datasets.workspace import Workspace
@@ -44,6 +42,8 @@ from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from pages import Page, PageContext, all_pages
 from pages.present import register_present
 from pages.sdg import register_routes as register_sdg_routes
+from server.callback_guard import callback_failed, register_callback_guard
+from server.http import register_http_guards
 
 pio.json.config.default_engine = "orjson"
 
@@ -122,23 +122,28 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         suppress_callback_exceptions=True,
         serve_locally=True,
         assets_folder="assets",
+        on_error=callback_failed,  # a value no check caught: logged, answered 400
     )
 
     def city_of(ui: dict):
         try:
-            return workspace.city(ui.get("city") or cfg.city)
+            return workspace.city(ui_settings(ui)["city"] or cfg.city)
         except LookupError:
             return workspace.city(cfg.city)
 
     def make_context(filters: dict, ui: dict, option: str | None) -> ChartContext:
+        """The context of a chart or KPI block from the `filters` and `ui` stores a request
+        carries, each value checked (`components.state`)."""
+        ui, options = ui_settings(ui), ViewState.from_filters(filters).options
+        city = city_of(ui)
         return ChartContext(
-            lang=ui.get("lang", "en"),
-            theme=ui.get("theme", "light"),
-            city=city_of(ui),
+            lang=ui["lang"],
+            theme=ui["theme"],
+            city=city,
             option=option,
-            page_options=filters.get("options") or {},
-            engine=chosen_engine(workspace.engine, filters.get("options")),  # ?ds_<kind>=<id>
-            filters=filters_from_data(filters),
+            page_options=options,
+            engine=chosen_engine(workspace.engine, options),  # ?ds_<kind>=<id>
+            filters=filters_from_data(filters, [d.code for d in city.districts]),
         )
 
     def render_page(page: Page, state: ViewState, ui: dict, path: str):
@@ -173,6 +178,7 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
     register_routing(app, site)
     register_chart_callbacks(app, make_context)
     register_kpi_callbacks(app, make_context)
+    attach_job_store(app.server, workspace.data_dir, cfg)  # deck exports, the annex's PDF
     register_present(app, workspace, make_context)  # /present pages, add-to-deck, exports
 
     @app.server.get("/health")
@@ -182,8 +188,9 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
     register_downloads(app.server, workspace)
     register_sdg_routes(app, workspace)  # /sdg/annex, the compare and add-city callbacks
     register_uploads(app, workspace, cfg)  # sessions, /login, /upload, explorer, versions
-    app.server.config["MAX_CONTENT_LENGTH"] = max_content_length(cfg)
+    register_http_guards(app.server, cfg.max_request_mb)  # body limits, JSON, headers
 
+    register_callback_guard(app)  # a callback request is the one its callback declares
     app.server.config["CITYLENS"] = cfg
     app.workspace = workspace
     app.site = site
@@ -251,7 +258,8 @@ def warm_month_views(app: Dash, languages: tuple[str, ...] = LANGUAGES) -> int:
 
 
 def register_downloads(server: flask.Flask, workspace: Workspace) -> None:
-    """Whole datasets as Parquet (the stored file) or CSV (streamed, formula cells neutralised)."""
+    """Whole datasets as Parquet (the stored file, or a version's several files streamed as one)
+    or CSV (streamed, formula cells neutralised)."""
 
     def lookup(dataset_id: str) -> Dataset:
         try:
@@ -262,15 +270,15 @@ def register_downloads(server: flask.Flask, workspace: Workspace) -> None:
     @server.get("/download/<dataset_id>.parquet")
     def download_parquet(dataset_id: str):
         dataset = lookup(dataset_id)
-        scratch = Path(tempfile.mkdtemp(prefix="citylens-"))
-        path = parquet_file(dataset, scratch)
-        response = flask.send_file(
-            path,
-            as_attachment=True,
-            download_name=f"{dataset.id}-v{dataset.current_version}.parquet",
+        name = f"{dataset.id}-v{dataset.current_version}.parquet"
+        stored = stored_parquet_file(dataset)
+        if stored is not None:
+            return flask.send_file(stored, as_attachment=True, download_name=name)
+        return flask.Response(
+            parquet_chunks(dataset),
+            mimetype="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-        response.call_on_close(lambda: shutil.rmtree(scratch, ignore_errors=True))
-        return response
 
     @server.get("/download/<dataset_id>.csv")
     def download_csv(dataset_id: str):

@@ -35,8 +35,21 @@ workers = _cfg.workers or (os.cpu_count() or 1) + 1  # each holds ~330 MB: see t
 threads = max(1, _cfg.threads)
 worker_class = "gthread"  # threads: dash-renderer sends a page's chart callbacks at once
 preload_app = False
-timeout = 120  # a cold query over the raw rows (data without rollups) may take a while
+# With gthread this is the heartbeat of a worker's main loop, not a limit on a request: the loop
+# beats while request threads run, so an upload streaming to disk for many minutes (1 MB reads in
+# its thread, `datasets.ingest.receive`) is never cut. It bounds a worker's boot, which includes
+# `post_worker_init` drawing every page before the worker serves. gthread has no time limit on
+# reading a slow request body: the reverse proxy in front sets one (nginx `client_body_timeout`).
+timeout = 120
 graceful_timeout = 30
+# The request line and headers, refused with 400 by gunicorn before the app sees them. The
+# longest link the app makes, an explorer view with 3 column filters of up to 50 values each
+# (JSON, percent-encoded: 9 bytes a Chinese character), can pass gunicorn's default of 4094
+# bytes: the line gets gunicorn's maximum. Browsers send ~20 headers; the largest is the cookie,
+# which carries a session id only.
+limit_request_line = 8190
+limit_request_fields = 50
+limit_request_field_size = 8190
 keepalive = 5
 worker_connections = 2000  # gthread: connections a worker holds at once (browsers use ~6)
 backlog = 2048  # 400 viewers opening the page together

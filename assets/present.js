@@ -369,7 +369,22 @@
       encodeURIComponent(r.getAttribute("data-theme") || "dark");
     status(message("exporting") + " " + label + "…");
     function fail(error) {
-      status(message("export-failed") + " " + label + ": " + error);
+      var text = error && error.message ? error.message : error;
+      status(message("export-failed") + " " + label + ": " + text);
+    }
+    // a refusal (429 when too many exports wait) carries a translated message in `error`
+    function json(res) {
+      return res
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (body) {
+          if (!res.ok) {
+            throw new Error(body.error || res.status + " " + res.statusText);
+          }
+          return body;
+        });
     }
     function poll(job) {
       if (job.state === "done") {
@@ -377,26 +392,27 @@
         window.location.href = "/present/export/jobs/" + job.id + "/file";
         return;
       }
+      if (job.state === "cancelled") {
+        status(message("export-cancelled") + " " + label);
+        return;
+      }
       if (job.state === "failed") {
         fail(job.error || "");
         return;
       }
-      status(message("exporting") + " " + label + " " + job.done + "/" + job.total);
+      if (job.state === "queued") {
+        status(message("exporting") + " " + label + ": " + message("export-queued") + "…");
+      } else {
+        status(message("exporting") + " " + label + " " + job.done + "/" + job.total);
+      }
       window.setTimeout(function () {
-        fetch("/present/export/jobs/" + job.id)
-          .then(function (res) {
-            return res.json();
-          })
+        fetch("/present/export/jobs/" + job.id, { cache: "no-store" })
+          .then(json)
           .then(poll, fail);
       }, 400);
     }
     fetch("/present/export/jobs" + query, { method: "POST" })
-      .then(function (res) {
-        if (!res.ok) {
-          throw new Error(res.status + " " + res.statusText);
-        }
-        return res.json();
-      })
+      .then(json)
       .then(poll)
       .catch(fail);
   }

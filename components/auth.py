@@ -1,12 +1,16 @@
 """Who may change data: analyst sessions, the login and logout pages, and the checks every
 state-changing route and callback runs on the server.
 
-Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure when configured) signed with
-the secret kept in the data directory. A session names the analyst and carries a fingerprint of
-their password hash, so removing an analyst or changing their password ends their sessions. The
-login and logout forms are plain POST forms with a CSRF token; the upload route wants the same
-token in a header; Dash callbacks are JSON POSTs a cross-site form cannot forge, and each one that
-changes data calls `current_analyst()` itself.
+Sessions are kept on the server (`server.sessions`): the cookie (HttpOnly, SameSite=Lax, Secure
+when configured) holds a random id, logging out deletes the record. A session names the analyst
+and carries a fingerprint of their password hash, so removing an analyst or changing their
+password ends their sessions. Login attempts are counted before the password is checked
+(`server.throttle`), per account and client and per client.
+
+The login form is a plain POST form whose CSRF token is a cookie of its own, compared with the
+form's copy (a double-submit token): a visitor gets no stored session for filling it in. The
+logout form and the upload route use the session's token, made at login; Dash callbacks are JSON
+POSTs a cross-site form cannot forge, and each one that changes data calls `current_analyst()`.
 
 With `CITYLENS_VIEW_LOGIN=1` every page and route but the login page, the stylesheets and
 `/health` needs a session too.
@@ -14,13 +18,10 @@ With `CITYLENS_VIEW_LOGIN=1` every page and route but the login page, the styles
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
+import math
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,52 +30,25 @@ from dash import html
 
 from datasets.accounts import Accounts, load_secret_key
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalize_language, t
+from server.client_address import client_address, register_trusted_proxies
+from server.sessions import begin_session, end_session, register_sessions
+from server.throttle import LoginThrottle, open_storage
 
 SESSION_ANALYST = "analyst"
 SESSION_STAMP = "stamp"
 SESSION_CSRF = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
+LOGIN_CSRF_COOKIE = "citylens_login_csrf"
 EXTENSION = "citylens_auth"
-FAILURES_ALLOWED = 10
-FAILURE_WINDOW_S = 15 * 60
 OPEN_PATHS = ("/login", "/logout", "/health", "/_favicon.ico")
 OPEN_PREFIXES = ("/assets/",)
 
 
 @dataclass
-class Throttle:
-    """Failed logins per client address: after too many in the window, refuse for a while."""
-
-    allowed: int = FAILURES_ALLOWED
-    window_s: float = FAILURE_WINDOW_S
-    _failures: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _recent(self, key: str, now: float) -> deque:
-        times = self._failures[key]
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        return times
-
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.allowed
-
-    def fail(self, key: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._recent(key, now).append(now)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-@dataclass
 class Auth:
     accounts: Accounts
+    throttle: LoginThrottle
     view_login: bool = False
-    throttle: Throttle = field(default_factory=Throttle)
 
 
 def _auth() -> Auth:
@@ -107,15 +81,33 @@ def current_analyst() -> str | None:
 
 
 def csrf_token() -> str:
+    """The session's CSRF token, made at login; empty for a visitor, who has no session."""
     token = flask.session.get(SESSION_CSRF)
-    if not isinstance(token, str) or len(token) < 32:
-        token = flask.session[SESSION_CSRF] = secrets.token_urlsafe(32)
-    return token
+    return token if isinstance(token, str) else ""
+
+
+def _same_token(expected: str, sent: str | None) -> bool:
+    """Compared in constant time, as bytes: `compare_digest` refuses non-ASCII text, and a
+    visitor may send any."""
+    return bool(expected and sent and hmac.compare_digest(expected.encode(), sent.encode()))
 
 
 def csrf_ok(sent: str | None) -> bool:
-    token = flask.session.get(SESSION_CSRF)
-    return bool(isinstance(token, str) and sent and hmac.compare_digest(token, sent))
+    return _same_token(csrf_token(), sent)
+
+
+def login_csrf_token() -> str:
+    """The login form's token: the one in this browser's login cookie, or a new one that
+    `_page` sets as that cookie."""
+    token = flask.request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return token if len(token) >= 32 else secrets.token_urlsafe(32)
+
+
+def login_csrf_ok(sent: str | None) -> bool:
+    """A cross-site page can neither read this site's cookie nor have it sent with a POST
+    (SameSite=Lax), so only a form this site served carries the same token as the cookie."""
+    token = flask.request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return len(token) >= 32 and _same_token(token, sent)
 
 
 def safe_next(target: str | None, default: str = "/data") -> str:
@@ -251,23 +243,21 @@ def _page(status: int = 200, **values) -> flask.Response:
 def register_auth(server: flask.Flask, cfg, data_dir: Path) -> Auth:
     """Sessions, /login, /logout, and (with `view_login`) the login wall."""
     server.secret_key = load_secret_key(data_dir)
-    server.config.update(
-        SESSION_COOKIE_NAME="citylens_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(cfg.secure_cookies),
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=cfg.session_hours),
-    )
-    auth = Auth(Accounts(data_dir), view_login=bool(cfg.view_login))
+    register_sessions(server, cfg, data_dir)
+    register_trusted_proxies(server, cfg.trusted_proxies)
+    throttle = LoginThrottle(open_storage(data_dir, cfg.redis_url))
+    auth = Auth(Accounts(data_dir), throttle, view_login=bool(cfg.view_login))
     server.extensions[EXTENSION] = auth
 
     def login_page(lang: str, next_path: str, status: int = 200, error: str = "", name: str = ""):
         signed_in = current_analyst()
         intro_key = "auth.intro_view_login" if auth.view_login else "auth.intro"
-        return _page(
+        token = login_csrf_token()
+        response = _page(
             status,
             lang=lang,
             action="/login",
+            csrf=token,
             login=True,
             title=t("auth.login_title", lang),
             intro=t("auth.already", lang, name=signed_in) if signed_in else t(intro_key, lang),
@@ -280,6 +270,15 @@ def register_auth(server: flask.Flask, cfg, data_dir: Path) -> Auth:
             hint=t("auth.accounts_hint", lang),
             back="" if auth.view_login else t("auth.back", lang),
         )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            path="/login",
+            httponly=True,
+            samesite="Lax",
+            secure=bool(cfg.secure_cookies),
+        )
+        return response
 
     @server.get("/login")
     def login_form():
@@ -291,22 +290,27 @@ def register_auth(server: flask.Flask, cfg, data_dir: Path) -> Auth:
         lang = request_language()
         next_path = safe_next(form.get("next"))
         name = (form.get("name") or "").strip()[:64]
-        client = flask.request.remote_addr or "?"
-        if not csrf_ok(form.get("csrf")):
+        if not login_csrf_ok(form.get("csrf")):
             return login_page(lang, next_path, 400, t("auth.expired", lang), name)
-        if auth.throttle.blocked(client):
-            minutes = int(auth.throttle.window_s // 60)
-            return login_page(lang, next_path, 429, t("auth.throttled", lang, minutes=minutes))
+        client = client_address()
+        refused = auth.throttle.attempt(name, client)
+        if refused is not None:
+            key = "auth.throttled_account" if refused.limit == "account" else "auth.throttled"
+            message = t(key, lang, minutes=math.ceil(refused.wait_s / 60))
+            response = login_page(lang, next_path, 429, message, name)
+            response.headers["Retry-After"] = str(refused.wait_s)
+            return response
         found = auth.accounts.verify(name, form.get("password") or "")
         if found is None:
-            auth.throttle.fail(client)
             return login_page(lang, next_path, 401, t("auth.wrong", lang), name)
-        auth.throttle.clear(client)
-        flask.session.clear()  # a fresh session: no fixation, a fresh CSRF token
-        flask.session.permanent = True
-        flask.session[SESSION_ANALYST] = found
-        flask.session[SESSION_STAMP] = auth.accounts.session_stamp(found)
-        flask.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+        auth.throttle.succeeded(name, client)
+        begin_session(
+            {
+                SESSION_ANALYST: found,
+                SESSION_STAMP: auth.accounts.session_stamp(found),
+                SESSION_CSRF: secrets.token_urlsafe(32),
+            }
+        )
         flask.g.pop("citylens_analyst", None)
         return flask.redirect(next_path, code=303)
 
@@ -332,7 +336,7 @@ def register_auth(server: flask.Flask, cfg, data_dir: Path) -> Auth:
     def logout_submit():
         if not csrf_ok(flask.request.form.get("csrf")):
             flask.abort(400)
-        flask.session.clear()
+        end_session()
         target = safe_next(flask.request.form.get("next"), "/")
         return flask.redirect("/login" if auth.view_login else target, code=303)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+import flask
 import orjson
 import pandas as pd
 import plotly.graph_objects as go
@@ -28,6 +29,7 @@ from datasets.export import safe_csv
 from datasets.query import Filters, MissingDataset, QueryEngine
 from i18n import plotly_locale, plotly_separators, t
 
+from .state import parse_date
 from .theme import template, template_json
 
 
@@ -74,6 +76,22 @@ def register(chart: Chart) -> Chart:
         raise ValueError(f"two charts are called {chart.id!r}")
     REGISTRY[chart.id] = chart
     return chart
+
+
+def registered(component_id: object) -> Chart:
+    """The chart a card's pattern-matching id names, as a request sends it; a chart no page
+    has is answered 404."""
+    chart_id = component_id.get("id") if isinstance(component_id, dict) else None
+    chart = REGISTRY.get(chart_id) if isinstance(chart_id, str) else None
+    if chart is None:
+        flask.abort(404)
+    return chart
+
+
+def chart_option(chart: Chart, option: object) -> str | None:
+    """The option picked on a card if the chart declares it, else the chart's default."""
+    declared = [value for value, _key in chart.options]
+    return option if isinstance(option, str) and option in declared else chart.default_option
 
 
 def graph_config(lang: str, filename: str) -> dict:
@@ -279,9 +297,11 @@ def zoomed(ctx: ChartContext, xrange: tuple[str, str]) -> ChartContext | None:
     """The context with its filters narrowed to the days of a zoom (None if not dates)."""
     try:
         lo, hi = sorted(pd.Timestamp(value) for value in xrange)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    start, end = lo.date(), hi.date()
+    start, end = (parse_date(moment.isoformat()) for moment in (lo, hi))  # NaT, year -1: None
+    if start is None or end is None:
+        return None
     f = ctx.filters
     start = max(start, f.start) if f.start else start
     end = min(end, f.end) if f.end else end
@@ -382,7 +402,7 @@ def register_zoom(app, make_context: ContextFactory, chart_id: str) -> None:
         zoom = zoom_range(relayout)
         if zoom is None:
             raise PreventUpdate  # a resize, a y-only zoom
-        ctx = make_context(filters or {}, ui or {}, option)
+        ctx = make_context(filters, ui, chart_option(REGISTRY[chart_id], option))
         if zoom != "reset":
             ctx = zoomed(ctx, zoom)
             if ctx is None:
@@ -406,8 +426,8 @@ def register_callbacks(app, make_context: ContextFactory) -> None:
         State({"type": "chart-option", "id": MATCH}, "id"),
     )
     def _render(option, filters, ui, component_id):
-        chart = REGISTRY[component_id["id"]]
-        return render(chart, make_context(filters or {}, ui or {}, option))
+        chart = registered(component_id)
+        return render(chart, make_context(filters, ui, chart_option(chart, option)))
 
     for chart_id in sorted(ZOOM_DETAIL):
         register_zoom(app, make_context, chart_id)
@@ -424,8 +444,8 @@ def register_callbacks(app, make_context: ContextFactory) -> None:
     def _download(n_clicks, option, filters, ui, component_id):
         if not n_clicks:
             return no_update
-        chart = REGISTRY[component_id["id"]]
-        frame = chart_frame(chart, make_context(filters or {}, ui or {}, option))
+        chart = registered(component_id)
+        frame = chart_frame(chart, make_context(filters, ui, chart_option(chart, option)))
         if frame is None:
             return no_update
         return dcc.send_string(safe_csv(frame), f"{_slug(chart.id)}.csv")

@@ -15,6 +15,11 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from datasets.cells import short_sql
+from datasets.query import ident
+
+from .state import parse_date
+
 CHARTS = ("line", "bar", "scatter", "box", "heatmap", "map")
 AGGREGATIONS = ("mean", "sum", "median", "min", "max", "count")
 BUCKETS = ("auto", "hour", "day", "week", "month", "year")
@@ -68,11 +73,6 @@ def columns_of(dataset) -> list[Col]:
     return [Col(c["name"], str(c["type"]), c.get("unit") or "") for c in dataset.current.columns]
 
 
-def ident(name: str) -> str:
-    """A column name as a SQL identifier, whatever it holds."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True)
 class Spec:
     """What the viewer asked for, checked against the dataset's columns."""
@@ -90,13 +90,6 @@ class Spec:
     lat: str | None = None
     lon: str | None = None
     notes: tuple[str, ...] = field(default=())  # message keys: what was adjusted
-
-
-def _date(raw) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(raw)[:10]) if raw else None
-    except ValueError:
-        return None
 
 
 def _values(raw) -> tuple[str, ...]:
@@ -172,7 +165,7 @@ def spec_from_options(options: dict, cols: list[Col], preferred_time: str | None
         values = _values(options.get(f"v{i}"))
         if name in by_name and values:
             filters.append((name, values))
-    since, until = _date(options.get("since")), _date(options.get("until"))
+    since, until = parse_date(options.get("since")), parse_date(options.get("until"))
     if since and until and since > until:
         since, until = until, since
     return Spec(
@@ -203,7 +196,7 @@ def where(spec: Spec) -> tuple[str, list]:
         params.append(dt.datetime.combine(spec.until + dt.timedelta(days=1), dt.time()))
     for name, values in spec.filters:
         marks = ", ".join("?" for _ in values)
-        clauses.append(f"CAST({ident(name)} AS VARCHAR) IN ({marks})")
+        clauses.append(f"{short_sql(ident(name))} IN ({marks})")  # as `values_query` offers
         params.extend(values)
     return " AND ".join(clauses), params
 
@@ -225,6 +218,12 @@ class Query:
     params: tuple
     x_role: str | None  # time | number | bool | text
     bucket: str | None = None
+
+
+def shown(column: str, role: str | None) -> str:
+    """A column as a chart shows it: text cut short (a category, a series name, a label), so
+    that a long value never leaves DuckDB; anything else as it is."""
+    return short_sql(ident(column)) if role == "text" else ident(column)
 
 
 def _top(column: str, src: str, cond: str, limit: int) -> str:
@@ -268,7 +267,7 @@ def build(spec: Spec, cols: list[Col], src: str, bucket: str | None = None) -> Q
     if spec.chart == "map":
         lat, lon = ident(spec.lat), ident(spec.lon)
         geo = f"{lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180"
-        color_sel = f", {ident(spec.color)} AS color" if spec.color else ""
+        color_sel = f", {shown(spec.color, roles.get(spec.color))} AS color" if spec.color else ""
         color_grp = ", color" if spec.color else ""
         restrict(spec.color, MAX_SERIES)
         sql = (
@@ -279,11 +278,11 @@ def build(spec: Spec, cols: list[Col], src: str, bucket: str | None = None) -> Q
         return Query(sql, tuple(params), None)
 
     if spec.chart == "scatter":
-        color_sel = f", {ident(spec.color)} AS color" if spec.color else ""
+        color_sel = f", {shown(spec.color, roles.get(spec.color))} AS color" if spec.color else ""
         restrict(spec.color, MAX_SERIES)
         x = ident(spec.x)
         inner = (
-            f"SELECT {x} AS x, {y} AS y{color_sel} FROM {src} "
+            f"SELECT {shown(spec.x, x_role)} AS x, {y} AS y{color_sel} FROM {src} "
             f"WHERE {cond} AND {x} IS NOT NULL AND {y} IS NOT NULL"
         )
         sql = (
@@ -300,11 +299,11 @@ def build(spec: Spec, cols: list[Col], src: str, bucket: str | None = None) -> Q
         used_bucket = bucket if bucket in BUCKET_SECONDS else "day"
         x_expr = f"CAST(date_trunc('{used_bucket}', {ident(spec.x)}) AS TIMESTAMP)"
     else:
-        x_expr = ident(spec.x)
+        x_expr = shown(spec.x, x_role)
         if x_role in {"text", "bool"} or spec.chart in {"box", "heatmap"}:
             restrict(spec.x, MAX_CATEGORIES)
     restrict(spec.color, MAX_SERIES)
-    color_sel = f", {ident(spec.color)} AS color" if spec.color else ""
+    color_sel = f", {shown(spec.color, roles.get(spec.color))} AS color" if spec.color else ""
     color_grp = ", color" if spec.color else ""
     not_null = f" AND {ident(spec.x)} IS NOT NULL" if spec.x else ""
     if spec.chart == "box":
@@ -331,6 +330,6 @@ def values_query(column: str, src: str) -> str:
     """The values a filter offers: the most frequent ones, as text."""
     c = ident(column)
     return (
-        f"SELECT CAST({c} AS VARCHAR) AS v, count(*) AS n FROM {src} WHERE {c} IS NOT NULL "
+        f"SELECT {short_sql(c)} AS v, count(*) AS n FROM {src} WHERE {c} IS NOT NULL "
         f"GROUP BY 1 ORDER BY n DESC, v LIMIT {VALUE_CHOICES}"
     )

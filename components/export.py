@@ -9,17 +9,23 @@ dashboard's `render(chart, ctx)`).
   same keyboard controls (the slide number goes in the `#hash`).
 - PDF: each slide becomes a 1600×900 figure (title, takeaway and sources drawn into it, playback
   controls left out), rendered by kaleido with the system Chromium, and the pages are joined with
-  pypdf. Kaleido's server is started once per process so each page takes a fraction of a second.
+  pypdf. Each PDF starts its own Chromium and closes it when it is done, fails or is cancelled (a
+  `progress` call that raises stops it between two pages): none stays alive between exports.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import copy
 import html
 import io
 import json
+import os
 import re
-import threading
+import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,10 +47,9 @@ GEO_TRACES = {"choropleth", "scattergeo"}
 PAGE_WIDTH, PAGE_HEIGHT = 1600, 900
 TOP_PX, BOTTOM_PX = 150, 150  # room for the title above the chart, the takeaway below it
 
-Progress = Callable[[int, int], None]
+PAGE_TIMEOUT_S = 60  # one slide printed by Chromium; beyond that the export fails
 
-_kaleido_lock = threading.Lock()
-_kaleido_started = False
+Progress = Callable[[int, int], None]
 
 
 def filename(deck: str, lang: str, fmt: str) -> str:
@@ -299,40 +304,56 @@ def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
     return fig
 
 
-def _kaleido():
-    global _kaleido_started
+async def _print_pages(
+    views: list[SlideView], lang: str, theme: str, progress: Progress | None
+) -> bytes:
     import kaleido
+    from pypdf import PdfWriter
 
-    if not _kaleido_started:
-        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        _kaleido_started = True
-    return kaleido
+    writer = PdfWriter()
+    chromium = kaleido.Kaleido(n=1, timeout=PAGE_TIMEOUT_S, mathjax=False)
+    try:
+        async with chromium:
+            for i, view in enumerate(views, start=1):
+                page = await chromium.calc_fig(
+                    pdf_figure(view, lang, theme),
+                    opts={"format": "pdf", "width": PAGE_WIDTH, "height": PAGE_HEIGHT},
+                    topojson=TOPOJSON.as_uri() + "/",
+                )
+                writer.append(io.BytesIO(page))
+                if progress:
+                    progress(i, len(views))
+    finally:
+        _stop_group(getattr(chromium, "subprocess", None))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
-def pdf_page(figure: dict) -> bytes:
-    with _kaleido_lock:
-        kaleido = _kaleido()
-        return kaleido.calc_fig_sync(
-            figure,
-            opts={"format": "pdf", "width": PAGE_WIDTH, "height": PAGE_HEIGHT},
-            topojson=TOPOJSON.as_uri() + "/",
-        )
+def _stop_group(process: subprocess.Popen | None) -> None:
+    """Kill what is left of Chromium's process group: kaleido's close can return while helpers
+    (renderers, zygotes) still run, and the next export must not start beside them. Kaleido
+    starts Chromium in a session of its own, so the group is Chromium's alone."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
 
 
 def build_pdf(
     views: list[SlideView], lang: str, theme: str, progress: Progress | None = None
 ) -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for i, view in enumerate(views, start=1):
-        page = pdf_page(pdf_figure(view, lang, theme))
-        writer.append(io.BytesIO(page))
-        if progress:
-            progress(i, len(views))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    """One PDF page per slide, printed by a Chromium that lives as long as this call."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_print_pages(views, lang, theme, progress))
+    # A caller already inside an event loop (Playwright's sync API keeps one in its thread)
+    # cannot start another there: the pages are printed from a thread of their own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _print_pages(views, lang, theme, progress)).result()
 
 
 def deck_json_of(html_text: str) -> dict:

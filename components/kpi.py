@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import flask
 from dash import MATCH, Input, Output, State, html
 
 from i18n import fmt_number, fmt_percent, t
@@ -138,4 +139,8 @@ def register_kpi_callbacks(app, make_context) -> None:
         State({"type": "kpi-block", "id": MATCH}, "id"),
     )
     def _refresh(filters, ui, block):
-        return KPI_BLOCKS[block["id"]](make_context(filters or {}, ui or {}, None))
+        block_id = block.get("id") if isinstance(block, dict) else None
+        build = KPI_BLOCKS.get(block_id) if isinstance(block_id, str) else None
+        if build is None:  # a block no page has
+            flask.abort(404)
+        return build(make_context(filters, ui, None))

@@ -8,7 +8,7 @@ control and a click on a district map all go through `sync()`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import flask
@@ -20,7 +20,7 @@ from datasets.query import Filters
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 from .charts import REGISTRY
-from .state import ViewState
+from .state import THEMES, ViewState, parse_codes, parse_date, ui_settings
 
 
 def wire_ready(tree):
@@ -52,8 +52,8 @@ class Site:
     def nav_pages(self) -> list:
         return [p for p in self.pages if p.in_nav]
 
-    def find(self, pathname: str | None):
-        path = "/" + (pathname or "/").strip("/")
+    def find(self, pathname: object):
+        path = "/" + (pathname if isinstance(pathname, str) else "/").strip("/")
         exact = next((p for p in self.pages if p.path == path), None)
         if exact is not None:
             return exact
@@ -76,17 +76,16 @@ def browser_language() -> str:
 
 def clicked_district(click: dict | None) -> int | None:
     """The district code in a map click (a choropleth's `location`, or customdata's first item)."""
-    if not click or not click.get("points"):
+    points = click.get("points") if isinstance(click, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
         return None
-    point = click["points"][0]
+    point = points[0]
     raw = point.get("location")
     if raw is None:
         custom = point.get("customdata")
         raw = custom[0] if isinstance(custom, list) and custom else None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
+    codes = parse_codes([raw])
+    return codes[0] if codes else None
 
 
 def nav_query(state: ViewState) -> str:
@@ -108,34 +107,33 @@ def filters_data(state: ViewState) -> dict:
     }
 
 
-def filters_from_data(data: dict) -> Filters:
-    return Filters(
-        start=dt.date.fromisoformat(data["from"]) if data.get("from") else None,
-        end=dt.date.fromisoformat(data["to"]) if data.get("to") else None,
-        districts=tuple(int(c) for c in data.get("district") or ()),
-    )
+def filters_from_data(data: object, codes: Iterable[int] | None = None) -> Filters:
+    """The `filters` store as the queries take it, whatever a request put in it; given the
+    city's district codes, only those."""
+    state = ViewState.from_filters(data).within(None, None, codes)
+    return Filters(start=state.start, end=state.end, districts=state.districts)
 
 
 def next_state(state: ViewState, trigger, values: dict) -> ViewState:
-    """The view after one control changed; `values` holds the controls' current values."""
-    if trigger == "filter-dates" and values["start"] and values["end"]:
-        return state.with_changes(
-            start=dt.date.fromisoformat(values["start"][:10]),
-            end=dt.date.fromisoformat(values["end"][:10]),
-        )
+    """The view after one control changed; `values` holds the controls' current values, as
+    the request sent them: a value the control cannot hold leaves the view as it was."""
+    start, end = parse_date(values["start"]), parse_date(values["end"])
+    if trigger == "filter-dates" and start and end:
+        return state.with_changes(start=min(start, end), end=max(start, end))
     if trigger == "filter-districts":
-        return state.with_changes(districts=tuple(int(c) for c in values["districts"] or ()))
-    if trigger == "lang-select" and values["lang"]:
+        return state.with_changes(districts=parse_codes(values["districts"] or []))
+    if trigger == "lang-select" and values["lang"] in LANGUAGES:
         return state.with_changes(lang=values["lang"])
-    if trigger == "theme-select" and values["theme"]:
+    if trigger == "theme-select" and values["theme"] in THEMES:
         return state.with_changes(theme=values["theme"])
-    if trigger == "city-select" and values["city"]:
+    if trigger == "city-select" and values["city"] and isinstance(values["city"], str):
         return ViewState(lang=state.lang, theme=state.theme, city=values["city"])
     if trigger == "filter-reset":
         return ViewState(lang=state.lang, theme=state.theme, city=state.city)
     if isinstance(trigger, dict) and trigger.get("type") == "page-option":
-        name = trigger["name"]
-        return state.with_changes(options={**state.options, name: values["options"][name]})
+        name, value = trigger.get("name"), values["options"].get(trigger.get("name"))
+        if isinstance(name, str) and isinstance(value, str):
+            return state.with_changes(options={**state.options, name: value})
     if isinstance(trigger, dict) and trigger.get("type") == "chart-graph":
         chart = REGISTRY.get(trigger["id"])
         code = clicked_district(values["click"]) if chart and chart.filters_district else None
@@ -209,28 +207,46 @@ def register_routing(app, site: Site) -> None:
         if state.city == site.default_city or (state.city and state.city not in known_cities):
             state = state.with_changes(city=None)
 
-        saved = saved or {}
+        saved = saved if isinstance(saved, dict) else {}  # the browser's local storage
+        remembered = {
+            "lang": saved.get("lang") if saved.get("lang") in LANGUAGES else None,
+            "theme": saved.get("theme") if saved.get("theme") in THEMES else None,
+        }
         ui = {
-            "lang": state.lang or saved.get("lang") or browser_language(),
-            "theme": state.theme or saved.get("theme") or "light",
+            "lang": state.lang or remembered["lang"] or browser_language(),
+            "theme": state.theme or remembered["theme"] or "light",
             "city": state.city or site.default_city,
         }
+        # Dates beyond the city's data are brought to its first and last day (the date picker,
+        # the link and every chart then show the period actually drawn), districts to its own
         first, last = site.coverage(ui["city"])
+        district_options = site.district_options(ui["city"], ui["lang"])
+        state = state.within(first, last, [o["value"] for o in district_options])
         new_filters = filters_data(state)
         new_search = state.to_query()
         return (
             new_search if new_search != (search or "") else no_update,
             (state.start or first).isoformat() if (state.start or first) else None,
             (state.end or last).isoformat() if (state.end or last) else None,
-            site.district_options(ui["city"], ui["lang"]),
+            district_options,
             list(state.districts),
             ui["lang"],
             ui["theme"],
             ui["city"],
-            [state.options.get(name, value) for name, value in options.items()],
+            [
+                state.options.get(name, value if isinstance(value, str) else None)
+                for name, value in options.items()
+            ],
             new_filters if new_filters != old_filters else no_update,
             ui if ui != old_ui else no_update,
-            {**saved, **{k: v for k, v in (("lang", state.lang), ("theme", state.theme)) if v}},
+            {
+                k: v
+                for k, v in (
+                    ("lang", state.lang or remembered["lang"]),
+                    ("theme", state.theme or remembered["theme"]),
+                )
+                if v
+            },
             *[page.path + nav_query(state) for page in site.nav_pages],
         )
 
@@ -246,6 +262,7 @@ def register_routing(app, site: Site) -> None:
     def route(pathname, ui, search):
         if not ui:
             return [no_update] * (3 + len(nav_ids))
+        ui = ui_settings(ui)
         page = site.find(pathname)
         nav_classes = [
             "nav-link active" if page is nav_page else "nav-link" for nav_page in site.nav_pages
@@ -284,7 +301,7 @@ def register_routing(app, site: Site) -> None:
     def chrome(ui):
         if not ui:
             return [no_update] * (len(nav_ids) + 15)
-        lang = ui["lang"]
+        lang = ui_settings(ui)["lang"]
         cities = site.city_options(lang)
         return (
             *[t(page.nav, lang) for page in site.nav_pages],

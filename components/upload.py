@@ -22,6 +22,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from datasets.ingest import IngestError, Limits
 from datasets.workspace import Workspace
+from server.http import allow_body
 
 from .auth import current_analyst, register_auth, require_analyst_json
 from .upload_jobs import JobError, Jobs, public_state
@@ -34,11 +35,6 @@ def jobs() -> Jobs:
     return flask.current_app.extensions[JOBS_EXTENSION]
 
 
-def max_content_length(cfg) -> int:
-    """Flask's own cap on any request body: the upload limit and a little room."""
-    return cfg.max_upload_mb * MB + MB
-
-
 def _refusal(message: str, reason: str, status: int):
     return flask.jsonify(error=message, reason=reason), status
 
@@ -48,6 +44,9 @@ def register_upload_routes(server: flask.Flask, store: Jobs) -> None:
 
     @server.post("/upload")
     def upload_file():
+        # The file's limit and a little room, rather than the server's few MB: a file declared
+        # just over it gets the ingest's own answer, which names the setting that raises it.
+        allow_body(store.limits.max_bytes + MB)
         owner, refused = require_analyst_json()
         if refused:
             return refused

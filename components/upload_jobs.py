@@ -56,6 +56,7 @@ PROGRESS_EVERY_S = 0.2
 DISK_MARGIN = 64 * 1024 * 1024
 CHECK_WEIGHTS = {"inspect": (0.0, 0.05), "validate": (0.05, 0.95)}
 COMMIT_WEIGHTS = {"commit": (0.0, 1.0)}
+TRANSLATED = {"disk_full": "upload.disk_full"}  # refusals the page words itself, by reason
 
 
 class JobError(Exception):
@@ -403,11 +404,11 @@ class Jobs:
                 revision=state.get("revision", 0) + 1,
             )
         except (IngestError, CatalogError, JobError) as exc:
-            job.write(
-                status="ready",
-                error={"message": str(exc), "reason": getattr(exc, "reason", "catalog")},
-                revision=state.get("revision", 0) + 1,
-            )
+            reason = getattr(exc, "reason", "catalog")
+            error = {"message": str(exc), "reason": reason}
+            if reason in TRANSLATED:  # the page shows it in the analyst's language
+                error["key"] = TRANSLATED[reason]
+            job.write(status="ready", error=error, revision=state.get("revision", 0) + 1)
         except Cancelled:
             self._drop_report(job)
             shutil.rmtree(job.folder, ignore_errors=True)

@@ -16,6 +16,7 @@ from datasets.workspace import Workspace
 from i18n import fmt_number, t
 
 from .auth import analyst_bar, current_analyst, visitor_notice
+from .state import ui_settings
 
 
 def card_id(dataset_id: str) -> dict:
@@ -117,7 +118,7 @@ def register_version_callbacks(app, workspace: Workspace) -> None:
         trigger = ctx.triggered_id
         if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0]["value"]):
             raise PreventUpdate
-        lang = (ui or {}).get("lang", "en")
+        lang = ui_settings(ui)["lang"]
         if current_analyst() is None:
             return visitor_notice(lang, "/data", "auth.required")
         dataset_id = trigger["id"]

@@ -92,9 +92,13 @@ def status_view(state: dict, lang: str):
         )
     error = state.get("error")
     if error:
+        key = error.get("key")
         out.append(
             html.P(
-                [html.Strong(t("upload.refused", lang) + " "), error.get("message", "")],
+                [
+                    html.Strong(t("upload.refused", lang) + " "),
+                    t(key, lang) if key else error.get("message", ""),
+                ],
                 className="upload-error",
                 role="alert",
             )

@@ -6,17 +6,22 @@ every indicator as a numbered figure with its source (dataset, publisher, versio
 synthetic or real), method and date, the gaps with the kind of dataset that would fill them, the
 datasets, and notes on method. `build_pdf(html)` prints that document with headless Chromium,
 which has no network here (every host name resolves to nothing) and finds the system's Noto CJK
-font for Chinese.
+font for Chinese. Chromium runs in a process group of its own, killed whole when the print is
+done, times out, or its `progress` callback raises (a cancelled job).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from i18n import LANGUAGES, fmt_date, fmt_number, t
@@ -25,6 +30,7 @@ from .indicators import Evaluation, Gap, Result, unit_label
 
 CHROMIUM = os.environ.get("CITYLENS_CHROMIUM", "/usr/bin/chromium")
 PDF_TIMEOUT_S = 120
+POLL_S = 0.25  # how often a print in progress reports (and may be stopped)
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -338,8 +344,14 @@ class PdfError(RuntimeError):
     """Chromium could not print the annex."""
 
 
-def build_pdf(document: str, chromium: str = CHROMIUM, timeout: float = PDF_TIMEOUT_S) -> bytes:
-    """Print an HTML document to PDF with headless Chromium (no network, a throwaway profile)."""
+def build_pdf(
+    document: str,
+    chromium: str = CHROMIUM,
+    timeout: float = PDF_TIMEOUT_S,
+    progress: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """Print an HTML document to PDF with headless Chromium (no network, a throwaway profile).
+    `progress(0, 1)` is called while Chromium prints; an exception it raises stops the print."""
     if not Path(chromium).exists():
         raise PdfError(f"{chromium} is missing: install Debian's chromium to print the annex")
     scratch = Path(tempfile.mkdtemp(prefix="citylens-annex-"))
@@ -354,16 +366,39 @@ def build_pdf(document: str, chromium: str = CHROMIUM, timeout: float = PDF_TIME
             f"--print-to-pdf={target}",
             source.as_uri(),
         ]
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise PdfError(f"Chromium did not print the annex within {timeout:.0f} s") from None
+        # stderr to a file: a pipe nobody reads while we wait could fill and stall Chromium
+        with open(scratch / "chromium.log", "wb") as log:
+            status = _print(command, log, timeout, progress)
         if not target.exists() or target.stat().st_size == 0:
-            tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
-            raise PdfError(f"Chromium exited with {done.returncode}: {' | '.join(tail)}")
+            tail = (scratch / "chromium.log").read_text(errors="replace").strip().splitlines()
+            raise PdfError(f"Chromium exited with {status}: {' | '.join(tail[-3:])}")
         return target.read_bytes()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _print(command: list[str], log, timeout: float, progress) -> int:
+    """Run Chromium until it exits (returns its exit status); whatever happens, none of its
+    processes outlive this."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+    )
+    deadline = time.monotonic() + timeout
+    # WNOWAIT: Chromium is left unreaped until its group is killed, so the group's id cannot
+    # have been reused by then
+    exited = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    try:
+        while os.waitid(os.P_PID, process.pid, exited) is None:
+            if time.monotonic() > deadline:
+                raise PdfError(f"Chromium did not print the annex within {timeout:.0f} s")
+            if progress:
+                progress(0, 1)
+            time.sleep(POLL_S)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # its helpers too, which may linger
+        status = process.wait()
+    return status
 
 
 def filename(evaluation: Evaluation, lang: str, fmt: str) -> str:

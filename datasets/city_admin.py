@@ -4,14 +4,21 @@ A city is a folder `<data_dir>/cities/<id>/` holding `profile.json` and `distric
 (see `datasets.cities`). `add_city()` refuses, with a `CityError` whose text says what is wrong
 and where, a file that is empty, not JSON, not a FeatureCollection of Polygon/MultiPolygon
 features, without district names, or whose coordinates are not longitude/latitude (WGS 84).
+Boundaries over `datasets.boundaries.MAP_VERTICES` are simplified (the notes say from how many
+vertices to how many). Reading the file is bounded: it is refused before it is parsed when it
+holds more positions or objects than a district file does, and each feature's positions are
+parsed only when its turn comes.
+
 Nothing is written until the whole file has been checked, and the folder appears in one
 `rename()` of a complete temporary folder, so a reader (the app, another process) never sees a
-half-written city.
+half-written city; on a full disk the temporary folder is removed and `DiskFull` says so.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import errno
 import hashlib
 import json
 import math
@@ -24,11 +31,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import msgspec
+import numpy as np
+import shapely
+from shapely.geometry import mapping
+
+from .boundaries import MAP_VERTICES, RING_VERTICES, Simplified, ring_count, simplify_to_budget
 from .cities import BUILTIN_CITIES_DIR
 
 LANGUAGES = ("en", "fr", "es", "zh")
 CITIES_DIR = "cities"
 MAX_BYTES = 50 * 1024 * 1024  # a district file is a few MB at most
+# Counted in the file's text before it is parsed ("[" and "{"): a position parsed costs ~160 bytes
+# of Python objects whatever its text, and only one feature's positions are parsed at once
+# (measured: 2 M positions in one polygon, 320 MB for that feature; 1 M in ten polygons, 35 MB).
+MAX_POSITIONS = 2_000_000
+MAX_OBJECTS = 100_000
+UTF8_SLICE = 4 * 1024 * 1024
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 DEFAULT_TZ = "UTC"
 NAME_FIELDS = ("name", "NAME", "Name", "name_en", "NAME_EN", "nom", "nombre", "NAME_2", "NAME_1")
 CODE_FIELDS = ("adcode", "code", "CODE", "id", "ID", "district_code")
@@ -40,6 +60,28 @@ CITY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 class CityError(ValueError):
     """A refusal meant for the analyst: what is wrong with the file or the form, and where."""
+
+
+class DiskFull(CityError):
+    """The disk (or the quota) is full: nothing of the city was kept."""
+
+    def __init__(self) -> None:
+        super().__init__("the disk is full: the city was not added")
+
+
+class TooLarge(CityError):
+    """A district file over `MAX_BYTES`."""
+
+    def __init__(self, filename: str, size: int | None = None) -> None:
+        size_text = f"{size:,} bytes is" if size is not None else "it is"
+        super().__init__(
+            f"{filename}: {size_text} more than the {MAX_BYTES // 2**20} MB allowed for a "
+            "district file; simplify the boundaries first"
+        )
+
+
+def is_disk_full(exc: OSError) -> bool:
+    return exc.errno in DISK_FULL
 
 
 @dataclass(frozen=True)
@@ -68,47 +110,137 @@ class Checked:
     code_field: str | None
     bounds: tuple[float, float, float, float]  # lon_min, lat_min, lon_max, lat_max
     notes: list[str]
+    source: list[dict]  # the file's features as read, their boundaries as kept
+    vertices_read: int
+    vertices_kept: int  # fewer than read: simplified
 
 
 # -- checks --------------------------------------------------------------------------------------
 
 
-def _load_json(raw: bytes, filename: str) -> object:
+def _json_error(data: memoryview, exc: msgspec.DecodeError, filename: str) -> CityError:
+    """msgspec's complaint (`JSON is malformed: invalid character (byte 14)`) as a line and a
+    column of the file."""
+    text = str(exc)
+    found = re.search(r"\(byte (\d+)\)$", text)
+    if found:
+        at = int(found.group(1))
+        what = text[: found.start()].strip().removeprefix("JSON is malformed:").strip()
+    else:  # "Input data was truncated"
+        at = len(data)
+        what = "the file ends before its JSON does (cut off?)"
+    raw = data.obj if isinstance(data.obj, bytes) else bytes(data)
+    start = len(raw) - len(data)  # a BOM skipped
+    line = raw.count(b"\n", start, start + at) + 1
+    column = start + at - raw.rfind(b"\n", start, start + at)
+    return CityError(f"{filename}: not JSON: line {line}, column {column}: {what}")
+
+
+def _check_utf8(raw: bytes, filename: str) -> None:
+    """Refuse a file that is not UTF-8 text, a slice at a time (no decoded copy of it all)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    for start in range(0, len(raw), UTF8_SLICE):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(view[start : start + UTF8_SLICE], final=start + UTF8_SLICE >= len(raw))
+        except UnicodeDecodeError as exc:
+            raise CityError(
+                f"{filename}: not JSON: byte {start - pending + exc.start} is not UTF-8 text "
+                "(GeoJSON is UTF-8)"
+            ) from None
+
+
+def _check_size(raw: bytes, filename: str) -> None:
+    """Refused before it is parsed: a file too long, or holding more arrays or objects than a
+    district file does (each costs ~100 bytes of memory once parsed, whatever its text)."""
     if not raw or not raw.strip():
         raise CityError(f"{filename}: the file is empty; expected a GeoJSON FeatureCollection")
     if len(raw) > MAX_BYTES:
+        raise TooLarge(filename, len(raw))
+    positions = raw.count(b"[")
+    if positions > MAX_POSITIONS:
         raise CityError(
-            f"{filename}: {len(raw):,} bytes is more than the {MAX_BYTES // 2**20} MB allowed "
-            "for a district file; simplify the boundaries first"
+            f"{filename}: about {positions:,} positions, more than the {MAX_POSITIONS:,} a "
+            "district file may hold; simplify the boundaries first (mapshaper, QGIS)"
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+    objects = raw.count(b"{")
+    if objects > MAX_OBJECTS:
         raise CityError(
-            f"{filename}: not JSON: byte {exc.start} is not UTF-8 text (GeoJSON is UTF-8)"
-        ) from None
+            f"{filename}: {objects:,} JSON objects, more than the {MAX_OBJECTS:,} a district "
+            "file may hold (a few per district)"
+        )
+
+
+def _value(raw: msgspec.Raw | None, filename: str) -> object:
+    """A part of the file (already checked to be JSON) as Python values."""
+    if raw is None:
+        return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return msgspec.json.decode(raw)
+    except msgspec.ValidationError as exc:  # a number too large for a float (1e999)
+        raise CityError(f"{filename}: not JSON that can be read: {exc}") from None
+
+
+def _json_kind(data: memoryview) -> str:
+    """The type of the JSON value `data` holds, named from its first character."""
+    first = re.search(rb"\S", data)
+    kinds = {b"[": "list", b'"': "str", b"t": "bool", b"f": "bool", b"n": "null"}
+    return kinds.get(first.group() if first else b"", "number")
+
+
+def _read_features(raw: bytes, filename: str) -> list[tuple[dict, msgspec.Raw | None]]:
+    """Each feature's properties, and its geometry left as JSON text: a geometry is parsed
+    only when its turn comes, so at most one feature's positions are Python objects at once."""
+    _check_size(raw, filename)
+    _check_utf8(raw, filename)
+    data = memoryview(raw)
+    if raw.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+    except msgspec.ValidationError:
         raise CityError(
-            f"{filename}: not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            f"{filename}: the JSON is a {_json_kind(data)}, not a GeoJSON FeatureCollection"
         ) from None
+    except msgspec.DecodeError as exc:
+        raise _json_error(data, exc, filename) from None
+    kind = _value(top.get("type"), filename)
+    if kind == "Feature":
+        items = [msgspec.Raw(data)]
+    elif kind != "FeatureCollection":
+        what = (
+            f"a GeoJSON {kind}" if isinstance(kind, str) and kind else "JSON without a GeoJSON type"
+        )
+        raise CityError(f"{filename}: {what}; expected a FeatureCollection of district polygons")
+    else:
+        _check_crs(_value(top.get("crs"), filename), filename)
+        try:
+            items = msgspec.json.decode(top.get("features", b"null"), type=list[msgspec.Raw])
+        except msgspec.ValidationError:
+            items = []
+    if not items:
+        raise CityError(f"{filename}: the FeatureCollection is empty: no district to add")
+    features = []
+    for index, item in enumerate(items):
+        try:
+            feature = msgspec.json.decode(item, type=dict[str, msgspec.Raw])
+        except msgspec.ValidationError:
+            feature = {}
+        if _value(feature.get("type"), filename) != "Feature":
+            raise CityError(f"{filename}: item {index + 1} of features is not a Feature")
+        properties = _value(feature.get("properties"), filename)
+        features.append(
+            (properties if isinstance(properties, dict) else {}, feature.get("geometry"))
+        )
+    return features
 
 
-def _positions(geometry: dict):
-    """Every [x, y] position of a Polygon or MultiPolygon."""
-    coords = geometry.get("coordinates")
-    polygons = [coords] if geometry["type"] == "Polygon" else coords
-    for polygon in polygons or []:
-        for ring in polygon or []:
-            yield from ring or []
-
-
-def _check_crs(data: dict, filename: str) -> None:
-    crs = data.get("crs")
-    if not isinstance(crs, dict):
+def _check_crs(crs: object, filename: str) -> None:
+    properties = crs.get("properties") if isinstance(crs, dict) else None
+    if not isinstance(properties, dict):
         return
-    name = str((crs.get("properties") or {}).get("name", ""))
+    name = str(properties.get("name", ""))
     if name and not any(name.upper().endswith(w.upper()) for w in WGS84_NAMES):
         raise CityError(
             f"{filename}: coordinates are not longitude/latitude: the file declares the "
@@ -116,9 +248,53 @@ def _check_crs(data: dict, filename: str) -> None:
         )
 
 
-def _check_geometry(index: int, feature: dict, filename: str) -> list[tuple[float, float]]:
+def _position(position: object, where: str) -> tuple[float, float]:
+    try:
+        return float(position[0]), float(position[1])  # type: ignore[index]
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise CityError(f"{where}: {position!r} is not a [longitude, latitude] position") from None
+
+
+def _ring(ring: object, where: str) -> np.ndarray:
+    """A ring's positions as an (n, 2) array of longitude, latitude; refused with the first
+    position that is not one."""
+    if not isinstance(ring, list) or len(ring) < 4:
+        raise CityError(
+            f"{where}: a polygon ring needs at least 4 positions (closed), "
+            f"found {len(ring) if isinstance(ring, list) else 0}"
+        )
+    try:
+        xy = np.asarray(ring, dtype=float)
+    except (TypeError, ValueError):  # ragged ([x, y] beside [x, y, z]) or not numbers
+        xy = None
+    if xy is None or xy.ndim != 2 or xy.shape[1] < 2:
+        xy = np.array([_position(position, where) for position in ring], dtype=float)
+    xy = xy[:, :2]
+    finite = np.isfinite(xy).all(axis=1)
+    if not finite.all():
+        raise CityError(
+            f"{where}: a position that is not a number: {ring[int(np.argmin(finite))]!r}"
+        )
+    x, y = xy[:, 0], xy[:, 1]
+    inside = (x >= -180) & (x <= 180) & (y >= -90) & (y <= 90)
+    if not inside.all():
+        x, y = xy[int(np.argmin(inside))]
+        hint = (
+            "projected coordinates (metres, e.g. UTM)?"
+            if abs(x) > 360 or abs(y) > 360
+            else "latitude and longitude swapped?"
+        )
+        raise CityError(
+            f"{where}: coordinates are not longitude/latitude: found ({x:g}, {y:g}), "
+            f"outside -180…180, -90…90 ({hint}); reproject to WGS 84 (EPSG:4326)"
+        )
+    return xy
+
+
+def _check_geometry(index: int, geometry: object, filename: str):
+    """The feature's (multi)polygon as a shapely geometry, or a `CityError` saying what is
+    wrong and where."""
     where = f"{filename}: feature {index + 1}"
-    geometry = feature.get("geometry")
     if not isinstance(geometry, dict) or not geometry.get("type"):
         raise CityError(f"{where} has no geometry; district boundaries must be polygons")
     kind = geometry["type"]
@@ -130,38 +306,14 @@ def _check_geometry(index: int, feature: dict, filename: str) -> list[tuple[floa
     polygons = [geometry.get("coordinates")] if kind == "Polygon" else geometry.get("coordinates")
     if not isinstance(polygons, list) or not polygons:
         raise CityError(f"{where}: its {kind} has no coordinates")
-    positions: list[tuple[float, float]] = []
+    shapes = []
     for polygon in polygons:
         if not isinstance(polygon, list) or not polygon:
             raise CityError(f"{where}: a polygon without rings")
-        for ring in polygon:
-            if not isinstance(ring, list) or len(ring) < 4:
-                raise CityError(
-                    f"{where}: a polygon ring needs at least 4 positions (closed), "
-                    f"found {len(ring) if isinstance(ring, list) else 0}"
-                )
-            for position in ring:
-                try:
-                    x, y = float(position[0]), float(position[1])
-                except (TypeError, ValueError, IndexError):
-                    raise CityError(
-                        f"{where}: {position!r} is not a [longitude, latitude] position"
-                    ) from None
-                if not (math.isfinite(x) and math.isfinite(y)):
-                    raise CityError(f"{where}: a position that is not a number: {position!r}")
-                positions.append((x, y))
-    for x, y in positions:
-        if not (-180 <= x <= 180 and -90 <= y <= 90):
-            hint = (
-                "projected coordinates (metres, e.g. UTM)?"
-                if abs(x) > 360 or abs(y) > 360
-                else "latitude and longitude swapped?"
-            )
-            raise CityError(
-                f"{where}: coordinates are not longitude/latitude: found ({x:g}, {y:g}), "
-                f"outside -180…180, -90…90 ({hint}); reproject to WGS 84 (EPSG:4326)"
-            )
-    return positions
+        rings = [_ring(ring, where) for ring in polygon]
+        holes = [shapely.linearrings(ring) for ring in rings[1:]]
+        shapes.append(shapely.polygons(rings[0], holes=holes or None))
+    return shapes[0] if kind == "Polygon" else shapely.multipolygons(shapes)
 
 
 def _pick_field(
@@ -195,14 +347,23 @@ def _lang_fields(props: dict, name_field: str) -> dict[str, str]:
     return names
 
 
-def _area_km2(geometry: dict) -> float:
+def _area_km2(shape) -> float:
     """Area on a local equirectangular projection: within a percent for a city's districts."""
-    from shapely.geometry import shape
-
-    shp = shape(geometry)
-    lat = shp.centroid.y
+    lat = shape.centroid.y
     km_per_deg = 111.32
-    return abs(shp.area) * km_per_deg * km_per_deg * math.cos(math.radians(lat))
+    return abs(shape.area) * km_per_deg * km_per_deg * math.cos(math.radians(lat))
+
+
+def _simplified(shapes: list, filename: str) -> Simplified:
+    kept = simplify_to_budget(np.array(shapes, dtype=object), MAP_VERTICES)
+    if kept is None:
+        raise CityError(
+            f"{filename}: its {ring_count(np.array(shapes, dtype=object)):,} polygon rings keep "
+            f"at least {RING_VERTICES} positions each, even simplified as far as it goes: more "
+            f"than the {MAP_VERTICES:,} positions a city's map may draw; merge small districts "
+            "or drop small islands and holes first"
+        )
+    return kept
 
 
 def check_districts(
@@ -211,27 +372,14 @@ def check_districts(
     name_field: str | None = None,
     code_field: str | None = None,
 ) -> Checked:
-    """Every check on a district file; the normalised districts, or a `CityError`."""
-    data = _load_json(raw, filename)
-    if not isinstance(data, dict):
-        raise CityError(
-            f"{filename}: the JSON is a {type(data).__name__}, not a GeoJSON FeatureCollection"
-        )
-    kind = data.get("type")
-    if kind == "Feature":
-        data = {"type": "FeatureCollection", "features": [data]}
-    elif kind != "FeatureCollection":
-        what = f"a GeoJSON {kind}" if kind else "JSON without a GeoJSON type"
-        raise CityError(f"{filename}: {what}; expected a FeatureCollection of district polygons")
-    _check_crs(data, filename)
-    features = data.get("features")
-    if not isinstance(features, list) or not features:
-        raise CityError(f"{filename}: the FeatureCollection is empty: no district to add")
-    positions: list[tuple[float, float]] = []
-    for index, feature in enumerate(features):
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise CityError(f"{filename}: item {index + 1} of features is not a Feature")
-        positions += _check_geometry(index, feature, filename)
+    """Every check on a district file; the normalised districts, their boundaries simplified
+    under `MAP_VERTICES` if need be, or a `CityError`."""
+    read = _read_features(raw, filename)
+    features = [{"type": "Feature", "properties": properties} for properties, _ in read]
+    shapes = []
+    for index, (_, geometry) in enumerate(read):
+        shapes.append(_check_geometry(index, _value(geometry, filename), filename))
+    del read  # the geometries' JSON text: only the shapes are needed now
 
     notes: list[str] = []
     chosen = _pick_field(features, name_field, NAME_FIELDS, "names", filename)
@@ -244,7 +392,6 @@ def check_districts(
         )
     code = _pick_field(features, code_field, CODE_FIELDS, "codes", filename)
     districts, seen_codes, seen_names = [], set(), set()
-    out_features = []
     for index, feature in enumerate(features):
         props = feature.get("properties") or {}
         name = props.get(chosen)
@@ -257,7 +404,7 @@ def check_districts(
         if code:
             try:
                 number = int(props[code])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise CityError(
                     f"{filename}: feature {index + 1}: code {props.get(code)!r} in {code!r} "
                     "is not a whole number"
@@ -276,32 +423,44 @@ def check_districts(
         try:
             if population is not None and int(population) > 0:
                 district["population"] = int(population)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             notes.append(f"feature {index + 1}: population {population!r} is not a number")
-        district["area_km2"] = round(_area_km2(feature["geometry"]), 2)
+        district["area_km2"] = round(_area_km2(shapes[index]), 2)
         districts.append(district)
-        out_features.append(
+    if not code:
+        notes.append("no district code property: districts numbered 1… in file order")
+    bounds = tuple(float(v) for v in shapely.total_bounds(shapes))
+    kept = _simplified(shapes, filename)
+    if kept.tolerance:
+        notes.append(
+            f"simplified from {kept.vertices_read:,} to {kept.vertices_kept:,} vertices "
+            f"(tolerance {kept.tolerance:.2g}°) to stay under {MAP_VERTICES:,} for the maps"
+        )
+    boundaries = [mapping(shape) for shape in kept.shapes]
+    return Checked(
+        features=[
             {
                 "type": "Feature",
                 "properties": {
-                    "code": number,
-                    "name": name,
+                    "code": district["code"],
+                    "name": district["name"]["en"],
                     **{f"name_{k}": v for k, v in district["name"].items()},
                 },
-                "geometry": feature["geometry"],
+                "geometry": geometry,
             }
-        )
-    if not code:
-        notes.append("no district code property: districts numbered 1… in file order")
-    xs = [p[0] for p in positions]
-    ys = [p[1] for p in positions]
-    return Checked(
-        features=out_features,
+            for district, geometry in zip(districts, boundaries, strict=True)
+        ],
         districts=districts,
         name_field=chosen,
         code_field=code,
-        bounds=(min(xs), min(ys), max(xs), max(ys)),
+        bounds=bounds,
         notes=notes,
+        source=[
+            {**feature, "geometry": geometry}
+            for feature, geometry in zip(features, boundaries, strict=True)
+        ],
+        vertices_read=kept.vertices_read,
+        vertices_kept=kept.vertices_kept,
     )
 
 
@@ -422,35 +581,65 @@ def add_city(data_dir: Path, new: NewCity) -> tuple[str, list[str]]:
     else:
         base = slug(name)
         candidates = [base] + [f"{base}-{n}" for n in range(2, 100)]
-    root = cities_dir(data_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    for city_id in candidates:
-        if city_id in taken:
-            continue
-        tmp = root / f".tmp-{uuid.uuid4().hex}"
-        tmp.mkdir()
-        try:
-            profile = profile_for(replace(new, timezone=timezone), checked, city_id)
-            _write(
-                tmp / "districts.geojson",
-                {"type": "FeatureCollection", "features": checked.features},
-            )
-            _write(tmp / "profile.json", profile)
-            _fsync_dir(tmp)
-            try:
-                os.rename(tmp, root / city_id)  # fails if another process took the id meanwhile
-            except OSError:
+    new = replace(new, timezone=timezone)
+    boundaries = geojson_bytes(checked.features)
+    stored = len(boundaries) + len(json_bytes(profile_for(new, checked, candidates[-1])))
+    if stored > MAX_BYTES:
+        raise CityError(
+            f"{new.filename}: the city would take {stored:,} bytes once stored, more than the "
+            f"{MAX_BYTES // 2**20} MB allowed (very long district names?)"
+        )
+    try:
+        root = cities_dir(data_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        for city_id in candidates:
+            if city_id in taken:
                 continue
-            _fsync_dir(root)
-            return city_id, checked.notes
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            profile = json_bytes(profile_for(new, checked, city_id))
+            if _write_city(root, city_id, boundaries, profile):
+                return city_id, checked.notes
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull() from None
+        raise
     raise CityError(f"no free id for {name!r}: every candidate is taken")
 
 
-def _write(path: Path, data: dict) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1)
+def _write_city(root: Path, city_id: str, boundaries: bytes, profile: bytes) -> bool:
+    """Write a complete temporary folder, then rename it to `city_id`; False if another process
+    took the id meanwhile. Whatever happens, no temporary folder is left behind."""
+    tmp = root / f".tmp-{uuid.uuid4().hex}"
+    try:
+        tmp.mkdir()
+        write_synced(tmp / "districts.geojson", boundaries)
+        write_synced(tmp / "profile.json", profile)
+        _fsync_dir(tmp)
+        try:
+            os.rename(tmp, root / city_id)  # fails if another process took the id meanwhile
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise
+            return False
+        _fsync_dir(root)
+        return True
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def json_bytes(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def geojson_bytes(features: list[dict]) -> bytes:
+    """A FeatureCollection of `features`, compact: boundaries are most of a city's bytes."""
+    collection = {"type": "FeatureCollection", "features": features}
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """Write `path` and flush it to the disk (an error such as a full disk surfaces here)."""
+    with open(path, "wb") as fh:
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -23,3 +25,16 @@ def held(path: Path, create: bool = False) -> bool | None:
     finally:
         os.close(fd)  # also releases the probe's lock
     return False
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive `flock` on `path` (created if missing) for the block: one holder at a
+    time among every process and thread of the server (each opens its own descriptor), and
+    released by the kernel if the holder dies."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # also releases the lock

@@ -99,6 +99,11 @@ def _quoted(path: str) -> str:
     return path.replace("'", "''")
 
 
+def ident(name: str) -> str:
+    """A column name as a SQL identifier, whatever it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 class CachedCatalog:
     """The catalog's lookups (`find`, `datasets`, `get`) answered from memory while its files
     are unchanged (one stat of `catalog.sqlite` and its WAL, instead of a SQLite connection

@@ -1,45 +1,69 @@
 """`/cities`: the cities the dashboard knows, and a form to add one from its district boundaries.
 
-Adding a city writes `<data_dir>/cities/<id>/` through `datasets.city_admin.add_city` (every check
-of the GeoJSON, then one atomic rename); the workspace sees the new folder at once, so the city
-switcher, `?city=<id>` and the upload page know it without a restart.
+    POST /cities/districts?lang=xx   raw body (the GeoJSON), headers X-Filename, X-Name-Field,
+                                     X-CSRF-Token → 201 {"token", "file", "message"}, or
+                                     200 {"error"}: read, and refused (what is wrong, where);
+                                     401/403 no session or token, 413 over 50 MB, 400 cut off,
+                                     503 busy, 507 the disk is full, with {"error"} too
 
-Only analysts add cities: the form and its callback both check the session
+The district file does not travel in a Dash callback: `assets/cities.js` streams it to that
+route (with progress), which keeps it checked and simplified as a pending file
+(`datasets.pending_districts`) and answers a token; the form's callback sends the token when the
+analyst adds the city. The route lives here, beside the form it serves, as the annex's does
+beside the SDG page. Adding a city writes `<data_dir>/cities/<id>/` through
+`datasets.city_admin.add_city` (every check of the GeoJSON, then one atomic rename); the
+workspace sees the new folder at once, so the city switcher, `?city=<id>` and the upload page
+know it without a restart.
+
+Only analysts add cities: the form, the route and the callback each check the session
 (`components.auth.current_analyst()`); a visitor sees a reason and a way to log in.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+from urllib.parse import unquote
 
+import flask
 from dash import Input, Output, State, dcc, html, no_update
+from werkzeug.exceptions import ClientDisconnected
 
+from components.auth import csrf_token, current_analyst, require_analyst_json, visitor_notice
 from components.kpi import page_header
-from datasets.city_admin import MAX_BYTES, CityError, NewCity, add_city, timezones
-from i18n import LANGUAGES, fmt_number, t
+from components.state import ui_settings
+from datasets.city_admin import (
+    MAX_BYTES,
+    CityError,
+    DiskFull,
+    NewCity,
+    TooLarge,
+    add_city,
+    timezones,
+)
+from datasets.ingest import IngestError
+from datasets.pending_districts import Busy, Pending, PendingDistricts
+from i18n import LANGUAGES, fmt_number, normalize_language, t
+from server.http import allow_body
 
 from . import Page, PageContext
 
+DISTRICTS_ROUTE = "/cities/districts"
+ACCEPT = ".geojson,.json,application/geo+json,application/json"
+SCRIPT_MESSAGES = ("choose", "sending", "checking", "too_large", "failed", "network")
+
+
+def analyst() -> str | None:
+    """The analyst of this request, who alone may add a city (None: a visitor, no request)."""
+    try:
+        return current_analyst()
+    except KeyError:  # an app built without the accounts extension: nobody is an analyst
+        return None
+
 
 def may_add_city() -> bool:
-    """Whether the current request may add a city: an analyst's session is required wherever
-    the app has accounts (`components.auth`, registered with the upload pages)."""
-    try:
-        from components.auth import current_analyst
-    except ImportError:  # no accounts module in this build: nobody to check against
-        return True
-    try:
-        return current_analyst() is not None
-    except KeyError:  # an app built without the accounts extension (no sessions exist)
-        return True
+    return analyst() is not None
 
 
 def refusal(lang: str):
-    try:
-        from components.auth import visitor_notice
-    except ImportError:
-        return html.P(t("cities.analysts_only", lang), className="notice")
     return visitor_notice(lang, "/cities", "cities.analysts_only")
 
 
@@ -80,6 +104,46 @@ def _input(field_id: str, label_key: str, lang: str, **kwargs):
     )
 
 
+def file_zone(lang: str):
+    """Where the district file is dropped or chosen: `assets/cities.js` puts a file input in the
+    slot, streams the file to `DISTRICTS_ROUTE` and shows the transfer and the check's answer."""
+    messages = {
+        f"data-msg-{key.replace('_', '-')}": t(f"cities.file.{key}", lang)
+        for key in SCRIPT_MESSAGES
+    }
+    return html.Div(
+        [
+            html.P(t("cities.form.drop", lang), className="dropzone-title"),
+            html.Span(id="city-file-slot", className="upload-input-slot"),
+            html.Div(
+                [
+                    html.Div(
+                        html.Div(id="city-file-fill", className="progress-fill"),
+                        className="progress",
+                        role="progressbar",
+                        id="city-file-bar",
+                        **{"aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"},
+                    ),
+                    html.Span(id="city-file-progress", className="progress-value"),
+                ],
+                className="progress-row",
+                id="city-file-transfer",
+                hidden=True,
+            ),
+            html.P(id="city-file-status", className="city-file-status", role="status"),
+        ],
+        id="city-file",
+        className="dropzone city-upload",
+        **{
+            "data-url": f"{DISTRICTS_ROUTE}?lang={lang}",
+            "data-csrf": csrf_token(),
+            "data-max": str(MAX_BYTES),
+            "data-accept": ACCEPT,
+            **messages,
+        },
+    )
+
+
 def form(ctx: PageContext):
     lang = ctx.lang
     return html.Section(
@@ -116,14 +180,8 @@ def form(ctx: PageContext):
                 className="city-fields",
             ),
             html.Label(t("cities.form.file", lang), className="filter-label"),
-            dcc.Upload(
-                html.Div(t("cities.form.drop", lang), id="city-file-label"),
-                id="city-file",
-                accept=".geojson,.json,application/geo+json,application/json",
-                max_size=MAX_BYTES,
-                multiple=False,
-                className="city-upload",
-            ),
+            file_zone(lang),
+            dcc.Store(id="city-districts", storage_type="memory"),
             html.Button(
                 t("cities.form.submit", lang),
                 id="city-submit",
@@ -158,23 +216,77 @@ PAGE = Page(
 )  # fmt: skip
 
 
-def decode_upload(contents: str) -> bytes:
-    """The bytes of a dcc.Upload data URL (`data:<type>;base64,<data>`)."""
-    _, _, data = (contents or "").partition(",")
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise CityError("the file could not be read (not base64 data)") from None
+def _refusal(message: str, status: int):
+    return flask.jsonify(error=message), status
 
 
-def submit(workspace, lang: str, values: dict) -> tuple[bool, str, str | None]:
-    """(ok, message, city id) for one submission of the form; pure apart from the write."""
-    if not may_add_city():
+def simplified(pending: Pending, lang: str) -> str:
+    """The sentence saying how far the boundaries were simplified (empty: kept whole)."""
+    summary = pending.summary
+    if summary.vertices_kept >= summary.vertices_read:
+        return ""
+    return t(
+        "cities.file.simplified",
+        lang,
+        read=fmt_number(summary.vertices_read, lang),
+        kept=fmt_number(summary.vertices_kept, lang),
+    )
+
+
+def file_message(pending: Pending, lang: str) -> str:
+    """What the check found: the districts, and the simplification if there was one."""
+    n = fmt_number(pending.summary.districts, lang)
+    ready = t("cities.file.ready", lang, name=pending.file, n=n)
+    return f"{ready} {simplified(pending, lang)}".strip()
+
+
+def register_district_route(server: flask.Flask, store: PendingDistricts) -> None:
+    @server.post(DISTRICTS_ROUTE)
+    def receive_districts():
+        # The file's limit and a little room, rather than the server's few MB: a file declared
+        # just over it gets the JSON answer of `store.receive`, which the page shows.
+        allow_body(MAX_BYTES + 1024 * 1024)
+        owner, refused = require_analyst_json()
+        if refused:
+            return refused
+        # the language from the query only: `request.values` would parse a form body
+        lang = normalize_language(flask.request.args.get("lang"))
+        headers = flask.request.headers
+        filename = unquote(headers.get("X-Filename", ""))[:1000]
+        name_field = unquote(headers.get("X-Name-Field", "")).strip()[:200] or None
+        try:
+            pending = store.receive(
+                owner, filename, flask.request.stream, flask.request.content_length, name_field
+            )
+        except TooLarge as exc:
+            return _refusal(t("cities.refused", lang, reason=str(exc)), 413)
+        except IngestError as exc:  # cut off: fewer bytes than declared
+            return _refusal(t("cities.refused", lang, reason=str(exc)), 400)
+        except ClientDisconnected:
+            return _refusal(t("cities.file.cut_off", lang), 400)
+        except DiskFull:
+            return _refusal(t("cities.file.disk_full", lang), 507)
+        except Busy:
+            return _refusal(t("cities.file.busy", lang), 503)
+        except CityError as exc:  # the request did its part: the verdict is on the file
+            return _refusal(t("cities.refused", lang, reason=str(exc)), 200)
+        message = file_message(pending, lang)
+        return flask.jsonify(token=pending.token, file=pending.file, message=message), 201
+
+
+def submit(
+    workspace, store: PendingDistricts, lang: str, owner: str | None, values: dict
+) -> tuple[bool, str, str | None]:
+    """(ok, message, city id) for one submission of the form by `owner` (None: a visitor);
+    pure apart from the write."""
+    if owner is None:
         return False, t("cities.analysts_only", lang), None
     name = (values.get("name") or "").strip()
     if not name:
         return False, t("cities.no_name", lang), None
-    if not values.get("contents"):
+    districts = values.get("districts")
+    pending = store.get(districts.get("token") if isinstance(districts, dict) else None, owner)
+    if pending is None:
         return False, t("cities.no_file", lang), None
     population = values.get("population")
     if population not in (None, ""):
@@ -187,36 +299,36 @@ def submit(workspace, lang: str, values: dict) -> tuple[bool, str, str | None]:
     else:
         population = None
     try:
-        raw = decode_upload(values["contents"])
+        boundaries = pending.boundaries.read_bytes()
+    except OSError:  # forgotten meanwhile (a day old)
+        return False, t("cities.no_file", lang), None
+    try:
         city_id, _notes = add_city(
             workspace.data_dir,
             NewCity(
                 name={"en": name, **{k: v for k, v in (values.get("names") or {}).items() if v}},
-                districts_geojson=raw,
-                filename=values.get("filename") or "districts.geojson",
+                districts_geojson=boundaries,
+                filename=pending.file,
                 timezone=values.get("timezone") or "UTC",
                 name_field=(values.get("name_field") or "").strip() or None,
                 population=population,
-                attribution=f"Boundaries: {values.get('filename') or 'uploaded file'}",
+                attribution=f"Boundaries: {pending.file}",
             ),
         )
+    except DiskFull:
+        return False, t("cities.disk_full", lang), None
     except CityError as exc:
         return False, t("cities.refused", lang, reason=str(exc)), None
+    store.discard(pending)
     workspace.reload_cities()
     city = workspace.city(city_id)
-    return True, t("cities.added", lang, city=city.label(lang), id=city_id), city_id
+    added = t("cities.added", lang, city=city.label(lang), id=city_id)
+    return True, f"{added} {simplified(pending, lang)}".strip(), city_id
 
 
 def register(app, workspace) -> None:
-    @app.callback(
-        Output("city-file-label", "children"),
-        Input("city-file", "filename"),
-        State("ui", "data"),
-        prevent_initial_call=True,
-    )
-    def show_file(filename, ui):
-        lang = (ui or {}).get("lang", "en")
-        return t("cities.form.chosen", lang, name=filename) if filename else no_update
+    store = PendingDistricts(workspace.data_dir)
+    register_district_route(app.server, store)
 
     @app.callback(
         Output("city-result", "children"),
@@ -224,33 +336,35 @@ def register(app, workspace) -> None:
         Output("city-list", "children"),
         Output("city-select", "options", allow_duplicate=True),
         Output("city-block", "hidden", allow_duplicate=True),
+        Output("city-districts", "data"),
+        Output("city-file-status", "children"),
         Input("city-submit", "n_clicks"),
         State("city-name", "value"),
         *[State(f"city-name-{code}", "value") for code in LANGUAGES if code != "en"],
         State("city-tz", "value"),
         State("city-population", "value"),
         State("city-name-field", "value"),
-        State("city-file", "contents"),
-        State("city-file", "filename"),
+        State("city-districts", "data"),
         State("ui", "data"),
         prevent_initial_call=True,
     )
-    def add(n_clicks, name, name_fr, name_es, name_zh, tz, population, name_field, contents,
-            filename, ui):  # fmt: skip
+    def add(n_clicks, name, name_fr, name_es, name_zh, tz, population, name_field, districts,
+            ui):  # fmt: skip
         if not n_clicks:
-            return (no_update,) * 5
-        lang = (ui or {}).get("lang", "en")
+            return (no_update,) * 7
+        lang = ui_settings(ui)["lang"]
         ok, message, city_id = submit(
             workspace,
+            store,
             lang,
+            analyst(),
             {
                 "name": name,
                 "names": {"fr": name_fr, "es": name_es, "zh": name_zh},
                 "timezone": tz,
                 "population": population,
                 "name_field": name_field,
-                "contents": contents,
-                "filename": filename,
+                "districts": districts,
             },
         )
         children = [html.P(message, id="city-message")]
@@ -271,4 +385,6 @@ def register(app, workspace) -> None:
             city_list(workspace, lang).children,
             options,
             len(options) < 2,
+            None if ok else no_update,  # the pending file became the city
+            "" if ok else no_update,
         )

@@ -412,6 +412,8 @@ def register(app, workspace) -> None:
     )
     def choose_cities(values, search):
         state = ViewState.from_query(search)
-        options = {**state.options, "cities": ",".join(values or []) or NONE}
+        values = values if isinstance(values, list) else []
+        chosen = [v for v in values if isinstance(v, str) and v in workspace.cities]
+        options = {**state.options, "cities": ",".join(chosen) or NONE}
         new = state.with_changes(options=options).to_query()
         return new if new != (search or "") else no_update

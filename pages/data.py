@@ -9,6 +9,7 @@ from components.kpi import page_header
 from components.upload_versions import analyst_actions, card_id, catalog_tools
 from datasets.catalog import Dataset
 from datasets.export import preview
+from datasets.workspace import Workspace
 from i18n import fmt_number, t
 
 from . import Page, PageContext
@@ -27,8 +28,8 @@ def fact(label_key: str, value, lang: str):
     return html.Div([html.Dt(t(label_key, lang)), html.Dd(value)], className="fact")
 
 
-def preview_table(dataset: Dataset):
-    frame = preview(dataset, PREVIEW_ROWS)
+def preview_table(dataset: Dataset, workspace: Workspace):
+    frame = preview(workspace.engine, dataset, PREVIEW_ROWS)
     return html.Div(
         html.Table(
             [
@@ -46,8 +47,8 @@ def preview_table(dataset: Dataset):
     )
 
 
-def dataset_card(dataset: Dataset, lang: str, workspace=None, message: str = ""):
-    """One dataset; with `workspace`, an analyst also gets its versions, restore and delete."""
+def dataset_card(dataset: Dataset, lang: str, workspace: Workspace, message: str = ""):
+    """One dataset; an analyst also gets its versions, restore and delete."""
     m = dataset.meta
     v = dataset.current
     flag = "synthetic" if m.synthetic else "real"
@@ -81,7 +82,7 @@ def dataset_card(dataset: Dataset, lang: str, workspace=None, message: str = "")
                 className="facts",
             ),
             html.Details(
-                [html.Summary(t("data.preview", lang)), preview_table(dataset)],
+                [html.Summary(t("data.preview", lang)), preview_table(dataset, workspace)],
                 className="preview",
             ),
             html.Div(
@@ -104,7 +105,7 @@ def dataset_card(dataset: Dataset, lang: str, workspace=None, message: str = "")
                 ],
                 className="dataset-actions",
             ),
-            analyst_actions(workspace, dataset, lang, message) if workspace else None,
+            analyst_actions(workspace, dataset, lang, message),
         ],
         className="card dataset-card",
         id=dataset.id,

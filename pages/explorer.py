@@ -10,7 +10,7 @@ import json
 from urllib.parse import quote
 
 import duckdb
-from dash import ALL, Input, Output, State, ctx, dcc, html, set_props
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update, set_props
 from dash.exceptions import PreventUpdate
 
 from components.charts import FigureContext, blank_figure, finish_json, graph_config
@@ -34,6 +34,7 @@ from components.explorer_query import (
     values_query,
 )
 from components.kpi import page_header
+from components.state import ViewState, parse_date, ui_settings
 from datasets.catalog import CatalogError, Dataset
 from datasets.schemas import KINDS
 from datasets.workspace import Workspace
@@ -46,8 +47,8 @@ GRAPH_HEIGHT = 460
 ROUND_TABLE_PAGES = {"traffic": "/traffic", "ecology": "/ecology"}
 
 
-def dataset_id_of(path: str | None) -> str:
-    path = (path or "").rstrip("/")
+def dataset_id_of(path: object) -> str:
+    path = path.rstrip("/") if isinstance(path, str) else ""
     return path[len(PREFIX) :] if path.startswith(PREFIX) else ""
 
 
@@ -374,15 +375,15 @@ def register_callbacks(app, workspace: Workspace) -> None:
         State("url", "pathname"),
     )
     def _render(filters, ui, pathname):
-        ui = ui or {}
-        lang = ui.get("lang", "en")
+        ui = ui_settings(ui)
+        lang = ui["lang"]
         try:
             dataset = workspace.catalog.get(dataset_id_of(pathname))
         except CatalogError:
             raise PreventUpdate from None
         city = workspace.cities.get(dataset.meta.city) or next(iter(workspace.cities.values()))
-        fig_ctx = FigureContext(lang=lang, theme=ui.get("theme", "light"), city=city)
-        options = (filters or {}).get("options") or {}
+        fig_ctx = FigureContext(lang=lang, theme=ui["theme"], city=city)
+        options = ViewState.from_filters(filters).options
         try:
             return chart(workspace, dataset, options, fig_ctx)
         except (duckdb.Error, ValueError) as exc:
@@ -396,8 +397,8 @@ def register_callbacks(app, workspace: Workspace) -> None:
     )
     def _dates(start, end):
         """The date picker writes the hidden options `since` and `until` (kept in the URL)."""
-        set_props(_option("since"), {"value": (start or "")[:10]})
-        set_props(_option("until"), {"value": (end or "")[:10]})
+        for name, day in (("since", parse_date(start)), ("until", parse_date(end))):
+            set_props(_option(name), {"value": day.isoformat() if day else ""})
 
     @app.callback(
         Input({"type": "explorer-values", "i": ALL}, "value"),
@@ -426,20 +427,17 @@ def register_callbacks(app, workspace: Workspace) -> None:
     def _filter_columns(f1, f2, f3, before, values, current_options, pathname):
         """A filter's column changed: offer that column's values, and forget the old picks.
         (Also fired each time the URL callback re-sets the options: then nothing changed.)"""
-        columns = [f1, f2, f3]
-        before = list(before or [None] * MAX_FILTERS)
-        if columns == before:
-            raise PreventUpdate
+        columns = [c if isinstance(c, str) else None for c in (f1, f2, f3)]
+        before = before if isinstance(before, list) else [None] * MAX_FILTERS
+        if columns == before or {len(before), len(values), len(current_options)} != {MAX_FILTERS}:
+            raise PreventUpdate  # nothing changed, or lists no explorer page sends
         try:
             dataset = workspace.catalog.get(dataset_id_of(pathname))
         except CatalogError:
             raise PreventUpdate from None
         out_options, out_values = [], []
-        for column, old, value, opts in zip(columns, before, values, current_options, strict=True):
-            if column != old:
-                out_options.append(filter_values(workspace, dataset, column))
-                out_values.append([])
-            else:
-                out_options.append(opts)
-                out_values.append(value)
+        for column, old in zip(columns, before, strict=True):
+            changed = column != old
+            out_options.append(filter_values(workspace, dataset, column) if changed else no_update)
+            out_values.append([] if changed else no_update)
         return out_options, out_values, [c is None for c in columns], columns

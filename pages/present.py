@@ -10,36 +10,48 @@
 - `/present/presenter?deck=…`: notes, elapsed time and the next slide, kept in step with the
   audience window through a BroadcastChannel (same origin, no server round trip).
 - `/present/edit?deck=…`: the slides that "add to deck" collected on chart cards (kept in the
-  browser until saved), reordering, titles, takeaways, notes; decks are saved on the server.
+  browser until saved), reordering, titles, takeaways, notes; decks are saved on the server by
+  an analyst (each callback that writes checks the session itself), with the deck's owner and
+  versions, each restorable. A visitor may build a deck but sees the log-in notice in place of
+  the save button, and the collected charts stay in the browser.
 - `/present/export?deck=forum&format=html|pdf&lang=fr`: a self-contained HTML file or a PDF
-  (see components/export.py); the deck's buttons run the same export as a job with progress.
+  (see components/export.py). Every export is a job of the shared store (`server.jobs`): a
+  bounded number run at once, identical requests share one file, and the deck's buttons follow
+  its progress (`POST /present/export/jobs`, then `GET`/`DELETE /present/export/jobs/<id>`).
 """
 
 from __future__ import annotations
 
-import re
-import threading
+import functools
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import flask
 from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from components import export as deck_export
+from components import job_routes
+from components.auth import current_analyst, visitor_notice
 from components.charts import REGISTRY, graph_config
 from components.slides import SlideView, deck_title, render_slide, slide_text, still
-from components.state import ViewState
+from components.state import ViewState, parse_count, ui_settings
 from datasets.decks import (
     DEFAULT_DECK,
     Deck,
     DeckError,
+    DeckInfo,
+    DeckLimits,
     DeckStore,
     deck_from_json,
     is_valid_name,
     sanitize_name,
 )
-from i18n import LANGUAGES, t
+from i18n import LANGUAGES, fmt_number, t
+from server.jobs import Busy
 
 from . import Page, PageContext
 
@@ -47,11 +59,35 @@ DRAFT_KEY = "citylens.deck.draft"  # localStorage key of the slides "add to deck
 MAX_ADVANCE = 3600
 KIOSK_RELOAD = 3600  # s: a kiosk reloads itself at the end of the first loop after an hour
 MIN_RELOAD = 2
-EXPORT_JOBS_KEPT = 6
 
 
 def deck_store(data_dir: Path) -> DeckStore:
-    return DeckStore(Path(data_dir) / "decks")
+    """The decks of `data_dir`: one store per folder, whose summaries of the deck files last
+    across requests (a page lists the decks without reading them again)."""
+    return _store_of(Path(data_dir).resolve() / "decks")
+
+
+@functools.lru_cache(maxsize=16)
+def _store_of(root: Path) -> DeckStore:
+    return DeckStore(root)
+
+
+def deck_limits() -> DeckLimits:
+    """The running app's limits on decks (its CITYLENS_* settings), inside a request."""
+    cfg = flask.current_app.config.get("CITYLENS")
+    if cfg is None:
+        return DeckLimits()
+    return DeckLimits(decks=cfg.max_decks, kb=cfg.max_deck_kb, versions=cfg.deck_versions)
+
+
+def refusal(exc: DeckError, lang: str):
+    """Why a deck was not saved, restored or deleted, in the viewer's language."""
+    text = (
+        t(f"present.refused.{exc.key}", lang, **exc.values)
+        if exc.key
+        else t("present.editor.save_failed", lang, error=str(exc))
+    )
+    return html.Span(text, className="present-error", role="alert")
 
 
 @dataclass(frozen=True)
@@ -67,13 +103,13 @@ class PresentOptions:
     def from_state(cls, state: ViewState) -> PresentOptions:
         opts = state.options
         deck = opts.get("deck") or DEFAULT_DECK
-        slide = int(opts["slide"]) if str(opts.get("slide", "")).isdigit() else 1
-        advance = int(opts["advance"]) if str(opts.get("advance", "")).isdigit() else 0
+        slide = parse_count(opts.get("slide")) or 1
+        advance = parse_count(opts.get("advance")) or 0
         kiosk = opts.get("kiosk") in ("1", "true", "yes")
         if kiosk and not advance:
             advance = 20
-        raw_reload = str(opts.get("reload", ""))
-        reload = int(raw_reload) if raw_reload.isdigit() else KIOSK_RELOAD
+        reload = parse_count(opts.get("reload"))
+        reload = KIOSK_RELOAD if reload is None else reload
         reload = max(reload, MIN_RELOAD) if (kiosk and reload) else 0
         return cls(
             deck=deck if (deck == DEFAULT_DECK or is_valid_name(deck)) else DEFAULT_DECK,
@@ -111,7 +147,16 @@ def _button(label: str, action: str, hint: str, element_id: str | None = None, *
 
 def _messages(lang: str) -> dict:
     """Texts present.js shows (it has no catalogue of its own), as data attributes."""
-    keys = ("paused", "playing", "exporting", "export_done", "export_failed", "jump")
+    keys = (
+        "paused",
+        "playing",
+        "exporting",
+        "export_done",
+        "export_failed",
+        "export_cancelled",
+        "export_queued",
+        "jump",
+    )
     return {f"data-msg-{k.replace('_', '-')}": t(f"present.js.{k}", lang) for k in keys}
 
 
@@ -395,16 +440,122 @@ def editable_deck(deck: Deck, lang: str) -> dict:
     }
 
 
+def edit_href(name: str, lang: str) -> str:
+    return "/present/edit" + deck_query(name or "new", lang)
+
+
+def _saved_when(saved_at: str) -> str:
+    return saved_at[:16].replace("T", " ")
+
+
+def deck_history(store: DeckStore, name: str, lang: str, message: str = ""):
+    """For an analyst: the deck's owner, its versions (each with its author, and Restore) and
+    Delete; the outcome of the last of these actions under them."""
+    versions: list[DeckInfo] = store.history(name) if name else []
+    status = html.P(message, className="versions-message", role="status") if message else None
+    if not versions:
+        return status
+    unknown = t("present.history.unknown", lang)
+    current = versions[0]
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"v{v.version}"),
+                html.Td(_saved_when(v.saved_at)),
+                html.Td(v.author or unknown),
+                html.Td(fmt_number(v.slides, lang)),
+                html.Td(
+                    t("present.history.restored_from", lang, version=v.restored_from)
+                    if v.restored_from
+                    else v.error,
+                    className="muted",
+                ),
+                html.Td(
+                    html.Span(t("versions.current", lang), className="pill current-pill")
+                    if v is current
+                    else html.Button(
+                        t("versions.restore", lang),
+                        id={"type": "deck-restore", "deck": name, "v": v.version},
+                        className="btn btn-small",
+                        n_clicks=0,
+                    )
+                ),
+            ],
+            className="current" if v is current else None,
+        )
+        for v in versions
+    ]
+    head = (
+        "versions.version",
+        "versions.date",
+        "present.history.author",
+        "present.history.slides",
+        "versions.note",
+        "",
+    )
+    table = html.Table(
+        [
+            html.Thead(html.Tr([html.Th(t(k, lang) if k else "") for k in head])),
+            html.Tbody(rows),
+        ],
+        className="data-table versions-table",
+    )
+    owner = t(
+        "present.history.owner",
+        lang,
+        owner=current.owner or unknown,
+        version=current.version,
+        author=current.author or unknown,
+        saved=_saved_when(current.saved_at) or unknown,
+    )
+    return html.Div(
+        [
+            html.P(owner, id="deck-owner"),
+            html.Details(
+                [
+                    html.Summary(t("versions.title", lang, n=len(versions))),
+                    html.Div(table, className="table-wrap"),
+                    dcc.ConfirmDialogProvider(
+                        html.Button(
+                            t("present.history.delete", lang),
+                            className="btn btn-small btn-danger",
+                            id="deck-delete-button",
+                        ),
+                        id={"type": "deck-delete", "deck": name},
+                        message=t("present.history.delete_confirm", lang, name=name),
+                    ),
+                ],
+                open=bool(message),
+            ),
+            status,
+        ],
+        className="analyst-actions",
+    )
+
+
 def edit_layout(ctx: PageContext):
     lang = ctx.lang
     opts = PresentOptions.from_state(ctx.state)
     store = deck_store(ctx.workspace.data_dir)
     new = ctx.state.options.get("deck") in (None, "", "new")
     try:
-        deck = Deck("new", "", ()) if new else load_deck(store, opts.deck)
+        deck = Deck("", "", ()) if new else load_deck(store, opts.deck)  # named when saved
     except DeckError as exc:
         return error_layout(str(exc), lang)
     data = editable_deck(deck, lang)
+    analyst = current_analyst()
+    save_control = (
+        html.Button(t("present.editor.save", lang), id="deck-save", className="btn btn-primary")
+        if analyst
+        else visitor_notice(lang, edit_href(data["name"], lang), "present.editor.visitor")
+    )
+    history = (
+        html.Section(
+            deck_history(store, data["name"], lang), id="deck-history", className="deck-history"
+        )
+        if analyst
+        else None
+    )
     return html.Div(
         [
             dcc.Store(id="deck-edit", data=data),
@@ -462,13 +613,12 @@ def edit_layout(ctx: PageContext):
                             ),
                         ]
                     ),
-                    html.Button(
-                        t("present.editor.save", lang), id="deck-save", className="btn btn-primary"
-                    ),
+                    save_control,
                     html.Div(id="deck-save-status", role="status", className="deck-save-status"),
                 ],
                 className="card deck-meta",
             ),
+            history,
             html.Div(id="deck-slides", className="deck-slides"),
             deck_links(store, lang, deck.name),
         ],
@@ -558,89 +708,70 @@ def slide_row(i: int, slide: dict, lang: str):
     )
 
 
+def editor_slides(data: object) -> list[dict]:
+    """The slides of an editor store (`deck-edit`, `deck-draft`) as a request sends them: each
+    slide's texts, and nothing that is not a slide or not text."""
+    slides = data.get("slides") if isinstance(data, dict) else None
+    return [
+        {key: value for key, value in slide.items() if isinstance(value, str)}
+        for slide in (slides if isinstance(slides, list) else [])
+        if isinstance(slide, dict)
+    ]
+
+
 def merged_slides(data: dict, titles, takeaways, notes) -> list[dict]:
     """The stored slides with the texts currently typed in the editor."""
-    slides = [dict(s) for s in (data or {}).get("slides", [])]
+    slides = editor_slides(data)
     if len(titles) == len(takeaways) == len(notes) == len(slides):
         for s, title, takeaway, note in zip(slides, titles, takeaways, notes, strict=True):
-            s.update(title=title or "", takeaway=takeaway or "", notes=note or "")
+            s.update(title=_typed(title), takeaway=_typed(takeaway), notes=_typed(note))
     return slides
+
+
+def _typed(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def edited(slides: list[dict], trigger, draft: list[dict]) -> tuple[list[dict], bool]:
     """The slides after one editor action; True when the draft was taken in."""
     if trigger == "deck-draft-append":
         return slides + [dict(s) for s in draft], True
-    if isinstance(trigger, dict) and trigger.get("type") == "deck-remove":
-        i = trigger["index"]
+    i = trigger.get("index") if isinstance(trigger, dict) else None
+    if not isinstance(i, int) or not 0 <= i < len(slides):  # no slide of the editor's
+        return slides, False
+    if trigger.get("type") == "deck-remove":
         return [s for j, s in enumerate(slides) if j != i], False
-    if isinstance(trigger, dict) and trigger.get("type") == "deck-move":
-        i = trigger["index"]
-        j = i - 1 if trigger["dir"] == "up" else i + 1
+    if trigger.get("type") == "deck-move":
+        j = i - 1 if trigger.get("dir") == "up" else i + 1
         if 0 <= j < len(slides):
             slides = list(slides)
             slides[i], slides[j] = slides[j], slides[i]
     return slides, False
 
 
-# -- export jobs ----------------------------------------------------------------------------------
+# -- exports -------------------------------------------------------------------------------------
+
+DECK_EXPORT = "deck-export"  # the job kind of a deck's HTML or PDF file
 
 
-@dataclass
-class ExportJob:
-    id: str
-    format: str
-    filename: str
-    total: int
-    done: int = 0
-    state: str = "running"  # running | done | failed
-    error: str = ""
-    data: bytes = field(default=b"", repr=False)
-
-    def status(self) -> dict:
-        return {
-            "id": self.id,
-            "format": self.format,
-            "state": self.state,
-            "done": self.done,
-            "total": self.total,
-            "error": self.error,
-        }
-
-
-class ExportJobs:
-    """Exports running in background threads, polled by the deck's buttons for progress."""
-
-    def __init__(self) -> None:
-        self._jobs: dict[str, ExportJob] = {}
-        self._lock = threading.Lock()
-
-    def start(self, fmt: str, filename: str, total: int, build) -> ExportJob:
-        job = ExportJob(uuid.uuid4().hex[:16], fmt, filename, total)
-        with self._lock:
-            self._jobs[job.id] = job
-            for old in list(self._jobs)[:-EXPORT_JOBS_KEPT]:
-                self._jobs.pop(old, None)
-
-        def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
-
-        def run() -> None:
-            try:
-                job.data = build(progress)
-                job.done = job.total
-                job.state = "done"
-            except Exception as exc:  # the page shows why the export failed
-                job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
-
-        threading.Thread(target=run, name=f"deck-export-{job.id}", daemon=True).start()
-        return job
-
-    def get(self, job_id: str) -> ExportJob | None:
-        return self._jobs.get(job_id)
+def export_key(deck: Deck, fmt: str, lang: str, theme: str, data_token: str) -> str:
+    """What an export's file depends on: the deck as saved (its JSON changes with any edit),
+    language, theme and format, and the data its charts draw (`QueryEngine.data_token`)."""
+    deck_digest = hashlib.sha256(json.dumps(deck.to_json(), sort_keys=True).encode()).hexdigest()
+    data_digest = hashlib.sha256(data_token.encode()).hexdigest()
+    return json.dumps([deck.name, deck_digest, fmt, lang, theme, data_digest])
 
 
 # -- callbacks and routes -------------------------------------------------------------------------
+
+
+def _path(pathname: object) -> str:
+    return pathname.rstrip("/") if isinstance(pathname, str) else ""
+
+
+def slide_look(config: dict) -> tuple[str, str]:
+    """The language and theme a present page's config store asks for (dark unless light)."""
+    return ui_settings(config)["lang"], "light" if config.get("theme") == "light" else "dark"
 
 
 def _slide_outputs(view: SlideView, lang: str):
@@ -661,12 +792,14 @@ def _slide_outputs(view: SlideView, lang: str):
 def register_present(app, workspace, make_context) -> None:
     """The present pages' callbacks, the "add to deck" button of every card, the export routes."""
     store = deck_store(workspace.data_dir)
-    jobs = ExportJobs()
+    jobs = job_routes.job_store(app.server)
 
     def slide_index(search: str | None) -> int:
         return PresentOptions.from_state(ViewState.from_query(search)).slide
 
-    def deck_or_none(name: str) -> Deck | None:
+    def deck_or_none(name: object) -> Deck | None:
+        if not isinstance(name, str):
+            return None
         try:
             return load_deck(store, name)
         except DeckError:
@@ -686,12 +819,12 @@ def register_present(app, workspace, make_context) -> None:
         State("url", "pathname"),
     )
     def show_slide(search, config, pathname):
-        if not config or (pathname or "").rstrip("/") != "/present":
+        if not isinstance(config, dict) or _path(pathname) != "/present":
             return [no_update] * 8
-        deck = deck_or_none(config["deck"])
+        deck = deck_or_none(config.get("deck"))
         if deck is None:
             return [no_update] * 8
-        lang, theme = config["lang"], config["theme"]
+        lang, theme = slide_look(config)
         view = render_slide(deck, slide_index(search), lang, theme, make_context)
         return _slide_outputs(view, lang)
 
@@ -708,12 +841,12 @@ def register_present(app, workspace, make_context) -> None:
         State("url", "pathname"),
     )
     def show_presenter(search, config, pathname):
-        if not config or not (pathname or "").rstrip("/").endswith("/presenter"):
+        if not isinstance(config, dict) or not _path(pathname).endswith("/presenter"):
             return [no_update] * 7
-        deck = deck_or_none(config["deck"])
+        deck = deck_or_none(config.get("deck"))
         if deck is None:
             return [no_update] * 7
-        lang, theme = config["lang"], config["theme"]
+        lang, theme = slide_look(config)
         view = render_slide(deck, slide_index(search), lang, theme, make_context)
         if view.index < view.count:
             following = render_slide(deck, view.index + 1, lang, theme, make_context)
@@ -770,8 +903,8 @@ def register_present(app, workspace, make_context) -> None:
         State("deck-edit-config", "data"),
     )
     def draft_info(draft, config):
-        lang = (config or {}).get("lang", "en")
-        count = len((draft or {}).get("slides") or [])
+        lang = ui_settings(config)["lang"]
+        count = len(editor_slides(draft))
         return t("present.editor.draft", lang, count=count), count == 0
 
     @app.callback(
@@ -791,9 +924,12 @@ def register_present(app, workspace, make_context) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update, no_update
         slides = merged_slides(data, titles, takeaways, notes)
-        drafted = (draft or {}).get("slides") or []
+        drafted = editor_slides(draft)
         slides, took_draft = edited(slides, ctx.triggered_id, drafted)
-        return {**(data or {}), "slides": slides}, (uuid.uuid4().hex if took_draft else no_update)
+        # a visitor cannot save: the collected charts stay in the browser for after the login
+        cleared = uuid.uuid4().hex if took_draft and current_analyst() else no_update
+        kept = {k: data.get(k) for k in ("name", "title")} if isinstance(data, dict) else {}
+        return {**{k: v for k, v in kept.items() if isinstance(v, str)}, "slides": slides}, cleared
 
     @app.callback(
         Output("deck-slides", "children"),
@@ -801,8 +937,8 @@ def register_present(app, workspace, make_context) -> None:
         State("deck-edit-config", "data"),
     )
     def list_slides(data, config):
-        lang = (config or {}).get("lang", "en")
-        slides = (data or {}).get("slides") or []
+        lang = ui_settings(config)["lang"]
+        slides = editor_slides(data)
         if not slides:
             return html.P(t("present.editor.no_slides", lang), className="muted")
         return [slide_row(i, s, lang) for i, s in enumerate(slides)]
@@ -810,6 +946,7 @@ def register_present(app, workspace, make_context) -> None:
     @app.callback(
         Output("deck-save-status", "children"),
         Output("deck-name", "value"),
+        Output("deck-history", "children", allow_duplicate=True),
         Input("deck-save", "n_clicks"),
         State("deck-edit", "data"),
         State("deck-title", "value"),
@@ -822,8 +959,12 @@ def register_present(app, workspace, make_context) -> None:
     )
     def save(n, data, title, name, config, titles, takeaways, notes):
         if not n:
-            return no_update, no_update
-        lang = (config or {}).get("lang", "en")
+            return no_update, no_update, no_update
+        lang = ui_settings(config)["lang"]
+        analyst = current_analyst()
+        if analyst is None:
+            notice = visitor_notice(lang, edit_href(name or "", lang), "present.editor.visitor")
+            return notice, no_update, no_update
         slides = merged_slides(data, titles, takeaways, notes)
         try:
             wanted = name or title or ""
@@ -834,19 +975,57 @@ def register_present(app, workspace, make_context) -> None:
                     raise
                 clean = "deck-" + uuid.uuid4().hex[:8]
             deck = deck_from_json({"title": title or clean, "slides": slides}, clean)
-            saved = store.save(replace(deck, title=title or clean))
+            saved = store.save(replace(deck, title=title or clean), analyst, deck_limits())
         except DeckError as exc:
-            return html.Span(
-                t("present.editor.save_failed", lang, error=str(exc)), className="present-error"
-            ), no_update
+            return refusal(exc, lang), no_update, no_update
         link = html.A(
             t("present.editor.present_it", lang),
             href="/present" + deck_query(saved.name, lang),
             id="deck-present-link",
             className="btn btn-primary",
         )
-        message = t("present.editor.saved", lang, name=saved.name, count=len(saved.slides))
-        return [html.Span(message), " ", link], saved.name
+        message = t(
+            "present.editor.saved",
+            lang,
+            name=saved.name,
+            version=saved.version,
+            count=len(saved.slides),
+        )
+        return [html.Span(message), " ", link], saved.name, deck_history(store, saved.name, lang)
+
+    @app.callback(
+        Output("deck-history", "children", allow_duplicate=True),
+        Output("deck-edit", "data", allow_duplicate=True),
+        Output("deck-title", "value"),
+        Input({"type": "deck-restore", "deck": ALL, "v": ALL}, "n_clicks"),
+        Input({"type": "deck-delete", "deck": ALL}, "submit_n_clicks"),
+        State("deck-edit-config", "data"),
+        prevent_initial_call=True,
+    )
+    def restore_or_delete(_restores, _deletes, config):
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0]["value"]):
+            raise PreventUpdate
+        lang = ui_settings(config)["lang"]
+        name = str(trigger.get("deck", ""))
+        analyst = current_analyst()
+        if analyst is None:
+            notice = visitor_notice(lang, edit_href(name, lang), "present.editor.visitor")
+            return notice, no_update, no_update
+        try:
+            if trigger.get("type") == "deck-delete":
+                if not store.delete(name):
+                    raise DeckError(f"there is no deck {name!r}")
+                message = t("present.history.deleted", lang, name=name)
+                return html.P(message, role="status"), no_update, no_update
+            version = int(trigger.get("v"))
+            restored = store.restore(name, version, analyst, deck_limits())
+        except (DeckError, TypeError, ValueError) as exc:
+            error = exc if isinstance(exc, DeckError) else DeckError(str(exc))
+            return refusal(error, lang), no_update, no_update
+        message = t("present.history.restored", lang, version=version, new=restored.version)
+        history = deck_history(store, name, lang, message)
+        return history, editable_deck(restored, lang), restored.title
 
     # -- exports
     def export_args():
@@ -863,56 +1042,52 @@ def register_present(app, workspace, make_context) -> None:
             flask.abort(404, str(exc))
         return deck, fmt, lang, theme
 
-    def builder(deck: Deck, fmt: str, lang: str, theme: str):
-        def build(progress=None) -> bytes:
-            return deck_export.export_deck(deck, fmt, lang, theme, make_context, progress)
+    def run_export(params: dict, progress) -> tuple[bytes, str, str]:
+        deck = load_deck(store, params["deck"])
+        fmt, lang = params["format"], params["lang"]
+        data = deck_export.export_deck(deck, fmt, lang, params["theme"], make_context, progress)
+        return data, deck_export.filename(deck.name, lang, fmt), deck_export.MIMETYPES[fmt]
 
-        return build
+    jobs.register(DECK_EXPORT, run_export)
+    job_routes.register_job_routes(app.server, jobs, "/present/export/jobs", "present_export")
 
-    def download(data: bytes, fmt: str, filename: str):
-        return flask.Response(
-            data,
-            mimetype=deck_export.MIMETYPES[fmt],
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+    def export_job():
+        """The export job this request asks for (an identical one if any); raises `Busy`."""
+        deck, fmt, lang, theme = export_args()
+        params = {"deck": deck.name, "format": fmt, "lang": lang, "theme": theme}
+        key = export_key(deck, fmt, lang, theme, workspace.engine.data_token(None))
+        return job_routes.submit(jobs, DECK_EXPORT, params, key)
 
+    # even the HTML file is a job: a deck of 200 slides renders 200 charts
     @app.server.get("/present/export")
     def export_now():
-        deck, fmt, lang, theme = export_args()
-        data = builder(deck, fmt, lang, theme)()
-        return download(data, fmt, deck_export.filename(deck.name, lang, fmt))
+        try:
+            job = export_job()
+        except Busy as exc:
+            return job_routes.busy_reply(exc)
+        return job_routes.waited_reply(jobs, job)
 
     @app.server.post("/present/export/jobs")
     def export_start():
-        deck, fmt, lang, theme = export_args()
-        job = jobs.start(
-            fmt,
-            deck_export.filename(deck.name, lang, fmt),
-            len(deck.slides),
-            builder(deck, fmt, lang, theme),
-        )
-        return job.status(), 202
-
-    @app.server.get("/present/export/jobs/<job_id>")
-    def export_status(job_id: str):
-        job = jobs.get(job_id) if re.fullmatch(r"[0-9a-f]{16}", job_id) else None
-        if job is None:
-            flask.abort(404)
-        return job.status()
-
-    @app.server.get("/present/export/jobs/<job_id>/file")
-    def export_file(job_id: str):
-        job = jobs.get(job_id) if re.fullmatch(r"[0-9a-f]{16}", job_id) else None
-        if job is None or job.state != "done":
-            flask.abort(404)
-        return download(job.data, job.format, job.filename)
+        try:
+            job = export_job()
+        except Busy as exc:
+            return job_routes.busy_reply(exc)
+        return job_routes.status(job), 202
 
     @app.server.get("/present/decks")
     def decks_json():
         return {
             "decks": [{"name": DEFAULT_DECK, "slides": len(load_deck(store, DEFAULT_DECK).slides)}]
             + [
-                {"name": i.name, "title": i.title, "slides": i.slides, "error": i.error}
+                {
+                    "name": i.name,
+                    "title": i.title,
+                    "slides": i.slides,
+                    "version": i.version,
+                    "saved_at": i.saved_at,
+                    "error": i.error,
+                }
                 for i in store.list()
             ]
         }

@@ -9,17 +9,17 @@ the four languages) that a city attaches to its Voluntary Local Review.
 
 from __future__ import annotations
 
-import threading
+import json
 
 import flask
 import pandas as pd
 from dash import dcc, html
 
+from components import job_routes
 from components.charts import Chart, ChartContext, card, register, sdg_badges
 from components.figures import sdg as figures
 from components.kpi import page_header
 from datasets.annex import (
-    PdfError,
     build_html,
     build_pdf,
     gap_name,
@@ -33,10 +33,12 @@ from datasets.annex import (
     value_text,
 )
 from datasets.annex import filename as annex_filename
-from datasets.cities import DEFAULT_CITY
-from datasets.indicators import Evaluation, Gap, Result, evaluate, fingerprint, unit_label
+from datasets.cities import DEFAULT_CITY, CityProfile
+from datasets.indicators import Gap, Result, evaluate, unit_label
 from datasets.query import MissingDataset
+from datasets.workspace import Workspace
 from i18n import LANGUAGE_NAMES, LANGUAGES, fmt_date, t
+from server.jobs import Busy
 
 from . import Page, PageContext
 
@@ -274,26 +276,27 @@ PAGE = Page(path="/sdg", nav="nav.sdg", title="sdg.title", layout=layout, filter
 
 # -- the annex route ---------------------------------------------------------------------------
 
-_PDF_CACHE: dict[tuple, bytes] = {}
-_PDF_LOCK = threading.Lock()
-_PDF_CACHE_SIZE = 8
+ANNEX_PDF = "sdg-annex-pdf"  # the job kind of the annex printed by Chromium
 
 
-def annex_pdf(evaluation: Evaluation, engine, lang: str) -> bytes:
-    key = (fingerprint(engine, evaluation.city), evaluation.computed_at, lang)
-    with _PDF_LOCK:
-        cached = _PDF_CACHE.get(key)
-    if cached is not None:
-        return cached
-    pdf = build_pdf(build_html(evaluation, lang))
-    with _PDF_LOCK:
-        if len(_PDF_CACHE) >= _PDF_CACHE_SIZE:
-            _PDF_CACHE.pop(next(iter(_PDF_CACHE)))
-        _PDF_CACHE[key] = pdf
-    return pdf
+def annex_key(workspace: Workspace, city: CityProfile, lang: str) -> str:
+    """What the printed annex depends on: the city (and its population, which per-capita
+    indicators divide by), the language, and the versions of the city's datasets."""
+    people = [city.population, [(d.code, d.population) for d in city.districts]]
+    return json.dumps([city.id, lang, people, workspace.engine.data_token(city.id)])
 
 
 def register_annex(server: flask.Flask, workspace) -> None:
+    jobs = job_routes.job_store(server)
+
+    def print_annex(params: dict, progress) -> tuple[bytes, str, str]:
+        evaluation = evaluate(workspace.engine, workspace.city(params["city"]))
+        lang = params["lang"]
+        pdf = build_pdf(build_html(evaluation, lang), progress=progress)
+        return pdf, annex_filename(evaluation, lang, "pdf"), "application/pdf"
+
+    jobs.register(ANNEX_PDF, print_annex)
+
     @server.get("/sdg/annex")
     def sdg_annex():
         args = flask.request.args
@@ -306,19 +309,23 @@ def register_annex(server: flask.Flask, workspace) -> None:
             city = workspace.city(args.get("city") or (cfg.city if cfg else DEFAULT_CITY))
         except LookupError:
             flask.abort(404)
-        evaluation = evaluate(workspace.engine, city)
-        name = annex_filename(evaluation, lang, fmt)
         disposition = "attachment" if args.get("download") else "inline"
-        headers = {"Content-Disposition": f'{disposition}; filename="{name}"'}
         if fmt == "html":
+            # inline: the evaluation is the one /sdg itself shows (cached until the data
+            # change), and writing it out as HTML is string work of milliseconds
+            evaluation = evaluate(workspace.engine, city)
+            name = annex_filename(evaluation, lang, fmt)
             return flask.Response(
-                build_html(evaluation, lang), mimetype="text/html", headers=headers
+                build_html(evaluation, lang),
+                mimetype="text/html",
+                headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
             )
+        params = {"city": city.id, "lang": lang}
         try:
-            pdf = annex_pdf(evaluation, workspace.engine, lang)
-        except PdfError as exc:
-            return flask.Response(str(exc), status=503, mimetype="text/plain")
-        return flask.Response(pdf, mimetype="application/pdf", headers=headers)
+            job = job_routes.submit(jobs, ANNEX_PDF, params, annex_key(workspace, city, lang))
+        except Busy as exc:
+            return job_routes.busy_reply(exc)
+        return job_routes.waited_reply(jobs, job, disposition)
 
 
 def register_routes(app, workspace) -> None:

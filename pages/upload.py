@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from components.auth import analyst_bar, csrf_token, current_analyst, visitor_notice
 from components.kpi import page_header
+from components.state import ui_settings
 from components.upload_jobs import JobError, Jobs
 from components.upload_view import (
     THOUSANDS,
@@ -241,7 +242,7 @@ def _by_id(items: list[dict], key: str) -> dict:
 
 def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
     def city_of(ui: dict | None) -> str:
-        city = (ui or {}).get("city")
+        city = ui_settings(ui)["city"]
         if city in workspace.cities:
             return city
         return app.server.config["CITYLENS"].city
@@ -251,8 +252,8 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
         analyst = current_analyst()
         if analyst is None:
             return None, None
-        token = (data or {}).get("token")
-        return analyst, jobs.get(token, analyst)
+        token = data.get("token") if isinstance(data, dict) else None
+        return analyst, jobs.get(token if isinstance(token, str) else None, analyst)
 
     def panel_for(state: dict, lang: str, ui: dict | None):
         kind = ((state.get("report") or {}).get("kind")) or (
@@ -282,12 +283,12 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
         State("ui", "data"),
     )
     def _poll(_n, data, rendered, ui):
-        lang = (ui or {}).get("lang", "en")
+        lang = ui_settings(ui)["lang"]
         analyst, job = owned_job(data)
         if analyst is None:
             return visitor_notice(lang, PATH, "upload.visitor"), [], True, None
         if job is None:
-            gone = bool((data or {}).get("token"))
+            gone = isinstance(data, dict) and bool(data.get("token"))
             message = html.P(t("upload.gone", lang), className="muted") if gone else []
             return message, ([] if rendered else no_update), True, None
         state = job.read()
@@ -316,7 +317,7 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
     )
     def _check(_reread, _check_clicks, kind, *_states):
         data, ui = _states[-2], _states[-1]
-        lang = (ui or {}).get("lang", "en")
+        lang = ui_settings(ui)["lang"]
         analyst, job = owned_job(data)
         if analyst is None:
             return visitor_notice(lang, PATH, "upload.visitor"), True
@@ -387,7 +388,7 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
                 round_table, sdg, drop_bad, data, ui):  # fmt: skip
         if not clicks:
             raise PreventUpdate
-        lang = (ui or {}).get("lang", "en")
+        lang = ui_settings(ui)["lang"]
         analyst, job = owned_job(data)
         if analyst is None:
             return visitor_notice(lang, PATH, "upload.visitor"), True
@@ -433,7 +434,7 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
     def _cancel(clicks, data, ui):
         if not clicks:
             raise PreventUpdate
-        lang = (ui or {}).get("lang", "en")
+        lang = ui_settings(ui)["lang"]
         analyst, job = owned_job(data)
         if analyst is None:
             return no_update, [], visitor_notice(lang, PATH, "upload.visitor"), None

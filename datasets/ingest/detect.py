@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..cells import short_text
+
 # -- format ------------------------------------------------------------------------------------
 
 TEXT_EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv"}
@@ -589,7 +591,7 @@ class ColumnInfo:
             "formats": list(self.formats),
             "unit": self.unit,
             "note": self.note,
-            "examples": list(self.examples),
+            "examples": [short_text(e) for e in self.examples],
             "arrow_type": self.arrow_type,
         }
 

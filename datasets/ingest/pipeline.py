@@ -13,6 +13,7 @@ and the data directory exactly as they were.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import re
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ..catalog import Catalog, CatalogError, DatasetMeta, Version
+from ..cells import short_text
 from ..rollups import build_rollups, link_or_copy
 from ..schemas import KINDS
 from . import detect
@@ -76,7 +78,9 @@ class Inspection:
             "size": self.size,
             "settings": self.settings.to_json(),
             "columns": [c.to_json() for c in self.columns],
-            "preview": self.preview,
+            "preview": [
+                {**row, "cells": [short_text(c) for c in row["cells"]]} for row in self.preview
+            ],
             "suggestion": self.suggestion.to_json(),
             "candidates": self.candidates,
             "split": dict(self.split.parts) if self.split else None,
@@ -447,7 +451,15 @@ def commit(
                 note=note,
             )
             break
-        except CatalogError as exc:
+        except Exception as exc:
+            if disk_full(exc):  # publish has undone what it wrote, and the catalog is unchanged
+                raise IngestError(
+                    file,
+                    expected="room on the disk; the disk is full: nothing was published",
+                    reason="disk_full",
+                ) from None
+            if not isinstance(exc, CatalogError):
+                raise
             last_error = exc
             if mode == "new" and dataset_id is None and "exists" in str(exc):
                 continue
@@ -461,6 +473,25 @@ def commit(
     if on_progress:
         on_progress(1.0, "commit")
     return version
+
+
+FULL_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+# how the libraries that write a version say so: SQLite (SQLITE_FULL), DuckDB and Arrow
+FULL_DISK_TEXTS = ("database or disk is full", "No space left on device", "Disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (or what it was raised from) says the disk or the quota is full."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain is short; this bounds a cyclic one
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno in FULL_DISK_ERRNOS:
+            return True
+        if any(text in str(seen) for text in FULL_DISK_TEXTS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _catalog_error(file: str, exc: CatalogError | None) -> IngestError:

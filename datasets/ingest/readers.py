@@ -3,8 +3,9 @@ Arrow record batches of the file's columns (text, or typed for Parquet) with the
 every row, so any bad value can be reported as `file:line:column`.
 
 Also here: receiving an upload into a bounded file (size checked while streaming, a short
-upload refused), file names made safe, and the guards that run before a file is opened
-(Parquet footer, zip bomb in a workbook).
+upload refused), file names made safe, the guards that run before a file is opened (what a
+Parquet footer or a workbook's zip directory says the file expands to), and the cap on any one
+value (`Limits.max_cell_bytes`, the CSV reader's field limit), checked batch by batch.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import codecs
 import contextlib
 import csv
 import io
+import itertools
 import mmap
 import os
 import re
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,13 +55,40 @@ FIELD_LIMIT = 16 * MB
 
 @dataclass(frozen=True)
 class Limits:
-    """What a file may be: checked before it is read (size) or as soon as the header is known."""
+    """What a file may be: checked before it is read (size) or as soon as the header is known.
+
+    `memory_bytes` is what one ingest may hold; the limits left at None derive from it, so
+    that one setting (CITYLENS_INGEST_MEMORY_MB) bounds every format: a compressed file can
+    say it expands a thousandfold, and only what it expands to costs memory.
+    """
 
     max_bytes: int = 1024 * MB
     max_columns: int = 1000
-    max_unpacked_bytes: int = 4096 * MB  # a workbook's parts once decompressed
+    memory_bytes: int = 1024 * MB
+    max_cell_bytes: int = FIELD_LIMIT  # one value, in any format: the CSV reader's field limit
     max_ratio: int = 200  # compression ratio of one workbook part bigger than 16 MB
-    max_document_bytes: int = 512 * MB  # a whole JSON/GeoJSON document held in memory
+    # a workbook's parts once decompressed: openpyxl streams the sheets, so this bounds time
+    max_unpacked_bytes: int | None = None  # default 4 × memory
+    # a workbook's shared strings, which openpyxl holds as Python strings (~4× their XML)
+    max_shared_strings_bytes: int | None = None  # default memory / 16
+    # a whole JSON/GeoJSON document is parsed at once: its Python objects take ~10× its text
+    max_document_bytes: int | None = None  # default memory / 16
+    # one Parquet column chunk once decompressed: a page of it is decompressed whole
+    max_chunk_bytes: int | None = None  # default memory / 4
+    # the rows read at once (a few batches are in flight: parsed, converted, being written)
+    batch_bytes: int | None = None  # default memory / 64
+
+    def __post_init__(self) -> None:
+        derived = {
+            "max_unpacked_bytes": 4 * self.memory_bytes,
+            "max_shared_strings_bytes": self.memory_bytes // 16,
+            "max_document_bytes": self.memory_bytes // 16,
+            "max_chunk_bytes": self.memory_bytes // 4,
+            "batch_bytes": self.memory_bytes // 64,
+        }
+        for name, value in derived.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
     @classmethod
     def from_config(cls, cfg=None) -> Limits:
@@ -68,7 +98,12 @@ class Limits:
         return cls(
             max_bytes=cfg.max_upload_mb * MB,
             max_columns=cfg.max_upload_columns,
+            memory_bytes=cfg.ingest_memory_mb * MB,
         )
+
+    def batch_rows(self, row_bytes: float) -> int:
+        """Rows per batch for rows of about `row_bytes`: BATCH_ROWS, fewer for wide rows."""
+        return int(max(1, min(BATCH_ROWS, self.batch_bytes // max(1.0, row_bytes))))
 
 
 @dataclass(frozen=True)
@@ -461,6 +496,7 @@ class TableReader:
     empty_rows: int = 0
     line_label: str = "line"
     fraction: float = 0.0
+    columns: tuple[str, ...] | None = None  # those validation reads (None: all)
 
     def batches(self, exact: bool = False) -> Iterator[Chunk]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -483,6 +519,53 @@ class TableReader:
         self.problem_count += 1
         if len(self.problems) < keep:
             self.problems.append(problem)
+
+    def _refuse_long_values(self, batch: pa.RecordBatch, lines: np.ndarray) -> None:
+        """Refuse a batch holding a text or binary value over the cell cap (the CSV reader's
+        field limit), naming its line and column: one vectorised pass over the lengths (over
+        the dictionary's values, for a dictionary column)."""
+        cap = self.limits.max_cell_bytes
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            values = column.dictionary if pa.types.is_dictionary(column.type) else column
+            if not _is_bytes(values.type) or values.nbytes <= cap:
+                continue  # not text, or all of it shorter than the cap
+            lengths = pc.binary_length(values)
+            longest = pc.max(lengths).as_py() or 0
+            if longest <= cap:
+                continue
+            index = pc.index(lengths, longest).as_py()
+            if values is not column:
+                index = pc.index(column.indices, index).as_py()
+            raise IngestError(
+                self.file,
+                int(lines[index]) if 0 <= index < len(lines) else None,
+                self.names.index(name) + 1 if name in self.names else None,
+                f"values of at most {human_size(cap)}; {printable(name, 40)!r} holds one of "
+                f"{human_size(longest)}",
+                reason="too_large",
+            )
+
+    def _text_chunk(self, columns: list[list[str | None]], lines: list[int]) -> Chunk:
+        """Values read as text, in a batch refused if one is over the cell cap."""
+        chunk = Chunk(_string_batch(self.names, columns), np.array(lines, np.int64))
+        self._refuse_long_values(chunk.batch, chunk.lines)
+        return chunk
+
+    def _refuse_long_sample(self) -> None:
+        """The sample refused, as the batches would be, if a value is over the cell cap."""
+        if self.sample:
+            columns = [list(c) for c in zip(*(cells for _, cells in self.sample), strict=True)]
+            lines = np.array([line for line, _ in self.sample], np.int64)
+            self._refuse_long_values(_string_batch(self.names, columns), lines)
+
+
+def _is_bytes(t: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    )
 
 
 def _string_batch(names: list[str], columns: list[list[str | None]]) -> pa.RecordBatch:
@@ -961,6 +1044,73 @@ def check_workbook(path: Path, file: str, limits: Limits) -> None:
             f"this one expands to {total / MB:,.0f} MB (a zip bomb?)",
             reason="bomb",
         )
+    with zipfile.ZipFile(path) as zf:
+        whole = _parsed_whole(zf, infos, limits)
+        for info in infos:
+            if info.filename in whole and info.file_size > limits.max_shared_strings_bytes:
+                raise IngestError(
+                    file,
+                    expected="a workbook whose strings and styles take at most "
+                    f"{human_size(limits.max_shared_strings_bytes)} (they are read into memory "
+                    f"at once; CITYLENS_INGEST_MEMORY_MB / 16); {printable(info.filename)} "
+                    f"takes {human_size(info.file_size)}: save the sheet as CSV",
+                    reason="too_large",
+                )
+            if info.file_size > limits.max_cell_bytes and info.filename.endswith(".xml"):
+                longest = _longest_text(zf, info, limits.max_cell_bytes)
+                if longest > limits.max_cell_bytes:
+                    raise IngestError(
+                        file,
+                        expected=f"values of at most {human_size(limits.max_cell_bytes)}; "
+                        f"{printable(info.filename)} holds {human_size(longest)} of text "
+                        "between two tags",
+                        reason="too_large",
+                    )
+
+
+SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def _parsed_whole(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> set[str]:
+    """The parts openpyxl reads whole even in read-only mode (it streams only the sheets): the
+    content types, the workbook, the styles, the relationships and the shared strings, found
+    as openpyxl finds them (by content type), whatever they are named."""
+    whole = {"[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml"}
+    whole |= {i.filename for i in infos if i.filename.endswith(".rels")}
+    types = next((i for i in infos if i.filename == "[Content_Types].xml"), None)
+    if types is None or types.file_size > limits.max_shared_strings_bytes:
+        return whole  # refused by size, or openpyxl refuses a package without it
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(zf.read(types))
+    except (ElementTree.ParseError, zipfile.BadZipFile, OSError):
+        return whole  # openpyxl cannot open it either, and says so
+    for item in root:
+        if item.get("ContentType") == SHARED_STRINGS:
+            whole.add(item.get("PartName", "").lstrip("/"))
+    return whole
+
+
+def _longest_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, enough: int) -> int:
+    """The longest stretch of a part without a `<` (a cell's text, or a tag's attributes),
+    found as the part is inflated block by block; stops once it passes `enough`."""
+    longest = run = 0
+    try:
+        with zf.open(info) as fh:
+            while block := fh.read(4 * MB):
+                marks = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("<"))
+                if len(marks) == 0:
+                    run += len(block)
+                else:
+                    gaps = int(np.diff(marks).max(initial=0))
+                    longest = max(longest, run + int(marks[0]), gaps)
+                    run = len(block) - int(marks[-1])
+                if max(longest, run) > enough:
+                    break
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        pass  # a damaged part: openpyxl refuses the workbook, and says where
+    return max(longest, run)
 
 
 def _cell_text(value) -> str | None:
@@ -1052,6 +1202,7 @@ class XlsxReader(TableReader):
                 f"rows of data after the header in sheet {sheet!r}; there are none",
                 reason="no_rows",
             )
+        reader._refuse_long_sample()
         return reader
 
     data_line: int = 2
@@ -1088,11 +1239,11 @@ class XlsxReader(TableReader):
                 lines.append(number)
                 if len(lines) >= BATCH_ROWS // 4:
                     self.fraction = min(1.0, number / max(1, self.sheet_rows))
-                    yield Chunk(_string_batch(self.names, columns), np.array(lines, np.int64))
+                    yield self._text_chunk(columns, lines)
                     columns = [[] for _ in range(width)]
                     lines = []
             if lines:
-                yield Chunk(_string_batch(self.names, columns), np.array(lines, np.int64))
+                yield self._text_chunk(columns, lines)
         except IngestError:
             raise
         except Exception as exc:  # openpyxl raises many kinds on damaged sheets
@@ -1143,8 +1294,14 @@ def _trim_rows(rows: list[list[str]]) -> list[list[str]]:
 # -- Parquet -------------------------------------------------------------------------------------
 
 
-def check_parquet(path: Path, file: str) -> pq.ParquetFile:
-    """Open a Parquet file after checking both magic numbers and the footer."""
+def check_parquet(path: Path, file: str, limits: Limits) -> pq.ParquetFile:
+    """Open a Parquet file after checking both magic numbers and the footer: what each column
+    chunk says it expands to, against the cell cap and the memory budget, before any page is
+    decompressed (a page is decompressed whole: 7 KB of zstd can hold a 200 MB value).
+
+    Text columns that a row group stores with a dictionary are read as dictionaries, so that
+    a value repeated on many rows is measured before it is copied onto each of them.
+    """
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(4)
@@ -1158,8 +1315,13 @@ def check_parquet(path: Path, file: str) -> pq.ParquetFile:
             reason="damaged",
         )
     try:
-        pf = pq.ParquetFile(path)
-        _ = pf.schema_arrow
+        # pages read as they are decoded, not a row group's chunks at once
+        options = {"pre_buffer": False, "buffer_size": MB}
+        pf = pq.ParquetFile(path, **options)
+        dictionaries = _check_footer(pf.metadata, pf.schema_arrow, file, limits)
+        if dictionaries:
+            pf = pq.ParquetFile(path, read_dictionary=dictionaries, **options)
+            _ = pf.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise IngestError(
             file,
@@ -1169,10 +1331,66 @@ def check_parquet(path: Path, file: str) -> pq.ParquetFile:
     return pf
 
 
+def _leaf_columns(metadata: pq.FileMetaData, names: list[str]) -> list[str | None]:
+    """The top-level column of each leaf column chunk (a top-level name may hold dots)."""
+    known = set(names)
+    tops = []
+    for i in range(metadata.num_columns):
+        path = metadata.schema.column(i).path
+        if path in known:
+            tops.append(path)
+            continue
+        found = [n for n in names if path.startswith(n + ".")]
+        tops.append(max(found, key=len, default=None))
+    return tops
+
+
+def _check_footer(
+    metadata: pq.FileMetaData, schema: pa.Schema, file: str, limits: Limits
+) -> list[str]:
+    """Refuse a column chunk that expands past the memory budget, or to more per row than the
+    cell cap (some value must then be longer); return the top-level text columns stored with
+    a dictionary in some row group."""
+    text = [f.name for f in schema if _is_bytes(_plain_type(f.type))]
+    dictionaries: set[str] = set()
+    leaves = _leaf_columns(metadata, schema.names)
+    first = 1
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        where = f"row group {g + 1} (rows {first:,} to {first + group.num_rows - 1:,})"
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            name = printable(chunk.path_in_schema, 40)
+            size = chunk.total_uncompressed_size
+            if size > limits.max_chunk_bytes:
+                raise IngestError(
+                    file,
+                    first,
+                    None,
+                    f"column chunks that expand to at most {human_size(limits.max_chunk_bytes)} "
+                    f"(CITYLENS_INGEST_MEMORY_MB / 4); column {name!r} in {where} expands to "
+                    f"{human_size(size)}: write the file with smaller row groups",
+                    reason="too_large",
+                )
+            if size > limits.max_cell_bytes * max(1, group.num_rows):
+                raise IngestError(
+                    file,
+                    first,
+                    None,
+                    f"values of at most {human_size(limits.max_cell_bytes)}; column {name!r} in "
+                    f"{where} expands to {human_size(size)}, so a value is longer",
+                    reason="too_large",
+                )
+            if chunk.has_dictionary_page and leaves[c] in text:
+                dictionaries.add(leaves[c])
+        first += group.num_rows
+    return sorted(dictionaries)
+
+
 class ParquetReader(TableReader):
     @classmethod
     def open(cls, path: Path, file: str, overrides: dict, limits: Limits) -> ParquetReader:
-        pf = check_parquet(path, file)
+        pf = check_parquet(path, file, limits)
         reader = cls(path, file, Settings("parquet", has_header=True), limits, line_label="row")
         schema = pf.schema_arrow
         reader._set_names(schema.names, None)
@@ -1182,31 +1400,55 @@ class ParquetReader(TableReader):
             raise IngestError(
                 file, expected="rows of data; this Parquet file has none", reason="no_rows"
             )
-        first = next(pf.iter_batches(batch_size=SAMPLE_ROWS), None)
+        first = next(reader._chunks(pf, SAMPLE_ROWS), None)
         if first is not None:
             reader.sample = [
-                (i + 1, [_text(v) for v in row.values()]) for i, row in enumerate(first.to_pylist())
+                (i + 1, [_text(v) for v in row.values()])
+                for i, row in enumerate(first.batch.to_pylist())
             ]
         return reader
 
     rows: int = 0
+    unpacked: int = 0  # bytes of text copied out of the file's dictionaries so far
 
     def batches(self, exact: bool = False) -> Iterator[Chunk]:
-        pf = check_parquet(self.path, self.file)
+        pf = check_parquet(self.path, self.file, self.limits)
+        self.unpacked = 0
+        yield from self._chunks(pf)
+
+    def _chunks(self, pf: pq.ParquetFile, limit: int | None = None) -> Iterator[Chunk]:
+        """The rows (the first `limit` rows) of the columns validation reads, in batches sized
+        to each row group's width; every value is checked against the cell cap before it is
+        cast to its plain type."""
+        names = [n for n in self.names if self.columns is None or n in self.columns] or [
+            self.names[0]  # a mapping of constants only still counts the rows
+        ]
+        in_file = dict(zip(self.names, self.raw_names, strict=True))
+        columns: list[str] | None = [in_file[n] for n in names]
+        if len(set(self.raw_names)) < len(self.raw_names):  # names the file repeats: read all
+            names, columns = self.names, None
+        leaves = _leaf_columns(pf.metadata, self.raw_names)
+        read = [i for i, top in enumerate(leaves) if columns is None or top in columns]
         done = 0
         group = 0
         try:
             for group in range(pf.num_row_groups):
-                for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[group]):
-                    arrays = [
-                        pc.cast(c, self.types[n]) if c.type != self.types[n] else c
-                        for c, n in zip(batch.columns, self.names, strict=True)
-                    ]
-                    out = pa.RecordBatch.from_arrays(arrays, names=self.names)
+                meta = pf.metadata.row_group(group)
+                expands = sum(meta.column(c).total_uncompressed_size for c in read)
+                size = self.limits.batch_rows(expands / max(1, meta.num_rows))
+                if limit is not None:
+                    size = min(size, limit)
+                parts = pf.iter_batches(batch_size=size, row_groups=[group], columns=columns)
+                for part in parts:
+                    batch = pa.RecordBatch.from_arrays(part.columns, names=names)
                     lines = np.arange(done + 1, done + 1 + batch.num_rows, dtype=np.int64)
+                    self._refuse_long_values(batch, lines)
+                    for start, plain in self._plain(batch, lines):
+                        yield Chunk(plain, lines[start : start + plain.num_rows])
                     done += batch.num_rows
                     self.fraction = done / max(1, self.rows)
-                    yield Chunk(out, lines)
+                    if limit is not None and done >= limit:
+                        return
         except (pa.ArrowException, OSError) as exc:
             raise IngestError(
                 self.file,
@@ -1215,6 +1457,48 @@ class ParquetReader(TableReader):
                 f"readable data in row group {group + 1} ({printable(exc, 200)})",
                 reason="damaged",
             ) from None
+
+    def _plain(
+        self, batch: pa.RecordBatch, lines: np.ndarray
+    ) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """(first row, slice) of `batch` cast to plain types, each slice copying at most a
+        batch's worth of text out of the dictionaries. Refused once the text copied out of
+        them passes 4 × the memory budget or 64 × the file's size: short values repeated
+        stay far below, a long value on every row (a decompression bomb) does not."""
+        per_row = np.zeros(batch.num_rows, np.int64)
+        widest, most = "", 0
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            if pa.types.is_dictionary(column.type) and len(column.dictionary):
+                lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+                lengths = pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)
+                per_row += lengths
+                if lengths.sum() > most:
+                    widest, most = name, int(lengths.sum())
+        total = int(per_row.sum())
+        self.unpacked += total
+        allowed = max(self.limits.max_unpacked_bytes, 64 * self.path.stat().st_size)
+        if self.unpacked > allowed:
+            raise IngestError(
+                self.file,
+                int(lines[0]),
+                self.names.index(widest) + 1 if widest in self.names else None,
+                f"text that expands to at most {human_size(allowed)}; by row {int(lines[-1]):,}"
+                f" the values repeated in {printable(widest, 40)!r} and the other text columns "
+                f"expand to {human_size(self.unpacked)} (a decompression bomb?)",
+                reason="bomb",
+            )
+        cuts = [0, batch.num_rows]
+        if total > self.limits.batch_bytes:
+            steps = np.arange(self.limits.batch_bytes, total, self.limits.batch_bytes)
+            cuts += np.searchsorted(np.cumsum(per_row), steps, "right").tolist()
+        cuts = sorted(set(cuts))
+        for start, end in itertools.pairwise(cuts):
+            part = batch.slice(start, end - start)
+            arrays = [
+                pc.cast(c, self.types[n]) if c.type != self.types[n] else c
+                for c, n in zip(part.columns, part.schema.names, strict=True)
+            ]
+            yield start, pa.RecordBatch.from_arrays(arrays, names=part.schema.names)
 
 
 def _plain_type(t: pa.DataType) -> pa.DataType:
@@ -1264,13 +1548,14 @@ class JsonReader(TableReader):
         )
         if fmt == "ndjson":
             sample = []
-            for line, record in reader._ndjson(limit=SAMPLE_ROWS):
+            for line, record in reader._ndjson(limit=SAMPLE_ROWS, max_bytes=limits.batch_bytes):
                 if isinstance(record, dict):
                     sample.append((line, record))
             keys = _keys(r for _, r in sample)
             reader._set_names(keys, 1)
             reader.keys = keys
             reader.sample = [(line, [_json_text(r.get(k)) for k in keys]) for line, r in sample]
+            reader._refuse_long_sample()
             if not reader.sample:
                 raise IngestError(
                     file, expected="JSON objects, one per line; found none", reason="no_rows"
@@ -1280,8 +1565,9 @@ class JsonReader(TableReader):
         if size > limits.max_document_bytes:
             raise IngestError(
                 file,
-                expected=f"a JSON document of at most {limits.max_document_bytes / MB:,.0f} MB "
-                "(held in memory); give larger data as NDJSON, one object per line",
+                expected=f"a JSON document of at most {human_size(limits.max_document_bytes)}"
+                f" (it is parsed whole; CITYLENS_INGEST_MEMORY_MB / 16); this one is "
+                f"{human_size(size)}: give larger data as NDJSON, one object per line",
                 reason="too_large",
             )
         raw = path.read_bytes()
@@ -1312,16 +1598,37 @@ class JsonReader(TableReader):
             (i, [_json_text(r.get(k)) for k in keys])
             for i, r in enumerate(records[:SAMPLE_ROWS], 1)
         ]
+        reader._refuse_long_sample()
         return reader
 
-    def _ndjson(self, limit: int | None = None) -> Iterator[tuple[int, object]]:
+    def _ndjson(
+        self, limit: int | None = None, max_bytes: int | None = None
+    ) -> Iterator[tuple[int, object]]:
+        """(line, record) of each line that is not blank: the first `limit` of them, or those
+        in the first `max_bytes` (at least one). A line longer than the limit on a JSON
+        document is refused before it is parsed."""
         stream = TextStream(
             self.path, self.file, self.settings.encoding or "utf-8", max_bytes=self.limits.max_bytes
         )
         text = io.TextIOWrapper(io.BufferedReader(stream, MB), encoding="utf-8", newline=None)
+        longest = self.limits.max_document_bytes
         count = 0
+        read = 0
         try:
-            for number, line in enumerate(text, start=1):
+            for number in itertools.count(1):
+                line = text.readline(longest + 1)
+                if not line:
+                    break
+                if len(line) > longest:
+                    raise IngestError(
+                        self.file,
+                        number,
+                        None,
+                        f"lines of at most {human_size(longest)} (an object is parsed whole; "
+                        "CITYLENS_INGEST_MEMORY_MB / 16); this one is longer",
+                        reason="too_large",
+                    )
+                read += len(line)
                 if not line.strip():
                     continue
                 try:
@@ -1331,7 +1638,7 @@ class JsonReader(TableReader):
                 self.fraction = stream.fraction
                 yield number, record
                 count += 1
-                if limit and count >= limit:
+                if (limit and count >= limit) or (max_bytes and read >= max_bytes):
                     break
         finally:
             stream.close()
@@ -1349,6 +1656,7 @@ class JsonReader(TableReader):
             else ((i, r) for i, r in enumerate(self.records, start=1))
         )
         total = None if self.records is None else len(self.records)
+        held = 0  # characters of the values gathered for the next batch
         for number, record in source:
             if not isinstance(record, dict):
                 what = (
@@ -1370,20 +1678,22 @@ class JsonReader(TableReader):
                     continue
                 text = _json_text(value)
                 values[i] = None if text in missing else text
+                held += len(text) if text else 0
             if all(v is None for v in values):
                 self.empty_rows += 1
                 continue
             for col, value in zip(columns, values, strict=True):
                 col.append(value)
             lines.append(number)
-            if len(lines) >= BATCH_ROWS // 2:
+            if len(lines) >= BATCH_ROWS // 2 or held >= self.limits.batch_bytes:
                 if total:
                     self.fraction = number / total
-                yield Chunk(_string_batch(self.names, columns), np.array(lines, np.int64))
+                yield self._text_chunk(columns, lines)
                 columns = [[] for _ in keys]
                 lines = []
+                held = 0
         if lines:
-            yield Chunk(_string_batch(self.names, columns), np.array(lines, np.int64))
+            yield self._text_chunk(columns, lines)
         for key, number in list(unknown.items())[:10]:
             self.notes.append(
                 f"key {printable(key, 40)!r}, first on {self.line_label} {number}, is not in the "

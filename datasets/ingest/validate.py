@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import rollups
+from ..cells import short_text
 from ..rollup_series import SeriesRollups
 from ..schemas import KINDS, Kind
 from . import detect
@@ -38,6 +39,7 @@ from .detect import ColumnInfo
 from .errors import IngestError, RowProblem, printable, quoted
 from .mapping import GENERIC, PART_KEYS, Mapping, Source, conversion, target_type
 from .readers import (
+    MB,
     PREVIEW_ROWS,
     Chunk,
     CsvReader,
@@ -727,10 +729,13 @@ def _repeats(hashes: np.ndarray, lines: np.ndarray, examples: int = 5) -> tuple[
 
 class _Writer:
     """Good rows into one scratch Parquet file (zstd, row groups of exactly 128k rows but the
-    last): the layout does not depend on how the reader cut its batches. Min/max statistics
-    are kept for the `statistics` columns."""
+    last): the layout does not depend on how the reader cut its batches. Rows so wide that
+    128k of them would take more than `max_pending` bytes are written in shorter row groups
+    as soon as they reach it. Min/max statistics are kept for the `statistics` columns."""
 
-    def __init__(self, folder: Path, schema: pa.Schema, statistics: list[str]) -> None:
+    def __init__(
+        self, folder: Path, schema: pa.Schema, statistics: list[str], max_pending: int
+    ) -> None:
         self.path = folder / SCRATCH_FILE
         self.schema = schema
         self.writer = pq.ParquetWriter(
@@ -738,18 +743,26 @@ class _Writer:
         )
         self.pending: list[pa.RecordBatch] = []
         self.rows = 0
+        self.bytes = 0
+        self.max_pending = max_pending
 
     def add(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
             return
         self.pending.append(batch)
         self.rows += batch.num_rows
+        self.bytes += batch.nbytes
         if self.rows >= ROW_GROUP_ROWS:
             table = pa.Table.from_batches(self.pending, self.schema)
             whole = self.rows - self.rows % ROW_GROUP_ROWS
             self.writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP_ROWS)
             self.pending = table.slice(whole).to_batches()
             self.rows -= whole
+            self.bytes = sum(b.nbytes for b in self.pending)
+        elif self.bytes >= self.max_pending:
+            table = pa.Table.from_batches(self.pending, self.schema)
+            self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self.pending, self.rows, self.bytes = [], 0, 0
 
     def close(self) -> None:
         if self.pending:
@@ -777,6 +790,7 @@ def run(
     time_column = _time_column(kind, plans)
     used = {name for p in plans for name in p.source.columns}
     unmapped = [c.name for c in columns if c.name not in used]
+    reader.columns = tuple(n for n in reader.names if n in used)
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="citylens-ingest-", dir=scratch_dir))
     args = (plans, kind, schema, time_column, folder, on_progress)
@@ -927,13 +941,16 @@ def _pass(
         keys = []
     dupes = _Duplicates(list(keys))
     series = SeriesRollups.for_schema(kind.id, schema, folder, SCRATCH_FILE)
-    writer = _Writer(folder, schema, _statistics(kind, schema, time_column))
+    memory = reader.limits.memory_bytes
+    writer = _Writer(folder, schema, _statistics(kind, schema, time_column), memory // 8)
     # the rows are written, and their statistics, days, keys and rollup sums taken, while we
     # parse: on two threads of their own, each in order, so neither waits for the other
     sink = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
     facts = ThreadPoolExecutor(1, thread_name_prefix="ingest-facts")
     pending: list[Future] = []
-    database = sink.submit(rollups.connect) if rollups.grains_for(kind.id) else None
+    # the rollups' DuckDB within half the ingest's memory budget
+    limit = f"{max(64, memory // (2 * MB))}MB"
+    database = sink.submit(rollups.connect, None, limit) if rollups.grains_for(kind.id) else None
 
     days: set[int] = set()
     stats: dict[str, list] = {p.name: [None, None] for p in plans}
@@ -979,7 +996,7 @@ def _pass(
                     if len(report.preview) >= PREVIEW_ROWS:
                         break
                     report.preview.append(
-                        {"line": int(line), **{k: _show(v) for k, v in row.items()}}
+                        {"line": int(line), **{k: short_text(_show(v)) for k, v in row.items()}}
                     )
             pending.append(sink.submit(writer.add, out))
             pending.append(facts.submit(take_facts, out, good_lines))

@@ -1,4 +1,5 @@
-"""Presenter mode in a real browser: keys, kiosk, presenter window, saved decks, exports.
+"""Presenter mode in a real browser: keys, kiosk, presenter window, saved decks (an analyst
+saves, a visitor gets the log-in notice), exports.
 
 Plotted data is read from `gd._fullData` (plotly 7 sends typed arrays); the slide number from
 the URL. The export tests open the HTML file with every request aborted.
@@ -18,10 +19,19 @@ import pytest
 from conftest import ROOT, free_port, screenshot, wait_healthy
 from pypdf import PdfReader
 
+from datasets.accounts import Accounts
 from i18n import t
 
 FORUM_SLIDES = 15
 PLOT = "#present-graph .js-plotly-plot"
+PRESENTER, PASSWORD = "e2e-presenter", "a long e2e presenter password"
+
+
+@pytest.fixture(scope="module")
+def presenter(data_dir) -> str:
+    """An analyst account on the app's data folder (the server reads the accounts per login)."""
+    Accounts(data_dir).add(PRESENTER, PASSWORD)
+    return PRESENTER
 
 
 def slide_ready(page, index: int, graph: str = PLOT) -> None:
@@ -214,8 +224,15 @@ def start_app(data_dir, port: int):
     return proc, log
 
 
-def test_a_deck_built_from_two_charts_survives_a_restart(page_factory, app_url, data_dir):
+def test_a_deck_built_from_two_charts_survives_a_restart(
+    page_factory, app_url, data_dir, presenter
+):
     page = page_factory()
+    page.goto(app_url + "/login?next=/present")
+    page.fill("#login-name", presenter)
+    page.fill("#login-password", PASSWORD)
+    page.click("#auth-submit")
+    page.wait_for_url(app_url + "/present")
     page.goto(app_url + "/traffic?from=2017-03-01&to=2017-03-31&lang=en")
     page.wait_for_selector('#card-traffic-pilot [id*="chart-add-to-deck"]')
     page.evaluate("localStorage.removeItem('citylens.deck.draft')")
@@ -253,9 +270,11 @@ def test_a_deck_built_from_two_charts_survives_a_restart(page_factory, app_url, 
     page.locator("#deck-save").click()
     page.wait_for_selector("#deck-present-link")
     assert page.locator("#deck-name").input_value() == "two-charts"
+    assert f"Owner: {presenter}. Version 1," in page.locator("#deck-owner").inner_text()
     stored = json.loads((data_dir / "decks" / "two-charts.json").read_text(encoding="utf-8"))
     assert [s["chart"] for s in stored["slides"]] == ["traffic-pilot", "traffic-volume-speed"]
     assert stored["slides"][1]["query"] == "?from=2017-03-01&to=2017-03-31"
+    assert (stored["owner"], stored["version"]) == (presenter, 1)
 
     # a second server on the same data folder (a restart) presents it
     port = free_port()
@@ -281,6 +300,29 @@ def test_a_deck_built_from_two_charts_survives_a_restart(page_factory, app_url, 
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+def test_a_visitor_builds_a_deck_but_the_save_button_is_a_log_in_notice(page, app_url):
+    draft = {"slides": [{"chart": "traffic-pilot", "query": "", "option": None}]}
+    page.goto(app_url + "/present/edit?deck=new&lang=en")
+    page.evaluate("(d) => localStorage.setItem('citylens.deck.draft', JSON.stringify(d))", draft)
+    page.reload()
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#deck-draft-append'); return b && !b.disabled; }"
+    )
+    page.locator("#deck-draft-append").click()
+    page.wait_for_selector('.deck-slide[data-chart="traffic-pilot"]')
+
+    notice = page.locator(".deck-meta .visitor-notice")
+    assert t("present.editor.visitor", "en") in notice.inner_text()
+    login = notice.locator("a", has_text="Log in").get_attribute("href")
+    assert login.startswith("/login?next=/present/edit")
+    assert page.locator("#deck-save").count() == 0
+    assert page.locator("#deck-history").count() == 0
+    # the charts stay in the browser, to be added again once logged in
+    kept = page.evaluate("JSON.parse(localStorage.getItem('citylens.deck.draft'))")
+    assert [s["chart"] for s in kept["slides"]] == ["traffic-pilot"]
+    screenshot(page, "present-editor-visitor")
 
 
 def test_the_exported_html_opens_with_the_network_blocked(browser, app_url, tmp_path):

@@ -234,21 +234,27 @@ def test_add_a_city_through_the_page(page, app_url, data_dir, beijing, tmp_path)
         )
     )
     page.fill("#city-name", "Pointville")
+    # the file streams to the server, which checks it before the form is sent
     page.locator("#city-file input[type=file]").set_input_files(str(bad))
-    page.click("#city-submit")
-    page.wait_for_selector("#city-message")
+    page.wait_for_selector("#city-file-status.error")
     assert (
         "Refused: points.geojson: feature 1 is a Point"
-        in page.locator("#city-message").inner_text()
+        in page.locator("#city-file-status").inner_text()
+    )
+    page.click("#city-submit")
+    page.wait_for_selector("#city-message")
+    assert page.locator("#city-message").inner_text() == (
+        "Choose a GeoJSON file of the districts first."
     )
 
     page.fill("#city-name", "Beijing test")
     page.fill("#city-name-zh", "北京测试")
     page.locator("#city-file input[type=file]").set_input_files(str(BEIJING_DISTRICTS))
-    page.wait_for_selector("text=File: districts.geojson")
+    page.wait_for_selector("text=File: districts.geojson: 2 districts, ready to add.")
     page.click("#city-submit")
     page.wait_for_selector("#city-open-sdg")
     assert "Beijing test added, with id beijing-test." in page.locator("#city-message").inner_text()
+    assert page.locator("#city-file-status").inner_text() == ""  # the file became the city
     assert page.locator("#city-list [data-city=beijing-test]").count() == 1
     screenshot(page, "cities-added")
     page.click("#city-open-sdg")

@@ -4,7 +4,7 @@ page's submission, and ingesting a real file into the new city."""
 
 from __future__ import annotations
 
-import base64
+import io
 import json
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 from datasets.__main__ import main
 from datasets.cities import load_city
 from datasets.city_admin import CityError, NewCity, add_city, check_districts
+from datasets.pending_districts import PendingDistricts
 from datasets.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -347,18 +348,19 @@ def test_ingest_refuses_an_unknown_city(tmp_path, capsys):
 # -- the page's submission -----------------------------------------------------------------------
 
 
-def upload_contents(raw: bytes) -> str:
-    return "data:application/geo+json;base64," + base64.b64encode(raw).decode()
+def pending(store: PendingDistricts, raw: bytes, filename: str = "districts.geojson") -> dict:
+    """The page's store value once the file has been streamed and checked."""
+    kept = store.receive("ana", filename, io.BytesIO(raw), len(raw))
+    return {"token": kept.token, "file": kept.file}
 
 
-def test_only_an_analyst_may_submit(tmp_path, monkeypatch):
-    import pages.cities
+def test_only_an_analyst_may_submit(tmp_path):
     from pages.cities import submit
 
     workspace = Workspace.open(tmp_path / "data")
-    values = {"name": "Beijing", "contents": upload_contents(BEIJING_DISTRICTS.read_bytes())}
-    monkeypatch.setattr(pages.cities, "may_add_city", lambda: False)
-    ok, message, city_id = submit(workspace, "en", values)
+    store = PendingDistricts(workspace.data_dir)
+    values = {"name": "Beijing", "districts": pending(store, BEIJING_DISTRICTS.read_bytes())}
+    ok, message, city_id = submit(workspace, store, "en", None, values)
     assert not ok and city_id is None and message.startswith("Only analysts can add a city")
     assert set(workspace.cities) == {"hangzhou-2017"}
 
@@ -369,22 +371,22 @@ def test_outside_a_request_nobody_is_an_analyst():
     assert may_add_city() is False
 
 
-def test_the_page_adds_a_city_and_refuses_a_bad_file(tmp_path, monkeypatch):
-    import pages.cities
+def test_the_page_adds_a_city_and_refuses_a_bad_file(tmp_path):
     from pages.cities import submit
 
-    monkeypatch.setattr(pages.cities, "may_add_city", lambda: True)  # an analyst's session
     workspace = Workspace.open(tmp_path / "data")
+    store = PendingDistricts(workspace.data_dir)
     ok, message, city_id = submit(
         workspace,
+        store,
         "fr",
+        "ana",
         {
             "name": "Beijing",
             "names": {"fr": "Pékin", "es": "Pekín", "zh": "北京"},
             "timezone": "Asia/Shanghai",
             "population": "",
-            "contents": upload_contents(BEIJING_DISTRICTS.read_bytes()),
-            "filename": "districts.geojson",
+            "districts": pending(store, BEIJING_DISTRICTS.read_bytes()),
         },
     )
     assert ok and city_id == "beijing", message
@@ -392,19 +394,19 @@ def test_the_page_adds_a_city_and_refuses_a_bad_file(tmp_path, monkeypatch):
     assert workspace.city("beijing").label("es") == "Pekín"
 
     points = collection(feature({"type": "Point", "coordinates": [116.4, 39.9]}, name="A"))
-    ok, message, city_id = submit(
-        workspace,
-        "en",
-        {"name": "Points", "contents": upload_contents(points), "filename": "p.geojson"},
-    )
-    assert not ok and city_id is None
-    assert message.startswith("Refused: p.geojson: feature 1 is a Point, not a polygon")
-    ok, message, _ = submit(workspace, "en", {"name": "X", "contents": None})
+    with pytest.raises(CityError, match=r"^p\.geojson: feature 1 is a Point, not a polygon"):
+        pending(store, points, "p.geojson")
+    ok, message, _ = submit(workspace, store, "en", "ana", {"name": "X", "districts": None})
     assert not ok and message == "Choose a GeoJSON file of the districts first."
+    districts = pending(store, BEIJING_DISTRICTS.read_bytes())
     ok, message, _ = submit(
-        workspace, "en", {"name": "X", "contents": upload_contents(b"{}"), "population": "-3"}
+        workspace, store, "en", "ana", {"name": "X", "districts": districts, "population": "-3"}
     )
     assert not ok and "population" in message
+    ok, message, _ = submit(
+        workspace, store, "en", "ana", {"name": "X", "districts": districts, "name_field": "NOM"}
+    )
+    assert not ok and "no feature has a property 'NOM'" in message  # checked again on adding
 
 
 def test_the_compared_cities_come_from_the_url_else_the_current_city_first():

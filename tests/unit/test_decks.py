@@ -1,9 +1,11 @@
-"""Deck storage (atomic, sanitised names, bad files refused clearly), the forum deck, the editor."""
+"""Deck storage (atomic, sanitised names, bad files refused clearly; owners, versions, limits),
+the forum deck, the editor."""
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from datasets import decks
 from datasets.decks import (
     Deck,
     DeckError,
+    DeckLimits,
     DeckStore,
     Slide,
     deck_from_json,
@@ -61,7 +64,7 @@ def test_a_name_without_latin_letters_or_digits_is_refused(raw):
 
 def test_save_and_load_round_trip(tmp_path):
     store = DeckStore(tmp_path / "decks")
-    saved = store.save(two_slides())
+    saved = store.save(two_slides(), "ana")
     assert saved.name == "my-talk"
     assert (tmp_path / "decks" / "my-talk.json").is_file()
     loaded = store.load("my-talk")
@@ -74,7 +77,7 @@ def test_save_and_load_round_trip(tmp_path):
 
 def test_saving_sanitises_the_name_it_is_given(tmp_path):
     store = DeckStore(tmp_path)
-    saved = store.save(Deck(name="Round Table 1: Traffic!", title="", slides=()))
+    saved = store.save(Deck(name="Round Table 1: Traffic!", title="", slides=()), "ana")
     assert saved.name == "round-table-1-traffic"
     assert store.exists("round-table-1-traffic")
 
@@ -82,7 +85,7 @@ def test_saving_sanitises_the_name_it_is_given(tmp_path):
 @pytest.mark.parametrize("name", ["forum", "draft", "Forum"])
 def test_reserved_names_are_refused(tmp_path, name):
     with pytest.raises(DeckError, match="reserved"):
-        DeckStore(tmp_path).save(Deck(name=name, title="x", slides=()))
+        DeckStore(tmp_path).save(Deck(name=name, title="x", slides=()), "ana")
 
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "UPPER", "-x", ""])
@@ -102,7 +105,7 @@ def test_a_write_goes_through_a_temporary_file_in_the_same_folder(tmp_path, monk
         real_replace(src, dst)
 
     monkeypatch.setattr(decks.os, "replace", spy)
-    store.save(two_slides())
+    store.save(two_slides(), "ana")
     ((src, dst),) = calls
     assert os.path.dirname(src) == os.path.dirname(dst) == str(tmp_path)
     assert dst.endswith("my-talk.json") and src != dst
@@ -110,18 +113,106 @@ def test_a_write_goes_through_a_temporary_file_in_the_same_folder(tmp_path, monk
 
 def test_a_failed_write_leaves_the_previous_deck_and_no_temporary_file(tmp_path, monkeypatch):
     store = DeckStore(tmp_path)
-    store.save(two_slides())
+    store.save(two_slides(), "ana")
     before = (tmp_path / "my-talk.json").read_bytes()
 
     def broken(src, dst):
-        raise OSError("disk full")
+        raise OSError("input/output error")
 
     monkeypatch.setattr(decks.os, "replace", broken)
     changed = Deck(name="my-talk", title="Changed", slides=())
-    with pytest.raises(OSError, match="disk full"):
-        store.save(changed)
+    with pytest.raises(OSError, match="input/output error"):
+        store.save(changed, "ana")
     assert (tmp_path / "my-talk.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["my-talk.json"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [".lock", "my-talk.json"]
+
+
+def test_an_old_deck_without_owner_or_version_loads_and_is_kept_when_saved_again(tmp_path):
+    old = json.dumps({"format": 1, "title": "Old", "slides": [{"chart": "traffic-pilot"}]})
+    (tmp_path / "old.json").write_text(old, encoding="utf-8")
+    store = DeckStore(tmp_path)
+    loaded = store.load("old")
+    assert (loaded.owner, loaded.author, loaded.version, loaded.saved_at) == (None, None, 1, "")
+    saved = store.save(Deck(name="old", title="New", slides=()), "ben")
+    assert (saved.owner, saved.author, saved.version) == (None, "ben", 2)  # the owner stays unknown
+    assert store.load("old") == saved
+    assert (tmp_path / ".versions" / "old" / "v0001.json").read_text(encoding="utf-8") == old
+
+
+def test_versions_are_kept_up_to_the_limit_and_a_restore_is_a_new_version(tmp_path):
+    store = DeckStore(tmp_path)
+    limits = DeckLimits(versions=3)
+    for i in range(1, 7):
+        store.save(Deck(name="talk", title=f"Take {i}", slides=()), "ana", limits)
+    kept = sorted(p.name for p in (tmp_path / ".versions" / "talk").iterdir())
+    assert kept == ["v0003.json", "v0004.json", "v0005.json"]
+    assert [(v.version, v.title) for v in store.history("talk")] == [
+        (6, "Take 6"), (5, "Take 5"), (4, "Take 4"), (3, "Take 3"),
+    ]  # fmt: skip
+
+    restored = store.restore("talk", 4, "ben", limits)
+    assert (restored.version, restored.title, restored.restored_from) == (7, "Take 4", 4)
+    assert (restored.owner, restored.author) == ("ana", "ben")
+    again = store.save(Deck(name="talk", title="Take 8", slides=()), "ana", limits)
+    assert again.restored_from is None  # a plain save says nothing of restoring
+    assert [v.version for v in store.history("talk")] == [8, 7, 6, 5]
+
+
+def test_a_new_deck_beyond_the_count_limit_is_refused_a_new_version_is_not(tmp_path):
+    store = DeckStore(tmp_path)
+    limits = DeckLimits(decks=2)
+    for name in ("a", "b"):
+        store.save(Deck(name=name, title=name, slides=()), "ana", limits)
+    with pytest.raises(DeckError, match="already 2 decks") as refused:
+        store.save(Deck(name="c", title="c", slides=()), "ana", limits)
+    assert (refused.value.key, refused.value.values) == ("too_many", {"limit": 2})
+    assert not store.exists("c")
+    assert store.save(Deck(name="a", title="a again", slides=()), "ana", limits).version == 2
+
+
+def test_a_deck_over_the_size_limit_is_refused_with_nothing_written(tmp_path):
+    store = DeckStore(tmp_path)
+    deck = Deck(name="long", title="Long", slides=(Slide(chart="traffic-pilot", notes="n" * 2000),))
+    with pytest.raises(DeckError, match="larger than 1 KB") as refused:
+        store.save(deck, "ana", DeckLimits(kb=1))
+    assert (refused.value.key, refused.value.values) == ("too_big", {"limit": 1, "size": 3})
+    assert store.list() == []
+
+
+def test_delete_removes_the_deck_and_its_versions(tmp_path):
+    store = DeckStore(tmp_path)
+    for title in ("one", "two"):
+        store.save(Deck(name="talk", title=title, slides=()), "ana")
+    assert store.delete("talk") is True
+    assert store.list() == [] and store.history("talk") == []
+    assert not (tmp_path / ".versions" / "talk").exists()
+    assert store.delete("talk") is False
+
+
+def test_analysts_saving_the_same_deck_at_once_get_a_version_each(tmp_path):
+    store = DeckStore(tmp_path)
+    start = threading.Barrier(8)
+
+    def save(i: int) -> None:
+        start.wait()
+        DeckStore(tmp_path).save(Deck(name="talk", title=f"by {i}", slides=()), f"analyst-{i}")
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    history = store.history("talk")
+    assert [v.version for v in history] == list(range(8, 0, -1))
+    assert len({v.author for v in history}) == 8 and len({v.title for v in history}) == 8
+
+
+@pytest.mark.parametrize("version", [0, -1, 10**12])
+def test_a_version_that_cannot_exist_is_refused(tmp_path, version):
+    store = DeckStore(tmp_path)
+    store.save(two_slides(), "ana")
+    with pytest.raises(DeckError, match="has no version"):
+        store.load_version("my-talk", version)
 
 
 def test_bad_json_is_refused_with_the_place_of_the_error(tmp_path):
@@ -143,6 +234,10 @@ def test_bad_json_is_refused_with_the_place_of_the_error(tmp_path):
         ({"slides": [{"chart": "x", "title": 5}]}, "slide 1: 'title' must be text"),
         ({"slides": [{"chart": "x", "notes": "n" * 9000}]}, "'notes' is longer than 8000"),
         ({"format": 9, "slides": []}, "format 9 is not supported"),
+        ({"slides": [], "version": 0}, "'version' must be a whole number from 1"),
+        ({"slides": [], "version": "2"}, "'version' must be a whole number from 1"),
+        ({"slides": [], "owner": 5}, "'owner' must be an analyst's name"),
+        ({"slides": [], "saved_at": ["x"]}, "'saved_at' must be a date and time"),
     ],
 )
 def test_invalid_decks_are_refused_clearly(raw, message):

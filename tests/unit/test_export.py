@@ -2,8 +2,11 @@ import csv
 import io
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from datasets.export import safe_csv
+from datasets.catalog import Catalog, DatasetMeta
+from datasets.export import BATCH_ROWS, parquet_chunks, safe_csv, stored_parquet_file
 
 
 def rows(text: str) -> list[list[str]]:
@@ -21,3 +24,43 @@ def test_formula_cells_are_neutralised_numbers_are_not():
 
 def test_header_cells_are_neutralised_too():
     assert rows(safe_csv(pd.DataFrame({"=cmd": [1]})))[0] == ["'=cmd"]
+
+
+def test_a_multi_file_version_streams_as_one_parquet_file_piece_by_piece(tmp_path):
+    catalog = Catalog(tmp_path)
+    meta = DatasetMeta(
+        id="counts",
+        city="hangzhou-2017",
+        kind="generic",
+        round_table="other",
+        title={"en": "Counts"},
+        description={"en": ""},
+    )
+    for mode, start in (("new", 0), ("append", 100_000)):
+
+        def write(folder, start=start):
+            pq.write_table(pa.table({"n": range(start, start + 100_000)}), folder / "p.parquet")
+
+        catalog.publish(meta, write, mode=mode)
+    dataset = catalog.get("counts")
+    assert stored_parquet_file(dataset) is None
+    pieces = list(parquet_chunks(dataset))
+    # handed over as each batch is written, not once the whole file is built
+    assert len(pieces) >= 200_000 // BATCH_ROWS
+    table = pq.read_table(io.BytesIO(b"".join(pieces)))
+    assert table["n"].to_pylist() == list(range(200_000))
+
+
+def test_a_single_file_version_is_its_stored_file(tmp_path):
+    catalog = Catalog(tmp_path)
+    meta = DatasetMeta(
+        id="one",
+        city="hangzhou-2017",
+        kind="generic",
+        round_table="other",
+        title={"en": "One"},
+        description={"en": ""},
+    )
+    catalog.publish(meta, lambda folder: pq.write_table(pa.table({"n": [1]}), folder / "p.parquet"))
+    dataset = catalog.get("one")
+    assert stored_parquet_file(dataset) == next(dataset.folder.glob("*.parquet"))

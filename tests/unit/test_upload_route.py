@@ -60,12 +60,16 @@ def csrf(client) -> str:
 
 
 def written(data_dir: Path) -> list[str]:
-    """Everything under the data folder but the accounts, the secret and the empty catalog."""
-    ignore = {"accounts.sqlite", "secret_key", "catalog.sqlite"}
+    """Everything under the data folder but the stores the app opens at its start: the accounts,
+    the secret, the empty catalog, the login sessions and counts, the empty job store."""
+    ignore = {"accounts.sqlite", "secret_key", "catalog.sqlite", "throttle.sqlite", "jobs.sqlite"}
     return sorted(
         str(p.relative_to(data_dir))
         for p in data_dir.rglob("*")
-        if p.is_file() and p.name not in ignore and not p.name.startswith("catalog.sqlite-")
+        if p.is_file()
+        and p.name not in ignore
+        and not p.name.startswith(("catalog.sqlite-", "jobs.sqlite-"))
+        and p.relative_to(data_dir).parts[0] != "sessions"
     )
 
 
@@ -128,7 +132,8 @@ def test_over_the_limit_is_refused_from_the_declared_length_before_reading(dash_
     assert response.get_json()["reason"] == "too_large"
     assert "CITYLENS_MAX_UPLOAD_MB" in response.get_json()["error"]
     assert written(data_dir) == []
-    assert dash_app.server.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    # every other route keeps the server's own, smaller limit
+    assert dash_app.server.config["MAX_CONTENT_LENGTH"] == config.Config().max_request_mb * 2**20
 
 
 def test_a_stream_longer_than_the_limit_is_cut_while_it_streams(dash_app, data_dir):
