@@ -34,12 +34,13 @@ from components.state import ViewState, ui_settings
 from components.upload import register_uploads
 from datasets.catalog import CatalogError, Dataset
 from datasets.demo import ensure_demo
-from datasets.export import csv_chunks, parquet_chunks, stored_parquet_file
+from datasets.export import csv_chunks, district_names, parquet_chunks, stored_parquet_file
 from datasets.queries import traffic as traffic_queries
 from datasets.query import MissingDataset
 from datasets.workspace import Workspace
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from pages import Page, PageContext, all_pages
+from pages.data import register_callbacks as register_data_page
 from pages.present import register_present
 from pages.sdg import register_routes as register_sdg_routes
 from server.callback_guard import callback_failed, register_callback_guard
@@ -158,9 +159,15 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         )
         return page.layout(ctx), page_options(page, state, ui["lang"], ctx)
 
-    def coverage(city_id: str) -> tuple[dt.date | None, dt.date | None]:
+    def coverage(
+        city_id: str, path: str = "/", options: dict | None = None
+    ) -> tuple[dt.date | None, dt.date | None]:
+        """The span of the data the page at `path` draws: its kind's dataset, the one chosen
+        on the page (`?ds_<kind>=<id>`) when there is a choice."""
+        page = site.find(path)
+        kind = page.period_kind if page is not None else traffic_queries.READINGS
         try:
-            return traffic_queries.coverage(workspace.engine, city_id)
+            return traffic_queries.coverage(chosen_engine(workspace.engine, options), city_id, kind)
         except MissingDataset:
             return None, None
 
@@ -186,6 +193,7 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         return {"status": "ok", "city": cfg.city, "datasets": len(workspace.catalog.datasets())}
 
     register_downloads(app.server, workspace)
+    register_data_page(app, workspace)  # /data: a preview's rows, drawn when it is opened
     register_sdg_routes(app, workspace)  # /sdg/annex, the compare and add-city callbacks
     register_uploads(app, workspace, cfg)  # sessions, /login, /upload, explorer, versions
     register_http_guards(app.server, cfg.max_request_mb)  # body limits, JSON, headers
@@ -259,7 +267,7 @@ def warm_month_views(app: Dash, languages: tuple[str, ...] = LANGUAGES) -> int:
 
 def register_downloads(server: flask.Flask, workspace: Workspace) -> None:
     """Whole datasets as Parquet (the stored file, or a version's several files streamed as one)
-    or CSV (streamed, formula cells neutralised)."""
+    or CSV (streamed, formula cells neutralised, district names in `?lang=` beside codes)."""
 
     def lookup(dataset_id: str) -> Dataset:
         try:
@@ -284,8 +292,11 @@ def register_downloads(server: flask.Flask, workspace: Workspace) -> None:
     def download_csv(dataset_id: str):
         dataset = lookup(dataset_id)
         name = f"{dataset.id}-v{dataset.current_version}.csv"
+        lang = flask.request.args.get("lang", DEFAULT_LANGUAGE)
+        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        names = district_names(dataset, workspace.cities.get(dataset.meta.city), lang)
         return flask.Response(
-            flask.stream_with_context(csv_chunks(dataset)),
+            flask.stream_with_context(csv_chunks(dataset, names)),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

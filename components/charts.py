@@ -8,6 +8,7 @@ badges, the CSV download and the PNG export, so a new chart is a declaration, no
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable
@@ -23,12 +24,14 @@ from dash import MATCH, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
+from datasets.catalog import Dataset
 from datasets.cities import CityProfile
 from datasets.downsample import MAX_POINTS_PER_TRACE, cap_figure
 from datasets.export import safe_csv
 from datasets.query import Filters, MissingDataset, QueryEngine
-from i18n import plotly_locale, plotly_separators, t
+from i18n import fmt_date, plotly_locale, plotly_separators, stored_text, t
 
+from .figures.axes import localize_axes
 from .state import parse_date
 from .theme import template, template_json
 
@@ -94,14 +97,26 @@ def chart_option(chart: Chart, option: object) -> str | None:
     return option if isinstance(option, str) and option in declared else chart.default_option
 
 
+# The size of a chart's PNG and SVG downloads: a projector's, whatever the window's size.
+EXPORT_SIZE = {"width": 1920, "height": 1080, "scale": 1}
+
+
 def graph_config(lang: str, filename: str) -> dict:
+    """The plotly.js config of every graph of the app (cards, explorer, slides, exports).
+
+    plotly.js 4 shows a "Share chart..." button by default that uploads the figure to Plotly's
+    cloud: the app runs offline and its data may not leave it, so the button is off and its
+    address empty (a click could send nothing anywhere even if a page turned it back on).
+    """
     return {
         "displaylogo": False,
         "responsive": True,
         "locale": lang,
         "locales": {lang: plotly_locale(lang)},
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        "showSendToCloud": False,
+        "plotlyServerURL": "",
+        "toImageButtonOptions": {"format": "png", "filename": filename, **EXPORT_SIZE},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"],
     }
 
 
@@ -120,7 +135,7 @@ def finish(fig: go.Figure | dict, ctx: FigureContext, height: int | None = None)
     if isinstance(fig, dict):
         layout = fig.setdefault("layout", {})
         layout.update(_locale_layout(ctx, height), template=template_json(ctx.theme))
-        return fig
+        return localize_axes(fig, ctx.lang)
     if _FOR_WIRE.get():
         fig.update_layout(**_locale_layout(ctx, height))
         return fig
@@ -151,28 +166,44 @@ def dataset_title(engine: QueryEngine, city: CityProfile, kind: str, lang: str) 
     return found.title(lang) if found is not None else ""
 
 
+def data_flag(dataset: Dataset, lang: str, extra_class: str = ""):
+    """ "synthetic" or "real" for a dataset, as its catalog entry records it. The span names
+    the dataset, so the footer can say which synthetic datasets a page shows."""
+    flag = "synthetic" if dataset.meta.synthetic else "real"
+    return html.Span(
+        t(f"data.{flag}", lang),
+        className=f"flag flag-{flag} {extra_class}".strip(),
+        **{"data-dataset-title": dataset.title(lang)},
+    )
+
+
+def provenance(dataset: Dataset, lang: str) -> list:
+    """A dataset's own account of itself: title, source (linked when it has an address),
+    licence, version, date, synthetic or real."""
+    m = dataset.meta
+    text = stored_text(m.source, lang)
+    source = html.A(text, href=m.source_url) if m.source_url.startswith("http") else text
+    licence = t("provenance.licence", lang, licence=stored_text(m.licence, lang))
+    updated = dt.date.fromisoformat(dataset.updated_at[:10])
+    return [
+        html.A(dataset.title(lang), href=f"/data#{dataset.id}"),
+        " · ",
+        source,
+        f" · {licence}" if m.licence else "",
+        f" · {t('provenance.version', lang, n=dataset.current_version)}",
+        f" · {fmt_date(updated, lang)} · ",
+        data_flag(dataset, lang),
+    ]
+
+
 def source_line(engine: QueryEngine, city: CityProfile, kinds: tuple[str, ...], lang: str):
-    """Source, version, date and synthetic/real flag of each dataset behind a chart."""
+    """The provenance of each dataset behind a chart: the one the page draws (a dataset chosen
+    on the page through `engine.find`, else the kind's default)."""
     parts = []
     for kind in kinds:
-        found = engine.catalog.find(city.id, kind)
-        if found is None:
-            continue
-        flag = t("data.synthetic" if found.meta.synthetic else "data.real", lang)
-        parts.append(
-            html.Span(
-                [
-                    html.A(found.title(lang), href=f"/data#{found.id}"),
-                    f" · {found.meta.source} · v{found.current_version}"
-                    f" · {found.updated_at[:10]} · ",
-                    html.Span(
-                        flag,
-                        className=f"flag flag-{'synthetic' if found.meta.synthetic else 'real'}",
-                    ),
-                ],
-                className="source-item",
-            )
-        )
+        found = engine.find(city.id, kind)
+        if found is not None:
+            parts.append(html.Span(provenance(found, lang), className="source-item"))
     return html.Div(
         [html.Span(t("chart.source", lang) + " ", className="muted"), *parts],
         className="chart-source",
@@ -186,6 +217,38 @@ def sdg_badges(targets: tuple[str, ...], lang: str):
             for target in targets
         ],
         className="sdg-badges",
+    )
+
+
+def chart_toolbar(filename: str, lang: str, before: list, after: list):
+    """The buttons under a chart's title: `before`, then the PNG and SVG downloads at projector
+    size and the link to the view (assets/charts.js runs them in the browser, from the chart's
+    card: no request), then `after`."""
+    size = {f"data-{key}": value for key, value in EXPORT_SIZE.items()}
+    image = [
+        html.Button(
+            t(f"chart.{fmt}", lang),
+            className="btn btn-tool",
+            title=t(f"chart.{fmt}_hint", lang),
+            **{"data-chart-action": fmt, "data-filename": filename, **size},
+        )
+        for fmt in ("png", "svg")
+    ]
+    link = html.Button(
+        t("chart.copy_link", lang),
+        className="btn btn-tool",
+        title=t("chart.copy_link_hint", lang),
+        **{
+            "data-chart-action": "link",
+            "data-done": t("chart.link_copied", lang),
+            "aria-live": "polite",
+        },
+    )
+    return html.Div(
+        [*before, *image, link, *after],
+        className="chart-toolbar",
+        role="toolbar",
+        **{"aria-label": t("chart.toolbar", lang)},
     )
 
 
@@ -208,26 +271,29 @@ def card(
                 [
                     html.H3(t(chart.title, lang), id=f"title-{cid}"),
                     sdg_badges(chart.sdg, lang),
-                    html.Div(
-                        [
-                            option_control,
-                            html.Button(
-                                t("chart.download", lang),
-                                id={"type": "chart-download", "id": cid},
-                                className="btn btn-small",
-                                title=t("chart.download_hint", lang),
-                            ),
-                            html.Button(  # presenter mode (pages/present.py): the view to a deck
-                                t("present.add_to_deck", lang),
-                                id={"type": "chart-add-to-deck", "id": cid},
-                                className="btn btn-small",
-                                title=t("present.add_to_deck_hint", lang),
-                            ),
-                        ],
-                        className="chart-tools",
-                    ),
+                    html.Div(option_control, className="chart-tools"),
                 ],
                 className="chart-header",
+            ),
+            chart_toolbar(
+                cid,
+                lang,
+                [
+                    html.Button(
+                        t("chart.download", lang),
+                        id={"type": "chart-download", "id": cid},
+                        className="btn btn-tool",
+                        title=t("chart.download_hint", lang),
+                    ),
+                ],
+                [
+                    html.Button(  # presenter mode (pages/present.py): the view to a deck
+                        t("present.add_to_deck", lang),
+                        id={"type": "chart-add-to-deck", "id": cid},
+                        className="btn btn-tool btn-primary",
+                        title=t("present.add_to_deck_hint", lang),
+                    ),
+                ],
             ),
             html.P(t(chart.note, lang), className="chart-note") if chart.note else None,
             dcc.Loading(

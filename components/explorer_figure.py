@@ -8,7 +8,9 @@ a cell holding `<a href=…>` is shown as those characters, never as a link.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import cycle
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -75,6 +77,12 @@ def _series(frame: pd.DataFrame, spec: Spec):
         yield ("–" if key is None or key != key else esc(key)), part
 
 
+def _colours(ctx: FigureContext) -> Iterator[str]:
+    """The theme's palette, one colour per series: the query keeps at most `MAX_SERIES` of
+    them, no more than the palette's colours, so no two series look alike."""
+    return cycle(colorway(ctx.theme))
+
+
 def _hover(spec: Spec, axes: Axes, lang: str, has_color: bool) -> str:
     x_format = "|%Y-%m-%d %H:%M" if axes.bucket in {"hour"} else "|%Y-%m-%d"
     x_part = "%{x" + (x_format if axes.x_role == "time" else "") + "}"
@@ -87,14 +95,24 @@ def _hover(spec: Spec, axes: Axes, lang: str, has_color: bool) -> str:
 def _lines_or_bars(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) -> go.Figure:
     fig = go.Figure()
     hover = _hover(spec, axes, ctx.lang, bool(spec.color))
-    for name, part in _series(frame, spec):
+    for (name, part), colour in zip(_series(frame, spec), _colours(ctx), strict=False):
         x = _x_values(part, axes)
         if spec.chart == "bar":
-            fig.add_trace(go.Bar(x=x, y=part["value"], name=name, hovertemplate=hover))
+            fig.add_trace(
+                go.Bar(x=x, y=part["value"], name=name, marker_color=colour, hovertemplate=hover)
+            )
         else:
             mode = "lines+markers" if len(part) <= 60 else "lines"
             fig.add_trace(
-                go.Scatter(x=x, y=part["value"], name=name, mode=mode, hovertemplate=hover)
+                go.Scatter(
+                    x=x,
+                    y=part["value"],
+                    name=name,
+                    mode=mode,
+                    line_color=colour,
+                    marker_color=colour,
+                    hovertemplate=hover,
+                )
             )
     fig.update_layout(
         barmode="group",
@@ -111,14 +129,14 @@ def _lines_or_bars(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureConte
 def _scatter(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) -> go.Figure:
     fig = go.Figure()
     hover = f"{_label(spec.x, axes)}: %{{x}}<br>{_label(spec.y, axes)}: %{{y:,.4~g}}<extra></extra>"
-    for name, part in _series(frame, spec):
+    for (name, part), colour in zip(_series(frame, spec), _colours(ctx), strict=False):
         fig.add_trace(
             go.Scatter(
                 x=_x_values(part, axes),
                 y=part["y"],
                 name=name,
                 mode="markers",
-                marker={"size": 5, "opacity": 0.6},
+                marker={"size": 5, "opacity": 0.6, "color": colour},
                 hovertemplate=hover,
             )
         )
@@ -133,10 +151,11 @@ def _scatter(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) ->
 
 def _box(frame: pd.DataFrame, spec: Spec, axes: Axes, ctx: FigureContext) -> go.Figure:
     fig = go.Figure()
-    for name, part in _series(frame, spec):
+    for (name, part), colour in zip(_series(frame, spec), _colours(ctx), strict=False):
         x = _x_values(part, axes) if spec.x else [esc(spec.y)] * len(part)
         fig.add_trace(
             go.Box(
+                marker_color=colour,
                 x=x,
                 q1=part["q1"],
                 median=part["median"],

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from datasets.cells import short_sql
 from datasets.query import ident
+from datasets.schemas import KINDS
 
 from .state import parse_date
 
@@ -25,13 +26,21 @@ AGGREGATIONS = ("mean", "sum", "median", "min", "max", "count")
 BUCKETS = ("auto", "hour", "day", "week", "month", "year")
 MAX_POINTS = 5000
 MAX_CATEGORIES = 50  # on the x axis of bars, boxes and heatmaps
-MAX_SERIES = 12  # colours
+MAX_SERIES = 7  # colours: more lines than this cannot be told apart
+NAMED_LEFT_OUT = 5  # series left out that the note names
 MAX_FILTERS = 3
 MAX_FILTER_VALUES = 50
 VALUE_CHOICES = 200  # distinct values offered by a filter
 SAMPLE_SEED = 2017
 LAT_NAMES = ("lat", "latitude", "lat_deg", "y_lat", "纬度")
 LON_NAMES = ("lon", "lng", "long", "longitude", "lon_deg", "x_lon", "经度")
+# An integer column named like one of these holds labels, not quantities: the mean of station
+# numbers or district codes is a number that means nothing (a flat line at 330,108).
+CODE_WORDS = frozenset(
+    {"id", "code", "no", "nr", "idx", "index", "key", "ref", "uuid", "station", "district",
+     "detector", "sensor", "zone", "zip", "postcode", "fips", "geoid"}
+)  # fmt: skip
+TIME_PARTS = frozenset({"year", "quarter", "month", "week", "weekday", "day", "hour", "minute"})
 BUCKET_SECONDS = {
     "hour": 3600,
     "day": 86400,
@@ -54,6 +63,7 @@ class Col:
     name: str
     type: str  # the Arrow type as the catalog lists it
     unit: str = ""
+    code: bool = False  # an identifier or code (see `is_code`): never summed or averaged
 
     @property
     def role(self) -> str:
@@ -67,10 +77,53 @@ class Col:
             return "bool"
         return "text"
 
+    @property
+    def measure(self) -> bool:
+        """A quantity a chart may aggregate on y."""
+        return self.role == "number" and not self.code
+
+
+def _name_words(name: str) -> list[str]:
+    """`stationId`, `station_id`, `Station ID` → ["station", "id"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w]
+
+
+def is_code(name: str, arrow_type: str, unit: str = "", kind: str | None = None) -> bool:
+    """Whether a number column is an identifier or code. A kind's schema settles it: its
+    quantities carry a unit, its numbers without one (a district, a station index) are codes.
+    In a generic table an integer is a code when its name says so (`id`, `No`, `station_id`,
+    `district`, a time part such as `year` or `hour`); decimals never are."""
+    if Col(name, arrow_type).role != "number":
+        return False
+    schema = KINDS.get(kind or "")
+    known = {c.name: c for c in schema.columns} if schema else {}
+    if name in known:
+        return not known[name].unit
+    if unit or not re.match(r"^u?int", arrow_type.lower()):
+        return False
+    words = _name_words(name)
+    if not words:
+        return False
+    return (
+        name.strip().lower() in TIME_PARTS
+        or words[-1] in CODE_WORDS
+        or words[0] in {"id", "no", "nr", "code"}
+    )
+
 
 def columns_of(dataset) -> list[Col]:
     """The dataset's columns from the catalog (no file is opened)."""
-    return [Col(c["name"], str(c["type"]), c.get("unit") or "") for c in dataset.current.columns]
+    kind = dataset.meta.kind
+    return [
+        Col(
+            c["name"],
+            str(c["type"]),
+            c.get("unit") or "",
+            is_code(c["name"], str(c["type"]), c.get("unit") or "", kind),
+        )
+        for c in dataset.current.columns
+    ]
 
 
 @dataclass(frozen=True)
@@ -123,11 +176,23 @@ def charts_for(cols: list[Col]) -> tuple[str, ...]:
     return CHARTS if lat else tuple(c for c in CHARTS if c != "map")
 
 
+def default_y(cols: list[Col], x: str | None, geo: tuple[str | None, str | None]) -> str | None:
+    """The first measure with a unit, else the first decimal one, else any measure; never x,
+    a coordinate or a code."""
+    candidates = [c for c in cols if c.measure and c.name != x and c.name not in geo]
+    decimals = [c for c in candidates if re.match(r"^(float|double|halffloat|decimal)", c.type)]
+    first = next((c for c in candidates if c.unit), None) or next(iter(decimals), None)
+    first = first or next(iter(candidates), None)
+    return first.name if first else None
+
+
 def spec_from_options(options: dict, cols: list[Col], preferred_time: str | None = None) -> Spec:
     """The spec for URL options; every name is checked, every gap filled with a sensible
-    default (time on x with a line, or the first text column with bars; the first number)."""
+    default (time on x with a line, or the first text column with bars; a measure on y, see
+    `default_y`). Codes are never on y: they can be counted, coloured by or filtered on."""
     by_name = {c.name: c for c in cols}
     numbers = [c.name for c in cols if c.role == "number"]
+    measures = [c.name for c in cols if c.measure]
     texts = [c.name for c in cols if c.role in {"text", "bool"}]
     tcol = time_column(cols, preferred_time)
     lat, lon = geo_columns(cols)
@@ -140,10 +205,8 @@ def spec_from_options(options: dict, cols: list[Col], preferred_time: str | None
     if x not in by_name:
         x = tcol or (texts[0] if texts else None) or (numbers[0] if numbers else None)
     y = options.get("y")
-    if y not in numbers:
-        y = next((n for n in numbers if n != x and n not in {lat, lon}), None) or next(
-            (n for n in numbers if n != x), None
-        )
+    if y not in measures:
+        y = default_y(cols, x, (lat, lon)) or next((n for n in measures if n != x), None)
     agg = options.get("agg")
     if agg not in AGGREGATIONS:
         agg = "mean" if y else "count"
@@ -324,6 +387,23 @@ def build(spec: Spec, cols: list[Col], src: str, bucket: str | None = None) -> Q
             f"ORDER BY 1{color_grp} LIMIT {MAX_POINTS}"
         )
     return Query(sql, tuple(params), x_role, used_bucket)
+
+
+def series_left_out_query(spec: Spec, cols: list[Col], src: str) -> tuple[str, tuple] | None:
+    """The colour's values beyond the `MAX_SERIES` a chart shows (the same ranking as the
+    query's, most rows first): (v, total) rows, at most `NAMED_LEFT_OUT + 1` of them, `total`
+    being how many values the colour has in all. None without a colour."""
+    if not spec.color:
+        return None
+    roles = {c.name: c.role for c in cols}
+    cond, params = where(spec)
+    c = ident(spec.color)
+    sql = (
+        f"SELECT v, total FROM (SELECT {shown(spec.color, roles.get(spec.color))} AS v, {c} AS raw,"
+        f" count(*) AS n, count(*) OVER () AS total FROM {src} WHERE {cond} AND {c} IS NOT NULL "
+        f"GROUP BY {c}) ORDER BY n DESC, raw LIMIT {NAMED_LEFT_OUT + 1} OFFSET {MAX_SERIES}"
+    )
+    return sql, tuple(params)
 
 
 def values_query(column: str, src: str) -> str:

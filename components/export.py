@@ -45,11 +45,23 @@ PLOTLY_JS = ASSETS / "vendor" / "plotly.min.js"
 TOPOJSON = ASSETS / "topojson"
 GEO_TRACES = {"choropleth", "scattergeo"}
 PAGE_WIDTH, PAGE_HEIGHT = 1600, 900
-TOP_PX, BOTTOM_PX = 150, 150  # room for the title above the chart, the takeaway below it
+TOP_PX = 150  # room for the title above the chart
+# Below the chart, from top to bottom: its tick labels and axis title, the takeaway, the sources.
+AXIS_PX = 76
+TAKEAWAY_PX, SOURCE_PX = 26, 18  # font sizes: read from the back of a room, printed
+LINE_HEIGHT = 1.3  # of a plotly annotation's lines, in font sizes
+GAP_PX = 12
+SIDE_PX = 56  # the page's left and right text edges
 
 PAGE_TIMEOUT_S = 60  # one slide printed by Chromium; beyond that the export fails
 
 Progress = Callable[[int, int], None]
+
+
+def language_tag(lang: str) -> str:
+    """The BCP 47 tag of an app language, for the HTML file and the PDF: Chinese is written in
+    simplified characters."""
+    return "zh-Hans" if lang == "zh" else lang
 
 
 def filename(deck: str, lang: str, fmt: str) -> str:
@@ -93,7 +105,7 @@ def export_deck(
         if progress:
             progress(count + i, 2 * count)
 
-    return build_pdf(views, lang, theme, page_done)
+    return build_pdf(views, lang, theme, deck_title(deck, lang), page_done)
 
 
 # -- HTML -----------------------------------------------------------------------------------------
@@ -150,7 +162,7 @@ def build_html(views: list[SlideView], title: str, lang: str, theme: str) -> str
             ("✎", "notes", "present.key.notes"),
         )
     )
-    html_lang = "zh-Hans" if lang == "zh" else lang
+    html_lang = language_tag(lang)
     return f"""<!DOCTYPE html>
 <html lang="{html_lang}">
 <head>
@@ -191,11 +203,11 @@ def build_html(views: list[SlideView], title: str, lang: str, theme: str) -> str
 # -- PDF ------------------------------------------------------------------------------------------
 
 
-def _wrap(text: str, lang: str) -> str:
-    """Line breaks for a plotly annotation (which does not wrap by itself)."""
-    width = 58 if lang == "zh" else 118
-    if lang == "zh":
-        return "<br>".join(text[i : i + width] for i in range(0, len(text), width))
+def _wrap(text: str, width: int) -> list[str]:
+    """The lines of a plotly annotation (which does not wrap by itself), at most `width`
+    characters each; text without spaces (Chinese) is cut anywhere."""
+    if " " not in text.strip():
+        return [text[i : i + width] for i in range(0, len(text), width)] or [""]
     lines, line = [], ""
     for word in text.split():
         if line and len(line) + 1 + len(word) > width:
@@ -203,22 +215,37 @@ def _wrap(text: str, lang: str) -> str:
             line = word
         else:
             line = f"{line} {word}".strip()
-    if line:
-        lines.append(line)
-    return "<br>".join(lines)
+    return [*lines, line] if line else lines
+
+
+def _line_width(size: int, lang: str, bold: bool = False) -> int:
+    """How many characters of `size` px fit on a line across the page, with room to spare (an
+    average Latin glyph is 0.55 em wide, 0.6 em in bold; a Chinese one a whole em)."""
+    em = 1.0 if lang == "zh" else 0.6 if bold else 0.55
+    return int((PAGE_WIDTH - 2 * SIDE_PX) / (size * em) * 0.92)
 
 
 def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
-    """A slide as one static 16:9 figure: section and counter, title, chart, takeaway, sources."""
+    """A slide as one static 16:9 figure: section and counter, title, chart, takeaway, sources.
+
+    The bottom margin is measured from the text it holds (the chart's tick labels and axis
+    title, then the takeaway's lines, then the sources' lines), so none of them meet."""
     fig = copy.deepcopy(still(view.figure))
     layout = fig.setdefault("layout", {})
     colours = PALETTE[theme]
+    takeaway = _wrap(view.takeaway, _line_width(TAKEAWAY_PX, lang, bold=True))
+    takeaway = takeaway if view.takeaway else []
+    sources = [
+        line for source in view.sources for line in _wrap(source, _line_width(SOURCE_PX, lang))
+    ]
+    takeaway_px = len(takeaway) * TAKEAWAY_PX * LINE_HEIGHT
+    sources_px = len(sources) * SOURCE_PX * LINE_HEIGHT
     margin = dict(layout.get("margin") or {})
     margin.update(
         t=TOP_PX + int(margin.get("t", 16) or 16),
-        b=BOTTOM_PX,
-        l=max(margin.get("l", 56) or 0, 56),
-        r=max(margin.get("r", 24) or 0, 24),
+        b=AXIS_PX + int(takeaway_px) + int(sources_px) + 2 * GAP_PX,
+        l=max(margin.get("l", SIDE_PX) or 0, SIDE_PX),
+        r=max(margin.get("r", SIDE_PX) or 0, SIDE_PX),
     )
     layout.update(
         width=PAGE_WIDTH,
@@ -228,7 +255,7 @@ def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
         paper_bgcolor=colours["paper"],
         title={
             "text": f"<b>{html.escape(view.title)}</b>",
-            "x": 0.03,
+            "x": SIDE_PX / PAGE_WIDTH,
             "xanchor": "left",
             "y": 1 - 52 / PAGE_HEIGHT,
             "yanchor": "top",
@@ -237,6 +264,7 @@ def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
         },
     )
     plot_height = PAGE_HEIGHT - margin["t"] - margin["b"]
+    plot_width = PAGE_WIDTH - margin["l"] - margin["r"]
 
     def below(px: float) -> float:  # paper y of a point `px` pixels under the plot area
         return -px / plot_height
@@ -244,6 +272,7 @@ def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
     def above(px: float) -> float:
         return 1 + px / plot_height
 
+    page_left = -(margin["l"] - SIDE_PX) / plot_width  # paper x of the page's left text edge
     notes = list(layout.get("annotations") or [])
     top = f"{html.escape(view.section)}    " if view.section else ""
     notes.append(
@@ -251,41 +280,42 @@ def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
             "text": top + t("present.counter", lang, index=view.index, count=view.count),
             "xref": "paper",
             "yref": "paper",
-            "x": 1,
+            "x": 1 + (margin["r"] - SIDE_PX) / plot_width,
             "y": above(margin["t"] - 20),
             "xanchor": "right",
             "yanchor": "top",
             "showarrow": False,
-            "font": {"size": 18, "color": colours["text"]},
+            "font": {"size": SOURCE_PX, "color": colours["text"]},
         }
     )
-    if view.takeaway:
+    if takeaway:
         notes.append(
             {
-                "text": f"<b>{_wrap(html.escape(view.takeaway), lang)}</b>",
+                "text": "<br>".join(f"<b>{html.escape(line)}</b>" for line in takeaway),
                 "xref": "paper",
                 "yref": "paper",
-                "x": 0,
-                "y": below(18),
+                "x": page_left,
+                "y": below(AXIS_PX + GAP_PX),
                 "xanchor": "left",
                 "yanchor": "top",
                 "align": "left",
                 "showarrow": False,
-                "font": {"size": 24, "color": "#56b4e9" if theme == "dark" else "#0072b2"},
+                "font": {"size": TAKEAWAY_PX, "color": "#56b4e9" if theme == "dark" else "#0072b2"},
             }
         )
-    if view.sources:
+    if sources:
         notes.append(
             {
-                "text": html.escape(" | ".join(view.sources)),
+                "text": "<br>".join(html.escape(line) for line in sources),
                 "xref": "paper",
                 "yref": "paper",
-                "x": 0,
-                "y": below(margin["b"] - 14),
+                "x": page_left,
+                "y": below(margin["b"] - GAP_PX),
                 "xanchor": "left",
                 "yanchor": "bottom",
+                "align": "left",
                 "showarrow": False,
-                "font": {"size": 12, "color": colours["grid"] if theme == "light" else "#9ca3af"},
+                "font": {"size": SOURCE_PX, "color": "#4b5563" if theme == "light" else "#9ca3af"},
             }
         )
     if view.message:
@@ -304,14 +334,43 @@ def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
     return fig
 
 
+def _page_generator():
+    """Kaleido's page without a page margin: kaleido asks Chromium to print with 0.1 inch
+    margins, left white around the figure (a frame glaring around a dark slide); a CSS
+    `@page` margin wins over those, since kaleido prints with `preferCSSPageSize`."""
+    import kaleido
+
+    class FlushPage(kaleido.PageGenerator):
+        header = kaleido.PageGenerator.header + "<style>@page { margin: 0; }</style>\n"
+
+    return FlushPage(mathjax=False)
+
+
+def _describe(writer, title: str, lang: str) -> None:
+    """Title (shown by viewers in place of the file name), author, subject and language."""
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer.add_metadata(
+        {
+            "/Title": title,
+            "/Author": "CityLens",
+            "/Subject": t("present.pdf.subject", lang, title=title),
+            "/Creator": "CityLens",
+        }
+    )
+    writer.create_viewer_preferences()
+    writer.viewer_preferences.display_doctitle = True
+    writer._root_object[NameObject("/Lang")] = TextStringObject(language_tag(lang))
+
+
 async def _print_pages(
-    views: list[SlideView], lang: str, theme: str, progress: Progress | None
+    views: list[SlideView], lang: str, theme: str, title: str, progress: Progress | None
 ) -> bytes:
     import kaleido
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    chromium = kaleido.Kaleido(n=1, timeout=PAGE_TIMEOUT_S, mathjax=False)
+    chromium = kaleido.Kaleido(n=1, timeout=PAGE_TIMEOUT_S, page_generator=_page_generator())
     try:
         async with chromium:
             for i, view in enumerate(views, start=1):
@@ -325,6 +384,7 @@ async def _print_pages(
                     progress(i, len(views))
     finally:
         _stop_group(getattr(chromium, "subprocess", None))
+    _describe(writer, title, lang)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -343,17 +403,18 @@ def _stop_group(process: subprocess.Popen | None) -> None:
 
 
 def build_pdf(
-    views: list[SlideView], lang: str, theme: str, progress: Progress | None = None
+    views: list[SlideView], lang: str, theme: str, title: str, progress: Progress | None = None
 ) -> bytes:
     """One PDF page per slide, printed by a Chromium that lives as long as this call."""
+    pages = _print_pages(views, lang, theme, title, progress)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_print_pages(views, lang, theme, progress))
+        return asyncio.run(pages)
     # A caller already inside an event loop (Playwright's sync API keeps one in its thread)
     # cannot start another there: the pages are printed from a thread of their own.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _print_pages(views, lang, theme, progress)).result()
+        return pool.submit(asyncio.run, pages).result()
 
 
 def deck_json_of(html_text: str) -> dict:

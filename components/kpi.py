@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import flask
 from dash import MATCH, Input, Output, State, html
 
-from i18n import fmt_number, fmt_percent, t
+from i18n import fmt_figure, fmt_number, fmt_percent, t
 
 from .charts import sdg_badges
 
@@ -46,17 +46,18 @@ def trend_class(kpi: Kpi) -> str:
     return "good" if improving else "bad"
 
 
-def kpi_card(kpi: Kpi, lang: str, period_note: str = ""):
-    value = (
-        fmt_percent(kpi.value, lang, kpi.digits)
-        if kpi.percent
-        else fmt_number(kpi.value, lang, kpi.digits)
-    )
+def kpi_card(
+    kpi: Kpi, lang: str, period_note: str = "", no_data: str = "", no_trend: str | None = None
+):
+    """A card; `period_note` names what the trend compares with, `no_data` what a card without
+    a value says, `no_trend` what one without a trend says ("" when the block says it once)."""
+    value = fmt_figure(kpi.value, lang, kpi.digits, kpi.percent)
     change = kpi.change
     if kpi.value is None:
-        trend = html.Span(t("kpi.no_data", lang), className="kpi-trend flat")
+        trend = html.Span(no_data or t("kpi.no_data", lang), className="kpi-trend flat")
     elif change is None:
-        trend = html.Span(t("kpi.no_trend", lang), className="kpi-trend flat")
+        missing = t("kpi.no_trend", lang) if no_trend is None else no_trend
+        trend = html.Span(missing, className="kpi-trend flat")
     else:
         arrow = "▲" if change > 0 else "▼" if change < 0 else "▶"
         amount = (
@@ -106,11 +107,14 @@ def page_header(title: str, subtitle: str = "", intro: str = ""):
 
 KpiBuilder = Callable[..., list]
 KPI_BLOCKS: dict[str, KpiBuilder] = {}
+KPI_KINDS: dict[str, tuple[str, ...]] = {}  # the dataset kinds a block's figures come from
 
 
-def register_kpis(block_id: str, build: KpiBuilder) -> KpiBuilder:
-    """Declare a block of KPI cards; `build(chart_context)` returns its children."""
+def register_kpis(block_id: str, build: KpiBuilder, kinds: tuple[str, ...] = ()) -> KpiBuilder:
+    """Declare a block of KPI cards; `build(chart_context)` returns its children, computed
+    from datasets of `kinds` (named in the source line of a page showing the block alone)."""
     KPI_BLOCKS[block_id] = build
+    KPI_KINDS[block_id] = kinds
     return build
 
 

@@ -20,6 +20,7 @@ from datasets.query import Filters
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 from .charts import REGISTRY
+from .period import COMPARISON_PARAM, register_period_line, with_default_period
 from .state import THEMES, ViewState, parse_codes, parse_date, ui_settings
 
 
@@ -43,7 +44,8 @@ class Site:
 
     pages: list  # of pages.Page
     render_page: Callable  # (page, state, ui, path) -> (content, page options)
-    coverage: Callable[[str], tuple[dt.date | None, dt.date | None]]  # city id -> data span
+    # (city id, path, page options) -> the span of the data that page draws
+    coverage: Callable[[str, str, dict], tuple[dt.date | None, dt.date | None]]
     district_options: Callable[[str, str], list[dict]]  # (city id, lang) -> dropdown options
     city_options: Callable[[str], list[dict]]  # lang -> dropdown options
     default_city: str
@@ -89,9 +91,11 @@ def clicked_district(click: dict | None) -> int | None:
 
 
 def nav_query(state: ViewState) -> str:
-    """The query a navigation link carries: the view's filters, city and language, not page
-    options."""
-    return state.with_changes(options={}).to_query()
+    """The query a navigation link carries: the view's filters, comparison, city and language,
+    not page options."""
+    return state.with_changes(
+        options={k: v for k, v in state.options.items() if k == COMPARISON_PARAM}
+    ).to_query()
 
 
 def toggle(codes: tuple[int, ...], code: int) -> tuple[int, ...]:
@@ -142,30 +146,55 @@ def next_state(state: ViewState, trigger, values: dict) -> ViewState:
     return state
 
 
+def remembered_choice(remembered: dict, state: ViewState, trigger: object) -> dict:
+    """What the browser keeps as its language and theme: a choice made with the header's
+    selectors. A language or theme given in a link applies to that view only: a shared
+    `?lang=zh` link must not become the default of every later visit."""
+    chosen = dict(remembered)
+    if trigger == "lang-select" and state.lang:
+        chosen["lang"] = state.lang
+    if trigger == "theme-select" and state.theme:
+        chosen["theme"] = state.theme
+    return {k: v for k, v in chosen.items() if v}
+
+
 def pattern_ids(layout, kind: str = "chart-graph") -> list[str]:
     """The ids of the components {"type": kind, "id": ...} in a rendered page layout, in page
     order: the chart cards by default, "kpi-block" for the KPI blocks."""
     found = []
-
-    def walk(node) -> Iterator:
-        if isinstance(node, list | tuple):
-            for child in node:
-                yield from walk(child)
-            return
-        if node is None or isinstance(node, str | int | float):
-            return
-        yield node
-        yield from walk(getattr(node, "children", None))
-
-    for component in walk(layout):
+    for component in _components(layout):
         cid = getattr(component, "id", None)
         if isinstance(cid, dict) and cid.get("type") == kind:
             found.append(cid["id"])
     return found
 
 
+def synthetic_shown(layout) -> list[str]:
+    """The titles of the synthetic datasets a rendered page shows, in page order: those whose
+    flag (`charts.data_flag`) it carries, in chart source lines, catalog entries and facts."""
+    found: list[str] = []
+    for component in _components(layout):
+        classes = (getattr(component, "className", None) or "").split()
+        title = getattr(component, "data-dataset-title", None)
+        if "flag-synthetic" in classes and title and title not in found:
+            found.append(title)
+    return found
+
+
+def _components(node) -> Iterator:
+    if isinstance(node, list | tuple):
+        for child in node:
+            yield from _components(child)
+        return
+    if node is None or isinstance(node, str | int | float):
+        return
+    yield node
+    yield from _components(getattr(node, "children", None))
+
+
 def register_routing(app, site: Site) -> None:
     nav_ids = [nav_id(p) for p in site.nav_pages]
+    register_period_line(app, site)
 
     @app.callback(
         Output("url", "search"),
@@ -194,9 +223,10 @@ def register_routing(app, site: Site) -> None:
         State("ui-saved", "data"),
         State("filters", "data"),
         State("ui", "data"),
+        State("url", "pathname"),
     )
     def sync(search, start, end, districts, lang, theme, city, _reset, option_values, _clicks,
-             saved, old_filters, old_ui):  # fmt: skip
+             saved, old_filters, old_ui, pathname):  # fmt: skip
         option_names = [item["id"]["name"] for item in ctx.inputs_list[8]]
         options = dict(zip(option_names, option_values, strict=True))
         click = ctx.triggered[0]["value"] if ctx.triggered else None
@@ -219,15 +249,18 @@ def register_routing(app, site: Site) -> None:
         }
         # Dates beyond the city's data are brought to its first and last day (the date picker,
         # the link and every chart then show the period actually drawn), districts to its own
-        first, last = site.coverage(ui["city"])
+        first, last = site.coverage(ui["city"], pathname, state.options)
         district_options = site.district_options(ui["city"], ui["lang"])
         state = state.within(first, last, [o["value"] for o in district_options])
-        new_filters = filters_data(state)
+        # Without dates in the link, the charts, the KPIs and the picker all show the data's
+        # default period; the link stays without them, so it follows the data as it grows
+        shown = with_default_period(state, first, last)
+        new_filters = filters_data(shown)
         new_search = state.to_query()
         return (
             new_search if new_search != (search or "") else no_update,
-            (state.start or first).isoformat() if (state.start or first) else None,
-            (state.end or last).isoformat() if (state.end or last) else None,
+            (shown.start or first).isoformat() if (shown.start or first) else None,
+            (shown.end or last).isoformat() if (shown.end or last) else None,
             district_options,
             list(state.districts),
             ui["lang"],
@@ -239,14 +272,7 @@ def register_routing(app, site: Site) -> None:
             ],
             new_filters if new_filters != old_filters else no_update,
             ui if ui != old_ui else no_update,
-            {
-                k: v
-                for k, v in (
-                    ("lang", state.lang or remembered["lang"]),
-                    ("theme", state.theme or remembered["theme"]),
-                )
-                if v
-            },
+            remembered_choice(remembered, state, ctx.triggered_id),
             *[page.path + nav_query(state) for page in site.nav_pages],
         )
 
@@ -255,13 +281,15 @@ def register_routing(app, site: Site) -> None:
         Output("page-options", "children"),
         Output("filter-bar", "hidden"),
         *[Output(element_id, "className") for element_id in nav_ids],
+        Output("footer-synthetic", "children"),
+        Output("footer-synthetic", "hidden"),
         Input("url", "pathname"),
         Input("ui", "data"),
         State("url", "search"),
     )
     def route(pathname, ui, search):
         if not ui:
-            return [no_update] * (3 + len(nav_ids))
+            return [no_update] * (5 + len(nav_ids))
         ui = ui_settings(ui)
         page = site.find(pathname)
         nav_classes = [
@@ -275,9 +303,18 @@ def register_routing(app, site: Site) -> None:
                 ],
                 className="not-found",
             )
-            return missing, [], True, *nav_classes
+            return missing, [], True, *nav_classes, "", True
         content, options = site.render_page(page, ViewState.from_query(search), ui, pathname)
-        return wire_ready(content), wire_ready(options), not page.filters, *nav_classes
+        synthetic = synthetic_shown(content)
+        notice = t("footer.synthetic", ui["lang"], datasets=", ".join(synthetic))
+        return (
+            wire_ready(content),
+            wire_ready(options),
+            not page.filters,
+            *nav_classes,
+            notice if synthetic else "",
+            not synthetic,
+        )
 
     @app.callback(
         *[Output(element_id, "children") for element_id in nav_ids],
@@ -288,7 +325,6 @@ def register_routing(app, site: Site) -> None:
         Output("filter-districts-label", "children"),
         Output("filter-districts", "placeholder"),
         Output("filter-reset", "children"),
-        Output("footer-synthetic", "children"),
         Output("footer-about", "children"),
         Output("theme-select", "options"),
         Output("filter-dates", "start_date_placeholder_text"),
@@ -300,7 +336,7 @@ def register_routing(app, site: Site) -> None:
     )
     def chrome(ui):
         if not ui:
-            return [no_update] * (len(nav_ids) + 15)
+            return [no_update] * (len(nav_ids) + 14)
         lang = ui_settings(ui)["lang"]
         cities = site.city_options(lang)
         return (
@@ -312,7 +348,6 @@ def register_routing(app, site: Site) -> None:
             t("filter.districts", lang),
             t("filter.all_districts", lang),
             t("filter.reset", lang),
-            t("footer.synthetic", lang),
             t("footer.about", lang),
             [{"label": t(f"ui.theme_{name}", lang), "value": name} for name in ("light", "dark")],
             t("filter.start", lang),

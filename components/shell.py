@@ -117,6 +117,8 @@ def filter_bar():
             ),
             html.Div(id="page-options", className="filter-group"),
             html.Button(id="filter-reset", className="btn btn-ghost", n_clicks=0),
+            # the period every figure of the page shows, its presets and comparison
+            html.Div(id="filter-period", className="filter-period", **{"aria-live": "polite"}),
         ],
         id="filter-bar",
         className="filter-bar",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import orjson
 import pandas as pd
@@ -19,21 +20,25 @@ import plotly.graph_objects as go
 from plotly.io.json import to_json_plotly
 
 from datasets.aqi import CATEGORIES
+from datasets.catalog import CatalogError, Dataset
 from datasets.decks import Deck, Slide
 from datasets.queries import ecology as eq
 from datasets.queries import traffic as tq
 from datasets.query import MissingDataset, QueryEngine
-from i18n import fmt_date, fmt_number, fmt_percent, t
+from i18n import fmt_date, fmt_figure, fmt_number, fmt_percent, t
 
 from .charts import REGISTRY, Chart, ChartContext, FigureContext, blank_figure, register, render
+from .explorer_view import DATASET_OPTION, EXPLORER, explorer_chart
 from .figures import ecology as eco_figures
 from .figures import geo
 from .figures import traffic as traffic_figures
+from .figures.plot import KEY_FIGURE
 from .routing import filters_data
 from .state import ViewState
 from .theme import PALETTE, colorway
 
-PROJECTOR_FONT = 18  # px: legible from the back of a room on a 1080p projector
+PROJECTOR_FONT = 24  # px: the smallest text legible from the back of a room at 1080p
+KEY_FIGURE_FONT = 34  # px: a chart's key figure (KEY_FIGURE annotations), read first
 BASE_HOUR = 8  # the static picture of the day playback: the morning peak
 AQI_STEP_DAYS = 7
 
@@ -167,7 +172,7 @@ HEADLINES = (
     ("incidents", "traffic.kpi.incidents", "", 0, "down", False, "3.6"),
     ("response_min", "traffic.kpi.response", "min", 1, "down", False, "3.6"),
     ("pm25", "eco.kpi.pm25", "µg/m³", 1, "down", False, "11.6.2"),
-    ("good_days", "eco.kpi.good_days.hj633", "", 1, "up", True, "3.9"),
+    ("good_days", "eco.kpi.good_days.hj633", "", 0, "up", True, "3.9"),
     ("renewable", "eco.kpi.renewable", "", 1, "up", True, "7.2"),
     ("bike_trips", "eco.kpi.bike_trips", "", 0, "up", False, "11.2"),
     ("recycled", "eco.kpi.recycled", "", 1, "up", True, "12.5"),
@@ -314,10 +319,9 @@ def _format_value(row, lang: str) -> str:
     value = row["value"]
     if value is None or value != value:
         return "–"
-    if row["share"]:
-        return fmt_percent(value, lang, int(row["digits"]))
-    unit = _unit(row["unit"], lang)
-    return fmt_number(value, lang, int(row["digits"])) + (f" {unit}" if unit else "")
+    figure = fmt_figure(value, lang, int(row["digits"]), bool(row["share"]))
+    unit = "" if row["share"] else _unit(row["unit"], lang)
+    return figure + (f" {unit}" if unit else "")
 
 
 def _format_change(row, lang: str) -> str:
@@ -497,7 +501,11 @@ def speed_day_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     at_base = frame[frame["hour"] == base_hour].dropna(subset=["speed_kmh"])
     map_ctx = FigureContext(lang, ctx.theme, ctx.city, "speed", ctx.page_options)
     fig = go.Figure(traffic_figures.district_map(at_base, map_ctx))  # a dict: frames need go
-    data_trace = len(fig.data) - 1  # over the districts' ground
+    # the choropleth colours the districts; the text trace before it names them with values
+    data_trace = max(i for i, trace in enumerate(fig.data) if trace.type == "choropleth")
+    label_trace = max(
+        i for i, trace in enumerate(fig.data) if trace.type == "scattergeo" and trace.mode == "text"
+    )
     districts = [int(c) for c in fig.data[data_trace].locations]
     names = ctx.city.district_names(lang)
     speeds = frame.dropna(subset=["speed_kmh"])
@@ -522,8 +530,15 @@ def speed_day_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
             )
         ]
         name = f"{hour:02d}:00"
+        texts = traffic_figures.district_label_texts(
+            dict(zip(districts, part["speed_kmh"], strict=True)), "speed", map_ctx
+        )
         frames.append(
-            go.Frame(name=name, data=[go.Choropleth(z=z, customdata=custom)], traces=[data_trace])
+            go.Frame(
+                name=name,
+                data=[go.Choropleth(z=z, customdata=custom), go.Scattergeo(text=texts)],
+                traces=[data_trace, label_trace],
+            )
         )
         steps.append(_step(name, name, redraw=True))
     menus, slider = _play_controls(lang, steps, hours.index(base_hour), 700, redraw=True)
@@ -702,36 +717,89 @@ def slide_title(slide: Slide, lang: str) -> str:
     title = slide_text(slide, "title", lang)
     if title:
         return title
+    if slide.chart == EXPLORER:
+        return t("explorer.title", lang)
     chart = REGISTRY.get(slide.chart)
     return t(chart.title, lang) if chart else slide.chart
 
 
+def source_line(found: Dataset, lang: str) -> str:
+    """A dataset's provenance: title · source · licence · version · date · synthetic/real."""
+    flag = t("data.synthetic" if found.meta.synthetic else "data.real", lang)
+    licence = f" · {found.meta.licence}" if found.meta.licence else ""
+    return (
+        f"{found.title(lang)} · {found.meta.source}{licence} · v{found.current_version}"
+        f" · {found.updated_at[:10]} · {flag}"
+    )
+
+
 def source_texts(engine: QueryEngine | None, city, kinds: tuple[str, ...], lang: str) -> tuple:
-    """One line per dataset behind a chart: title · source · version · date · synthetic/real."""
+    """One line per dataset behind a chart: the dataset the slide draws (`engine.find` answers
+    with a dataset chosen for it, else the kind's default)."""
     if engine is None:
         return ()
     lines = []
     for kind in kinds:
-        found = engine.catalog.find(city.id, kind)
+        found = engine.find(city.id, kind)
         if found is None:
             continue
-        flag = t("data.synthetic" if found.meta.synthetic else "data.real", lang)
-        lines.append(
-            f"{found.title(lang)} · {found.meta.source} · v{found.current_version}"
-            f" · {found.updated_at[:10]} · {flag}"
-        )
+        lines.append(source_line(found, lang))
     return tuple(lines)
 
 
+def explorer_slide(
+    slide: Slide, ctx: ChartContext, make_context: ContextFactory
+) -> tuple[dict, str, tuple[str, ...], str]:
+    """An explorer view on a slide: (figure, empty-state message, source line, the dataset's
+    title), drawn by the explorer's own `explorer_chart` from the view kept in the query, in the
+    dataset's city (whose outlines a map draws) as the explorer draws it."""
+    options = dict(ViewState.from_query(slide.query).options)
+    dataset_id = options.pop(DATASET_OPTION, "")
+    try:
+        dataset = ctx.engine.catalog.get(dataset_id) if ctx.engine is not None else None
+    except CatalogError:
+        dataset = None
+    if dataset is None:
+        return blank_figure(ctx), t("explorer.missing", ctx.lang, id=dataset_id), (), ""
+    if ctx.city is None or ctx.city.id != dataset.meta.city:
+        ui = {"lang": ctx.lang, "theme": ctx.theme, "city": dataset.meta.city}
+        ctx = make_context({}, ui, None)
+    try:
+        figure, note = explorer_chart(ctx.engine, dataset, options, ctx)
+    except (duckdb.Error, ValueError) as exc:
+        figure, note = blank_figure(ctx), t("explorer.error", ctx.lang, error=str(exc)[:200])
+    message = "" if figure.get("data") else note
+    return figure, message, (source_line(dataset, ctx.lang),), dataset.title(ctx.lang)
+
+
+def _raise_fonts(node, floor: int) -> None:
+    """Every font size set in a figure part (tick labels, annotations, legend, trace text)
+    raised to `floor` px at least, in place: a dashboard chart sets small ones (11 px notes)
+    that a projector cannot carry. Lists of values are skipped, not walked."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.endswith("font") and isinstance(value, dict):
+                size = value.get("size")
+                if isinstance(size, int | float) and size < floor:
+                    value["size"] = floor
+            _raise_fonts(value, floor)
+    elif isinstance(node, list) and node and isinstance(node[0], dict | list):
+        for item in node:
+            _raise_fonts(item, floor)
+
+
 def projector(figure: dict) -> dict:
-    """The dashboard figure with projector-sized type; traces and data are left as they are."""
-    out = dict(figure)
-    layout = dict(out.get("layout") or {})
+    """The dashboard figure with projector-sized type (a chart's key figure larger still);
+    its traces and data are left as they are. Changes `figure` (a fresh copy: `as_sent`)."""
+    layout = figure.setdefault("layout", {})
     layout["font"] = {**(layout.get("font") or {}), "size": PROJECTOR_FONT}
+    _raise_fonts(figure, PROJECTOR_FONT)
+    for note in layout.get("annotations") or []:
+        if note.get("name") == KEY_FIGURE:
+            note["font"] = {**(note.get("font") or {}), "size": KEY_FIGURE_FONT}
     layout.pop("height", None)
     layout["autosize"] = True
-    out["layout"] = layout
-    return out
+    return figure
 
 
 def as_sent(figure: dict) -> dict:
@@ -784,7 +852,12 @@ def render_slide(
         )
     slide = deck.slides[index - 1]
     chart, ctx = slide_context(slide, lang, theme, make_context)
-    if chart is None:
+    title = slide_title(slide, lang)
+    if slide.chart == EXPLORER:
+        figure, message, sources, dataset_title = explorer_slide(slide, ctx, make_context)
+        title = slide_text(slide, "title", lang) or dataset_title or title
+        sdg = ()
+    elif chart is None:
         figure, message = blank_figure(ctx), t("present.unknown_chart", lang, chart=slide.chart)
         sources, sdg = (), ()
     else:
@@ -796,7 +869,7 @@ def render_slide(
         index=index,
         count=count,
         chart=slide.chart,
-        title=slide_title(slide, lang),
+        title=title,
         takeaway=slide_text(slide, "takeaway", lang),
         notes=slide_text(slide, "notes", lang),
         section=t(f"present.section.{slide.section}", lang) if slide.section else "",

@@ -10,6 +10,7 @@ from functools import cache
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.colors import sequential
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 DARK_COLORWAY = (
@@ -29,6 +30,7 @@ FONT_FAMILY = (
     '"PingFang SC", "Microsoft YaHei", sans-serif'
 )
 
+MIN_FILL_CONTRAST = 1.5  # WCAG contrast a map fill keeps with the page, so no district vanishes
 PALETTE = {
     "light": {"paper": "#ffffff", "plot": "#ffffff", "text": "#1f2933", "grid": "#e4e7eb"},
     "dark": {"paper": "#111827", "plot": "#111827", "text": "#e5e7eb", "grid": "#374151"},
@@ -63,3 +65,26 @@ def colorway(theme: str) -> tuple[str, ...]:
 def template_json(theme: str) -> dict:
     """The template as plain JSON, built once per theme."""
     return template(theme).to_plotly_json()
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG 2 relative luminance of a `#rrggbb` colour."""
+    h = hex_colour.lstrip("#")
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two `#rrggbb` colours, from 1 (same) to 21 (black on white)."""
+    darker, lighter = sorted((_luminance(a), _luminance(b)))
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@cache
+def map_colorscale(theme: str) -> tuple[tuple[float, str], ...]:
+    """Viridis without the stops too close to the theme's background: its bright yellow end
+    vanishes on white, its near-black purple end on the dark projector theme."""
+    paper = PALETTE[theme]["paper"]
+    stops = [c for c in sequential.Viridis if contrast_ratio(c, paper) >= MIN_FILL_CONTRAST]
+    return tuple((i / (len(stops) - 1), colour) for i, colour in enumerate(stops))

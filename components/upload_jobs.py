@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import pyarrow as pa
+
 from datasets.catalog import CatalogError
+from datasets.cities import CityProfile
 from datasets.ingest import (
     IngestError,
     Limits,
@@ -40,6 +43,9 @@ from datasets.ingest import (
     safe_filename,
     validate,
 )
+from datasets.ingest.pipeline import city_timezone
+from datasets.ingest.place_check import PlaceWarning, check_place
+from datasets.ingest.validate import SCRATCH_FILE
 from datasets.locks import held
 from datasets.workspace import Workspace
 
@@ -57,6 +63,7 @@ DISK_MARGIN = 64 * 1024 * 1024
 CHECK_WEIGHTS = {"inspect": (0.0, 0.05), "validate": (0.05, 0.95)}
 COMMIT_WEIGHTS = {"commit": (0.0, 1.0)}
 TRANSLATED = {"disk_full": "upload.disk_full"}  # refusals the page words itself, by reason
+ZONE_RECHECKED = "upload.zone_rechecked"  # re-validated for another city, not published
 
 
 class JobError(Exception):
@@ -264,10 +271,16 @@ class Jobs:
         overrides: dict | None = None,
         mapping: dict | None = None,
         kind: str | None = None,
+        city: str | None = None,
     ) -> None:
         """Read the file again with `overrides` and validate it against `mapping` (or the
-        suggestion for `kind`), in the background."""
-        self._start(job, self._check, dict(overrides or {}), mapping, kind)
+        suggestion for `kind`), in the background. Times with a UTC offset are converted to the
+        local time of `city` (default: the configured one); the state records city and zone."""
+        self._start(job, self._check, dict(overrides or {}), mapping, kind, city)
+
+    def zone(self, city: str | None) -> str:
+        """The time zone `city` is validated for (the configured city's when None)."""
+        return city_timezone(city, self.workspace)
 
     def commit(
         self,
@@ -281,6 +294,18 @@ class Jobs:
         if not state.get("report") or not (job.folder / REPORT_FILE).exists():
             raise JobError("nothing validated to publish: check the file first", "not_ready")
         self._start(job, self._commit, meta, mode, dataset_id, drop_bad_rows)
+
+    def place_warnings(self, job: Job, city: CityProfile) -> list[PlaceWarning]:
+        """The validated rows that lie outside `city` (none before the file is validated). A
+        check started meanwhile replaces the staged rows: what it removes reads as nothing
+        yet, and the page asks again when the new report is drawn."""
+        try:
+            report = self._load_report(job)
+            if report.scratch is None:
+                return []
+            return check_place(report.scratch / SCRATCH_FILE, city)
+        except (OSError, EOFError, pickle.UnpicklingError, pa.ArrowException):
+            return []
 
     def discard(self, job: Job) -> None:
         """Forget an upload: its file, its staged rows. A running stage stops at its next
@@ -304,8 +329,14 @@ class Jobs:
                 discard(self._load_report(job))
             path.unlink(missing_ok=True)
 
-    def _check(self, job: Job, overrides: dict, mapping: dict | None, kind: str | None) -> None:
+    def _check(
+        self, job: Job, overrides: dict, mapping: dict | None, kind: str | None, city=None
+    ) -> None:
         state = job.read()
+        import config
+
+        city = city or config.from_env().city
+        zone = self.zone(city)
         overrides = {k: v for k, v in overrides.items() if k != "kind"}
         if kind and kind != "auto":
             overrides["kind"] = kind
@@ -325,7 +356,12 @@ class Jobs:
                 chosen = None
             tried = chosen or inspection.suggestion.to_json()
             report = validate(
-                inspection, None, chosen, scratch_dir=job.folder, on_progress=progress
+                inspection,
+                None,
+                chosen,
+                scratch_dir=job.folder,
+                on_progress=progress,
+                timezone=zone,
             )
             if job._read().get("status") == "discarded":
                 discard(report)
@@ -342,6 +378,8 @@ class Jobs:
                 inspection=inspection.to_json(),
                 report=report.to_json(),
                 error=None,
+                city=city,
+                timezone=zone,
                 revision=state.get("revision", 0) + 1,
             )
         except Cancelled:
@@ -356,6 +394,8 @@ class Jobs:
                 inspection=found,
                 report=None,
                 error={"message": str(exc), "reason": exc.reason},
+                city=city,
+                timezone=zone,
                 revision=state.get("revision", 0) + 1,
             )
         except Exception as exc:  # a bug, not the file: say so, keep the server up
@@ -372,6 +412,10 @@ class Jobs:
         self, job: Job, meta: UploadMeta, mode: str, dataset_id: str | None, drop: bool
     ) -> None:
         state = job.read()
+        if state.get("timezone") != self.zone(meta.city):
+            state = self._recheck_for(job, state, meta.city)
+            if state is None:
+                return
         progress = _Progress(job, COMMIT_WEIGHTS)
         try:
             report = self._load_report(job)
@@ -419,6 +463,34 @@ class Jobs:
                 error={"message": f"internal error: {type(exc).__name__}", "reason": "internal"},
                 revision=state.get("revision", 0) + 1,
             )
+
+    def _recheck_for(self, job: Job, state: dict, city: str | None) -> dict | None:
+        """Validate the file again for `city`'s time zone (the rows were converted for another
+        one), as the analyst last set it up; the state to publish from, or None when the new
+        report is not clean (then the analyst reviews it and publishes again)."""
+        mapping = state.get("mapping") or None
+        overrides = state.get("overrides") or {}
+        before = state.get("report") or {}
+        self._check(job, overrides, mapping, (mapping or {}).get("kind"), city)
+        state = job.read()
+        if not (job.folder / STATE_FILE).exists() or state.get("status") == "discarded":
+            return None
+        report = state.get("report") or {}
+        counts = ("rows_ok", "rows_bad", "questions")  # the report the analyst saw, still
+        clean = not state.get("error") and all(report.get(k) == before.get(k) for k in counts)
+        if state.get("timezone") == self.zone(city) and clean:
+            job.write(status="running", fraction=0.0)
+            return state
+        if not state.get("error"):
+            job.write(
+                error={
+                    "message": f"checked again for the time zone of {city} "
+                    f"({state.get('timezone')}): review the report, then publish again",
+                    "reason": "zone",
+                    "key": ZONE_RECHECKED,
+                }
+            )
+        return None
 
     # -- housekeeping -----------------------------------------------------------------------
 

@@ -23,6 +23,14 @@ def card_id(dataset_id: str) -> dict:
     return {"type": "ds-card", "id": dataset_id}
 
 
+def versions_summary_id(dataset_id: str) -> dict:
+    return {"type": "ds-versions", "id": dataset_id}
+
+
+def versions_rows_id(dataset_id: str) -> dict:
+    return {"type": "ds-versions-rows", "id": dataset_id}
+
+
 def versions_table(workspace: Workspace, dataset: Dataset, lang: str):
     rows = []
     for v in reversed(workspace.catalog.versions(dataset.id)):
@@ -61,13 +69,23 @@ def versions_table(workspace: Workspace, dataset: Dataset, lang: str):
 
 
 def analyst_actions(workspace: Workspace, dataset: Dataset, lang: str, message: str = ""):
-    """Versions (restore) and delete, for an analyst; nothing for a visitor."""
+    """Versions (restore) and delete, for an analyst; nothing for a visitor. The versions'
+    table is drawn when opened (`register_version_callbacks`), as /data's previews are; open
+    with a message after an action, it comes drawn."""
     if current_analyst() is None:
         return None
     return html.Details(
         [
-            html.Summary(t("versions.title", lang, n=len(workspace.catalog.versions(dataset.id)))),
-            html.Div(versions_table(workspace, dataset, lang), className="table-wrap"),
+            html.Summary(
+                t("versions.title", lang, n=len(workspace.catalog.versions(dataset.id))),
+                id=versions_summary_id(dataset.id),
+                n_clicks=0,
+            ),
+            html.Div(
+                versions_table(workspace, dataset, lang) if message else None,
+                id=versions_rows_id(dataset.id),
+                className="table-wrap",
+            ),
             html.Div(
                 [
                     dcc.ConfirmDialogProvider(
@@ -105,6 +123,27 @@ def catalog_tools(lang: str):
 
 
 def register_version_callbacks(app, workspace: Workspace) -> None:
+    @app.callback(
+        Output(versions_rows_id(MATCH), "children"),
+        Input(versions_summary_id(MATCH), "n_clicks"),
+        State(versions_rows_id(MATCH), "children"),
+        State("ui", "data"),
+        prevent_initial_call=True,
+    )
+    def _versions(clicks, shown, ui):
+        trigger = ctx.triggered_id
+        # closing the table, or a forged request: nothing to draw
+        if shown or not clicks or not isinstance(trigger, dict):
+            raise PreventUpdate
+        lang = ui_settings(ui)["lang"]
+        if current_analyst() is None:
+            return visitor_notice(lang, "/data", "auth.required")
+        try:
+            dataset = workspace.catalog.get(str(trigger["id"]))
+        except CatalogError:
+            raise PreventUpdate from None
+        return versions_table(workspace, dataset, lang)
+
     @app.callback(
         Output(card_id(MATCH), "children"),
         Input({"type": "ds-restore", "id": MATCH, "v": ALL}, "n_clicks"),

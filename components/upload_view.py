@@ -8,6 +8,7 @@ as those characters. No markdown, no `dangerously_allow_html`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -15,9 +16,11 @@ from pathlib import Path
 from dash import dcc, html
 
 from datasets.catalog import Dataset
+from datasets.cities import CityProfile
 from datasets.ingest.detect import DELIMITER_NAMES, ENCODINGS, TYPES
+from datasets.ingest.place_check import PlaceWarning
 from datasets.schemas import KINDS
-from i18n import fmt_number, messages, t
+from i18n import fmt_date, fmt_number, messages, t
 
 PROBLEMS_SHOWN = 20
 PREVIEW_SHOWN = 12
@@ -364,19 +367,48 @@ def notes_view(notes: list[str], lang: str):
 # -- preview ---------------------------------------------------------------------------------------
 
 
+def preview_cell(
+    raw, parsed, column_type: str, lang: str, missing: frozenset[str] = frozenset()
+) -> html.Td:
+    """A cell as found in the file and, beneath it, as it will be published (dates in ISO 8601,
+    numbers as numbers), so a misreading shows before anything is published. A missing-value
+    marker (`missing`) is said to be missing, not unreadable."""
+    if raw in (None, ""):
+        return html.Td("")
+    if parsed is None and str(raw).strip() in missing:
+        shown = html.Span(t("upload.preview_missing", lang), className="parsed muted")
+    elif parsed is None:
+        shown = html.Span(t("upload.preview_unread", lang), className="parsed unreadable")
+    elif column_type == "string" and str(parsed) == str(raw):
+        return html.Td(cell(raw))
+    else:
+        shown = html.Span(cell(parsed), className="parsed")
+    return html.Td([html.Span(cell(raw), className="raw"), html.Br(), shown])
+
+
 def preview_view(state: dict, lang: str):
     inspection = state.get("inspection") or {}
-    columns = [c["name"] for c in inspection.get("columns") or []]
+    columns = inspection.get("columns") or []
     rows = inspection.get("preview") or []
+    missing = frozenset(str(m).strip() for m in shown_settings(state).get("missing") or [])
     return html.Section(
         [
             html.H2(t("upload.preview", lang), className="section-title"),
+            html.P(t("upload.preview_intro", lang), className="muted"),
             data_table(
-                [t("upload.line", lang), *(cell(c) for c in columns)],
+                [t("upload.line", lang), *(cell(c["name"]) for c in columns)],
                 [
                     html.Tr(
                         [html.Td(cell(r.get("line")), className="muted")]
-                        + [html.Td(cell(v)) for v in r.get("cells") or []]
+                        + [
+                            preview_cell(raw, parsed, c["type"], lang, missing)
+                            for raw, parsed, c in zip(
+                                r.get("cells") or [],
+                                r.get("parsed") or [None] * len(columns),
+                                columns,
+                                strict=False,
+                            )
+                        ]
                     )
                     for r in rows[:PREVIEW_SHOWN]
                 ],
@@ -573,6 +605,8 @@ def report_view(state: dict, lang: str):
     verdict = (
         t("upload.report_ok", lang, rows=fmt_number(report["rows_ok"], lang))
         if report.get("ok")
+        else t("upload.report_question", lang, rows=fmt_number(report["rows_read"], lang))
+        if report.get("questions") and not report["rows_bad"]
         else t(
             "upload.report_bad",
             lang,
@@ -591,6 +625,7 @@ def report_view(state: dict, lang: str):
             className="upload-verdict " + ("ok" if report.get("ok") else "bad"),
             id="upload-verdict",
         ),
+        *[date_question_view(i, q, lang) for i, q in enumerate(report.get("questions") or [])],
         html.Dl(
             [
                 _count("upload.rows_read", report["rows_read"], lang),
@@ -700,6 +735,44 @@ def report_view(state: dict, lang: str):
 # -- publishing ------------------------------------------------------------------------------------
 
 
+def date_question_view(index: int, question: dict, lang: str) -> html.Div:
+    """A date order the whole file leaves open, asked with its example (`10/02/2012 — 2 October
+    2012 or 10 February 2012?`); each answer is a button that checks the file again so read."""
+    readings = {
+        order: fmt_date(dt.date.fromisoformat(day), lang, "long")
+        for order, day in (question.get("readings") or {}).items()
+    }
+    buttons = [
+        html.Button(
+            readings.get(order, order),
+            id={"type": "up-date-order", "q": index, "order": order},
+            className="btn",
+            n_clicks=0,
+        )
+        for order in ("mdy", "dmy")
+    ]
+    return html.Div(
+        [
+            html.P(
+                html.Strong(
+                    t(
+                        "upload.date_question",
+                        lang,
+                        column=cell(question.get("source")),
+                        example=cell(question.get("example")),
+                        month_first=readings.get("mdy", "?"),
+                        day_first=readings.get("dmy", "?"),
+                    )
+                )
+            ),
+            html.P(t("upload.date_question_why", lang), className="muted"),
+            html.Div(buttons, className="upload-question-choices"),
+        ],
+        className="upload-question",
+        role="group",
+    )
+
+
 def publish_view(state: dict, lang: str, same_kind: list[Dataset]):
     report = state.get("report") or {}
     kind_id = report.get("kind") or (state.get("mapping") or {}).get("kind") or "generic"
@@ -720,6 +793,9 @@ def publish_view(state: dict, lang: str, same_kind: list[Dataset]):
         )
 
     bad = report.get("rows_bad") or 0
+    # The panel is drawn again whenever a check ends: what the analyst typed meanwhile is kept
+    # (Dash persistence, for this job only: another upload starts from its own defaults).
+    kept = {"persistence": state.get("token") or True, "persistence_type": "session"}
     return html.Section(
         [
             html.H2(t("upload.publish", lang), className="section-title"),
@@ -756,12 +832,17 @@ def publish_view(state: dict, lang: str, same_kind: list[Dataset]):
                             type="text",
                             maxLength=200,
                             className="upload-input",
+                            **kept,
                         ),
                     ),
                     field(
                         "upload.source",
                         dcc.Input(
-                            id="upload-source", type="text", maxLength=300, className="upload-input"
+                            id="upload-source",
+                            type="text",
+                            maxLength=300,
+                            className="upload-input",
+                            **kept,
                         ),
                     ),
                     field(
@@ -771,6 +852,7 @@ def publish_view(state: dict, lang: str, same_kind: list[Dataset]):
                             type="url",
                             maxLength=500,
                             className="upload-input",
+                            **kept,
                         ),
                     ),
                     field(
@@ -781,6 +863,7 @@ def publish_view(state: dict, lang: str, same_kind: list[Dataset]):
                             maxLength=100,
                             placeholder="CC-BY-4.0",
                             className="upload-input",
+                            **kept,
                         ),
                     ),
                     field(
@@ -819,6 +902,7 @@ def publish_view(state: dict, lang: str, same_kind: list[Dataset]):
                         id="upload-description",
                         maxLength=2000,
                         className="upload-input upload-textarea",
+                        **kept,
                     ),
                 ],
                 className="upload-setting wide",
@@ -916,3 +1000,57 @@ def panel_view(state: dict, lang: str, same_kind: list[Dataset], round_table_hre
         report_view(state, lang),
         publish_view(state, lang, same_kind),
     ]
+
+
+# -- the city the upload is filed under ------------------------------------------------------------
+
+
+def city_chooser(cities: dict[str, CityProfile], chosen: str, lang: str):
+    """The city the dataset is published under (its pages, maps and catalog), the city being
+    viewed at first; a link starts a new city and comes back here with it chosen."""
+    options = [{"label": c.label(lang), "value": c.id} for c in cities.values()]
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.Label(
+                        t("upload.city", lang), htmlFor="upload-city", className="filter-label"
+                    ),
+                    dcc.Dropdown(
+                        id="upload-city",
+                        options=options,
+                        value=chosen,
+                        clearable=False,
+                        className="upload-city-select",
+                    ),
+                    html.Span(t("upload.city_hint", lang), className="muted small"),
+                ],
+                className="upload-setting",
+            ),
+            html.A(
+                t("upload.city_new", lang),
+                href="/cities",
+                className="btn btn-small",
+                id="upload-city-new",
+            ),
+            html.Div(id="upload-place", className="upload-place", **{"aria-live": "polite"}),
+        ],
+        className="card upload-city-card",
+    )
+
+
+def place_view(warnings: list[PlaceWarning], city: CityProfile, lang: str):
+    """The rows of the file that lie outside the chosen city, as warnings."""
+    items = []
+    for w in warnings:
+        values = {
+            "outside": fmt_number(w.outside, lang),
+            "total": fmt_number(w.total, lang),
+            "city": city.label(lang),
+            "columns": ", ".join(w.columns),
+            "examples": ", ".join(w.examples),
+        }
+        items.append(html.Li(t(f"upload.place.{w.what}", lang, **values)))
+    if not items:
+        return []
+    return html.Ul(items, className="upload-warnings", role="alert")

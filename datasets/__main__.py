@@ -81,6 +81,8 @@ def _ingest_overrides(args) -> dict:
         overrides["types"] = _pairs(args.type, "type")
     if args.unit:
         overrides["units"] = _pairs(args.unit, "unit")
+    if args.date_order:
+        overrides["date_order"] = args.date_order
     return overrides
 
 
@@ -90,6 +92,9 @@ def cmd_ingest(args) -> int:
     from .ingest import IngestError, UploadMeta, discard, inspect, ready, validate
     from .ingest import commit as commit_upload
     from .ingest.errors import printable
+    from .ingest.place_check import check_place
+    from .ingest.validate import SCRATCH_FILE
+    from .workspace import city_profile
 
     cfg = config.from_env()
     path = Path(args.file)
@@ -98,12 +103,13 @@ def cmd_ingest(args) -> int:
         return 2
     overrides = _ingest_overrides(args)
     data_dir = Path(args.data_dir or cfg.data_dir)
-    if args.city:
-        from .city_admin import city_exists
-
-        if not city_exists(data_dir, args.city):
-            print(f"no city {printable(args.city)!r}: add it first (add-city)", file=sys.stderr)
-            return 2
+    city = city_profile(data_dir, args.city or cfg.city)
+    if city is None:
+        print(
+            f"no city {printable(args.city or cfg.city)!r}: add it first (add-city)",
+            file=sys.stderr,
+        )
+        return 2
     if args.kind and args.kind != "auto":
         overrides["kind"] = args.kind
     elif args.mode != "new" and args.dataset and (data_dir / "catalog.sqlite").exists():
@@ -125,11 +131,14 @@ def cmd_ingest(args) -> int:
         bar.refresh()
 
     report = version = refusal = None
+    place_warnings: list = []
     try:
         inspection = inspect(
             path, filename=args.name or path.name, overrides=overrides, on_progress=on_progress
         )
         report = validate(inspection, mapping=_mapping(inspection, args), on_progress=on_progress)
+        if report.scratch is not None and report.rows_ok:
+            place_warnings = check_place(report.scratch / SCRATCH_FILE, city)
         if not args.dry_run:
             ready(report, args.drop_bad_rows)  # before the data folder is opened (or created)
             meta = UploadMeta(
@@ -138,7 +147,7 @@ def cmd_ingest(args) -> int:
                 source=args.source or "",
                 source_url=args.source_url or "",
                 licence=args.licence or "",
-                city=args.city or cfg.city,
+                city=city.id,
                 sdg=tuple(args.sdg.split(",")) if args.sdg else None,
             )
             version = commit_upload(
@@ -156,6 +165,9 @@ def cmd_ingest(args) -> int:
         bar.close()
         if report is not None:
             _print_report(report, args.verbose)
+            print(f"  city: {city.label('en')} ({city.id})", file=sys.stderr)
+            for warning in place_warnings:
+                print(f"  warning: {warning.message(city.label('en'))}", file=sys.stderr)
             discard(report)
     if refusal is not None:
         print(str(refusal), file=sys.stderr)
@@ -238,6 +250,8 @@ def _print_report(report, verbose: bool) -> None:
         print(f"  note: {printable(note)}", file=out)
     if report.unmapped and report.kind != "generic":
         print(f"  not imported: {', '.join(printable(c) for c in report.unmapped)}", file=out)
+    for question in report.questions:
+        print(f"  question: {printable(question.message())}", file=out)
     print(f"  {report.rows_ok:,} rows ok, {report.rows_bad:,} bad", file=out)
     for message in report.messages(10 if verbose else 5):
         print(f"  {message}", file=out)
@@ -255,6 +269,8 @@ def _print_report(report, verbose: bool) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .ingest.whole_column import ORDERS
+
     root = argparse.ArgumentParser(prog="python -m datasets", description=__doc__.split("\n")[0])
     sub = root.add_subparsers(dest="command", required=True)
 
@@ -285,7 +301,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source-url", help="where the data comes from")
     p.add_argument("--licence", help="licence of the data, e.g. CC-BY-4.0")
     p.add_argument("--sdg", help="SDG targets, comma-separated (default: the kind's)")
-    p.add_argument("--city", help="city profile id (default the configured city)")
+    p.add_argument(
+        "--city",
+        help="id of the city the data is filed under (default CITYLENS_CITY, the configured "
+        "city); the report names the city used and warns of places outside it",
+    )
     p.add_argument("--mode", choices=["new", "append", "replace"], default="new")
     p.add_argument("--dataset", help="dataset id (required to append or replace)")
     p.add_argument("--sheet", help="the sheet of an Excel workbook (default the first)")
@@ -299,6 +319,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--map", action="append", metavar="TARGET=SOURCE", help="map a column")
     p.add_argument("--type", action="append", metavar="COLUMN=TYPE", help="read a column as")
     p.add_argument("--unit", action="append", metavar="COLUMN=UNIT", help="a column's unit")
+    p.add_argument(
+        "--date-order",
+        choices=ORDERS,
+        help="how numeric dates such as 10/02/2012 are read: month first (mdy), day first "
+        "(dmy) or year first (ymd); default: decided from the whole column, asked if it cannot",
+    )
     p.add_argument("--drop-bad-rows", action="store_true", help="publish the good rows only")
     p.add_argument("--dry-run", action="store_true", help="validate and report; publish nothing")
     p.add_argument("--name", help="the file name to show in messages (default the file's)")

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from i18n import LANGUAGES, fmt_date, fmt_number, t
+from i18n import LANGUAGES, fmt_date, fmt_figure, fmt_number, t
 
 from .indicators import Evaluation, Gap, Result, unit_label
 
@@ -86,10 +86,8 @@ def _e(text: object) -> str:
 
 
 def value_text(result: Result, lang: str) -> str:
-    from components.figures.sdg import format_value
-
     ind = result.indicator
-    return format_value(result.value, lang, ind.digits, ind.percent)
+    return fmt_figure(result.value, lang, ind.digits, ind.percent)
 
 
 def period_text(result: Result, lang: str) -> str:

@@ -65,6 +65,27 @@ class CityProfile:
             feature["id"] = int(feature["properties"][self.district_code_field])
         return data
 
+    @cached_property
+    def label_points(self) -> dict[int, tuple[float, float]]:
+        """A (lon, lat) inside each district, where maps write its name: shapely's
+        representative point, inside even a crescent-shaped district (a centroid may not be)."""
+        return {code: (point.x, point.y) for code, (point, _) in self._label_geometry.items()}
+
+    @cached_property
+    def district_areas(self) -> dict[int, float]:
+        """Each district's area in square degrees, to compare districts on a map."""
+        return {code: area for code, (_, area) in self._label_geometry.items()}
+
+    @cached_property
+    def _label_geometry(self) -> dict[int, tuple[Any, float]]:
+        from shapely.geometry import shape
+
+        out = {}
+        for feature in self.geojson["features"]:
+            polygon = shape(feature["geometry"])
+            out[feature["id"]] = (polygon.representative_point(), polygon.area)
+        return out
+
     def district_shape(self, code: int):
         """The district polygon as a shapely geometry (for placing and checking points)."""
         from shapely.geometry import shape

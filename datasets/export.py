@@ -4,17 +4,21 @@ multi-million-row dataset never sits in memory at once."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from .catalog import Dataset
 from .cells import short_sql
+from .cities import CityProfile
 from .query import QueryEngine, ident
+from .schemas import KINDS
 
 BATCH_ROWS = 64 * 1024
 # One row group read ahead, not pyarrow's default of several per file across several files: a
@@ -43,20 +47,76 @@ def safe_csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False)
 
 
-def csv_chunks(dataset: Dataset) -> Iterator[str]:
-    """The current version as CSV text chunks, formula-looking cells neutralised."""
+FLOAT_TYPES = (pa.float16(), pa.float32())  # written at their own precision, not as float64
+ESTIMATE_ROWS = 2000  # rows written to measure a CSV's average row width
+
+
+def district_names(dataset: Dataset, city: CityProfile | None, lang: str) -> dict[int, str] | None:
+    """The names a CSV writes beside district codes, in `lang`; None when the dataset's kind has
+    no district code (a generic upload's `district` column may be anything) or its city is gone."""
+    kind = KINDS.get(dataset.meta.kind)
+    if city is None or kind is None or "district" not in kind.schema.names:
+        return None
+    return city.district_names(lang)
+
+
+def csv_chunks(dataset: Dataset, district_names: dict[int, str] | None = None) -> Iterator[str]:
+    """The current version as CSV text chunks, formula-looking cells neutralised. Floats stored
+    as float32 are written as float32 reads (`43.9`), not as the float64 nearest to it
+    (`43.900001525878906`); with `district_names`, a `district_name` column follows `district`."""
     scanner = pads.dataset(dataset.folder, format="parquet").scanner(**SCAN)
+    yield from _csv_text(scanner.to_batches(), district_names)
+
+
+def _csv_text(
+    batches: Iterable[pa.RecordBatch], district_names: dict[int, str] | None
+) -> Iterator[str]:
     first = True
-    for batch in scanner.to_batches():
+    for batch in batches:
         buffer = io.StringIO()
         out = csv.writer(buffer, lineterminator="\n")
+        names = batch.schema.names
+        header = list(names)
+        columns = [_cells(column) for column in batch.columns]
+        if district_names is not None and "district" in names:
+            at = names.index("district") + 1  # the name right after the code it names
+            header.insert(at, "district_name")
+            codes = batch.column("district").to_pylist()
+            columns.insert(at, [neutralise(district_names.get(code, "")) for code in codes])
         if first:
-            out.writerow([neutralise(name) for name in batch.schema.names])
+            out.writerow([neutralise(name) for name in header])
             first = False
-        columns = [column.to_pylist() for column in batch.columns]
-        for row in zip(*columns, strict=True):
-            out.writerow([neutralise(value) for value in row])
+        out.writerows(zip(*columns, strict=True))
         yield buffer.getvalue()
+
+
+def _cells(column: pa.Array) -> list:
+    """A column's cells for csv.writer: float32 as their shortest round-tripping text (Arrow's
+    cast), every other value as Python's, text neutralised."""
+    if column.type in FLOAT_TYPES:
+        return column.cast(pa.string()).to_pylist()
+    return [neutralise(value) for value in column.to_pylist()]
+
+
+def csv_size_estimate(dataset: Dataset, district_names: dict[int, str] | None = None) -> int:
+    """The bytes `csv_chunks` would send, from the average width of the first rows written the
+    same way times the catalogued row count: an estimate, known before anything is streamed."""
+    names = tuple(sorted(district_names.items())) if district_names is not None else None
+    header_bytes, row_bytes = _csv_widths(dataset.folder, dataset.current.created_at, names)
+    return header_bytes + round(row_bytes * dataset.current.rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _csv_widths(
+    folder: Path, published: str, names: tuple[tuple[int, str], ...] | None
+) -> tuple[int, float]:
+    """(header bytes, average bytes of a row) of the CSV of the first rows in `folder`; a
+    version's files never change once `published` (a folder reused after a delete is not)."""
+    head = pads.dataset(folder, format="parquet").head(ESTIMATE_ROWS)
+    district_names = dict(names) if names is not None else None
+    text = "".join(_csv_text(head.to_batches(), district_names)).encode()
+    header_bytes = text.index(b"\n") + 1 if text else 0
+    return header_bytes, (len(text) - header_bytes) / max(head.num_rows, 1)
 
 
 def preview(engine: QueryEngine, dataset: Dataset, rows: int = 10) -> pd.DataFrame:

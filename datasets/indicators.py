@@ -95,7 +95,7 @@ class Indicator:
     compute: Compute
     unit: str  # a symbol (µg/m³, %, min) or a message key starting with "sdg.unit."
     better: str  # "down" or "up"
-    digits: int = 1
+    digits: int = 1  # decimals shown (of the percentage when `percent`), as on KPI cards
     percent: bool = False  # the value is a fraction shown as a percentage
     reference: Reference | None = None
     per_resident: bool = False  # needs the city's population
@@ -359,6 +359,7 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda r, i: waste_share(r, LANDFILL_STREAMS, complement=True),
         "%",
         "up",
+        digits=0,
         percent=True,
     ),
     Indicator(
@@ -390,6 +391,7 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda r, i: share_at_most(r, "aqi", GOOD_AQI),
         "%",
         "up",
+        digits=0,
         percent=True,
         reference=CHINA_GOOD_DAYS,
         columns=("aqi",),
@@ -419,6 +421,7 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda r, i: share_above(r, "pm25", WHO_PM25_24H),
         "%",
         "down",
+        digits=0,
         percent=True,
         reference=WHO_PM25_DAYS,
         columns=("pm25",),

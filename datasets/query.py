@@ -31,6 +31,7 @@ import pyarrow as pa
 from . import rollups as rollup_tables
 from .cache import LRU, SharedCache, SingleFlight, cache_key, decode_table, encode_table
 from .catalog import Catalog, Dataset
+from .period import DEFAULT_COMPARISON, comparison_period
 from .resident import PARQUET_SOURCE, ResidentTables
 
 
@@ -85,14 +86,13 @@ class Filters:
             clauses.append(f"{site_column} IN ({ids})")
         return " AND ".join(clauses)
 
-    def previous(self) -> Filters:
-        """The period of the same length just before this one (for KPI trends)."""
+    def previous(self, comparison: str = DEFAULT_COMPARISON) -> Filters:
+        """The period a KPI trend compares this one with (`period.comparison_period`): the
+        same length just before, or (`yoy`) the same days a year earlier."""
         if not (self.start and self.end):
             return self
-        span = self.end - self.start + dt.timedelta(days=1)
-        return Filters(
-            self.start - span, self.start - dt.timedelta(days=1), self.districts, self.sites
-        )
+        start, end = comparison_period(self.start, self.end, comparison)
+        return Filters(start, end, self.districts, self.sites)
 
 
 def _quoted(path: str) -> str:

@@ -15,7 +15,7 @@ import pyarrow as pa
 class Column:
     name: str
     type: pa.DataType
-    unit: str = ""
+    unit: str = ""  # a quantity has one; a number without one is a code (a district)
     required: bool = True
     min: float | None = None
     max: float | None = None
@@ -38,7 +38,7 @@ class Kind:
         return pa.schema([pa.field(c.name, c.type) for c in self.columns])
 
 
-TS = pa.timestamp("s")
+TS = pa.timestamp("ms")  # what Parquet stores: fractions of a second kept to the millisecond
 C = Column
 
 KINDS: dict[str, Kind] = {

@@ -64,6 +64,11 @@ class Workspace:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def city_profile(data_dir: Path, city_id: str) -> CityProfile | None:
+    """One city of a data directory, without opening (or creating) its catalog."""
+    return _cities(Path(data_dir)).get(city_id)
+
+
 def _cities(data_dir: Path) -> dict[str, CityProfile]:
     """Built-in profiles, then those added under the data directory (which may override)."""
     folders = [p for p in sorted(BUILTIN_CITIES_DIR.iterdir()) if (p / "profile.json").exists()]

@@ -66,6 +66,13 @@ def fmt_percent(value: float | None, lang: str, digits: int = 0) -> str:
     return _pattern(pattern).apply(value, _locale(lang))
 
 
+def fmt_figure(value: float | None, lang: str, digits: int, percent: bool = False) -> str:
+    """A headline figure (KPI card, SDG indicator, slide) with `digits` decimals, a fraction
+    written as a percentage: every page rounds a figure through here, so a share reads the same
+    on each of them."""
+    return fmt_percent(value, lang, digits) if percent else fmt_number(value, lang, digits)
+
+
 # Babel's format_decimal/format_percent parse their pattern and the locale on every call (~20 µs,
 # a few ms for the hover texts of one chart); kept parsed, a number costs a fifth of that.
 @cache
@@ -110,3 +117,29 @@ def plotly_separators(lang: str) -> str:
     """Plotly's `layout.separators`: decimal mark then thousands mark."""
     fmt = plotly_locale(lang)["format"]
     return fmt["decimal"] + fmt["thousands"]
+
+
+def fmt_compact(value: float, lang: str) -> str:
+    """A number shortened the locale's way: 3,000,000 is "3M" in English, "300万" in Chinese
+    (10⁴ and 10⁸ are the Chinese steps); up to two decimals, none when it is round."""
+    locale = BABEL_LOCALES[lang]
+    return babel_numbers.format_compact_decimal(value, locale=locale, fraction_digits=2)
+
+
+@cache
+def _stored_texts() -> dict[str, str]:
+    """English texts the app itself writes into stored data (a demo dataset's source or
+    licence), each with its message key: the catalog keeps one text, the reader sees theirs."""
+    return {v["en"]: k for k, v in messages().items() if k.startswith("stored.")}
+
+
+def stored_text(text: str, lang: str) -> str:
+    """A catalog text in `lang` when the app wrote it; a publisher's own words as written."""
+    key = _stored_texts().get(text)
+    return t(key, lang) if key else text
+
+
+def unit_text(unit: str, lang: str) -> str:
+    """A unit as the reader writes it: words translated ("lanes", "trips/day"), symbols
+    (µg/m³, km/h, °C) as they are, read the same in every language."""
+    return t("unit." + unit, lang) if "unit." + unit in messages() else unit

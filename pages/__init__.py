@@ -49,6 +49,8 @@ class Page:
     options: tuple[PageOption, ...] = field(default=())
     in_nav: bool = True
     prefix: bool = False  # also serves paths below `path` (e.g. /data/<id>)
+    # the kind whose time span bounds the filter bar's dates and sets its default period
+    period_kind: str = "traffic_readings"
 
 
 def all_pages() -> list[Page]:

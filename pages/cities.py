@@ -377,6 +377,12 @@ def register(app, workspace) -> None:
                     className="btn btn-small",
                     id="city-open-sdg",
                 ),
+                html.A(
+                    t("cities.open_upload", lang) + " →",
+                    href=f"/data/upload?city={city_id}",
+                    className="btn btn-small",
+                    id="city-open-upload",
+                ),
             ]
         options = [{"label": c.label(lang), "value": c.id} for c in workspace.cities.values()]
         return (

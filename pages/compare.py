@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from components.charts import Chart, ChartContext, card, register, sdg_badges
+from components.charts import Chart, ChartContext, card, data_flag, register, sdg_badges
 from components.figures import sdg as figures
 from components.kpi import kpi_block, page_header, register_kpis
 from components.state import ViewState
@@ -217,14 +217,13 @@ def _sources(evaluations: list[Evaluation], lang: str):
     items = []
     for e in evaluations:
         for d in e.datasets:
-            flag = "synthetic" if d.meta.synthetic else "real"
             items.append(
                 html.Li(
                     [
                         html.Strong(e.city.label(lang) + ": "),
                         d.title(lang),
                         f" · {d.meta.source} · v{d.current_version} · {d.updated_at[:10]} · ",
-                        html.Span(t(f"data.{flag}", lang), className=f"flag flag-{flag}"),
+                        data_flag(d, lang),
                     ]
                 )
             )
@@ -317,7 +316,6 @@ def cities_source_line(workspace, kinds: tuple[str, ...], lang: str):
             found = workspace.catalog.find(city.id, kind)
             if found is None:
                 continue
-            flag = "synthetic" if found.meta.synthetic else "real"
             parts.append(
                 html.Span(
                     [
@@ -325,7 +323,7 @@ def cities_source_line(workspace, kinds: tuple[str, ...], lang: str):
                         html.A(found.title(lang), href=f"/data?city={city.id}#{found.id}"),
                         f" · {found.meta.source} · v{found.current_version}"
                         f" · {found.updated_at[:10]} · ",
-                        html.Span(t(f"data.{flag}", lang), className=f"flag flag-{flag}"),
+                        data_flag(found, lang),
                     ],
                     className="source-item",
                 )

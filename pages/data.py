@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dash import html
+from dash import MATCH, Input, Output, State, ctx, html
+from dash.exceptions import PreventUpdate
 
-from components.charts import sdg_badges
+from components.charts import data_flag, sdg_badges
 from components.kpi import page_header
+from components.routing import wire_ready
 from components.upload_versions import analyst_actions, card_id, catalog_tools
-from datasets.catalog import Dataset
-from datasets.export import preview
+from datasets.catalog import CatalogError, Dataset
+from datasets.export import csv_size_estimate, district_names, preview
 from datasets.workspace import Workspace
 from i18n import fmt_number, t
 
@@ -24,12 +26,14 @@ def coverage(dataset: Dataset, lang: str) -> str:
     return f"{v.time_min[:10]} → {v.time_max[:10]}"
 
 
-def fact(label_key: str, value, lang: str):
-    return html.Div([html.Dt(t(label_key, lang)), html.Dd(value)], className="fact")
+def fact(label_key: str, value, lang: str) -> list:
+    return [html.Dt(t(label_key, lang)), html.Dd(value)]
 
 
 def preview_table(dataset: Dataset, workspace: Workspace):
     frame = preview(workspace.engine, dataset, PREVIEW_ROWS)
+    # numpy writes a float32 as it reads (11.74); a row tuple would widen it (11.739999771118164)
+    frame = frame.astype({c: str for c in frame.columns if frame[c].dtype == "float32"})
     return html.Div(
         html.Table(
             [
@@ -47,18 +51,60 @@ def preview_table(dataset: Dataset, workspace: Workspace):
     )
 
 
+def preview_section(dataset: Dataset, lang: str):
+    """The preview's rows come when it is opened (`register_callbacks`): drawn with the page,
+    the tables were two thirds of its components, and the browser's time to draw a page grows
+    faster than its components (dash-renderer looks each up again on every store update)."""
+    return html.Details(
+        [
+            html.Summary(t("data.preview", lang), id=preview_id(dataset.id), n_clicks=0),
+            html.Div(id=preview_rows_id(dataset.id), className="preview-rows"),
+        ],
+        className="preview",
+    )
+
+
+def preview_id(dataset_id: str) -> dict:
+    return {"type": "ds-preview", "id": dataset_id}
+
+
+def preview_rows_id(dataset_id: str) -> dict:
+    return {"type": "ds-preview-rows", "id": dataset_id}
+
+
+def fmt_size(n_bytes: int, lang: str) -> str:
+    """A file size in the locale's numbers and units (decimal units, as file managers show)."""
+    for unit, scale in (("gb", 1e9), ("mb", 1e6), ("kb", 1e3)):
+        if n_bytes >= scale:
+            value = n_bytes / scale
+            return t(f"data.size.{unit}", lang, n=fmt_number(value, lang, 0 if value >= 10 else 1))
+    return t("data.size.kb", lang, n=fmt_number(n_bytes / 1e3, lang, 1))
+
+
+def csv_link(dataset: Dataset, lang: str, workspace: Workspace):
+    """The CSV download, with its size: the file is written as it is sent, so no browser can
+    show a total; the card says it first, estimated (`csv_size_estimate`)."""
+    names = district_names(dataset, workspace.cities.get(dataset.meta.city), lang)
+    size = fmt_size(csv_size_estimate(dataset, names), lang)
+    return html.A(
+        t("data.download_csv_size", lang, size=size),
+        href=f"/download/{dataset.id}.csv?lang={lang}",
+        title=t("data.csv_size_estimate", lang),
+        className="btn btn-small",
+    )
+
+
 def dataset_card(dataset: Dataset, lang: str, workspace: Workspace, message: str = ""):
     """One dataset; an analyst also gets its versions, restore and delete."""
     m = dataset.meta
     v = dataset.current
-    flag = "synthetic" if m.synthetic else "real"
     units = ", ".join(f"{c['name']} ({c['unit']})" if c["unit"] else c["name"] for c in v.columns)
     return html.Article(
         [
             html.Header(
                 [
                     html.H2(dataset.title(lang)),
-                    html.Span(t(f"data.{flag}", lang), className=f"flag flag-{flag} pill"),
+                    data_flag(dataset, lang, "pill"),
                     sdg_badges(m.sdg, lang),
                 ],
                 className="dataset-header",
@@ -66,25 +112,22 @@ def dataset_card(dataset: Dataset, lang: str, workspace: Workspace, message: str
             html.P(dataset.description(lang)),
             html.Dl(
                 [
-                    fact("data.round_table", t(f"data.round_table.{m.round_table}", lang), lang),
-                    fact("data.kind", m.kind, lang),
-                    fact(
+                    *fact("data.round_table", t(f"data.round_table.{m.round_table}", lang), lang),
+                    *fact("data.kind", m.kind, lang),
+                    *fact(
                         "data.source",
                         html.A(m.source, href=m.source_url) if m.source_url else m.source,
                         lang,
                     ),
-                    fact("data.licence", m.licence, lang),
-                    fact("data.coverage", coverage(dataset, lang), lang),
-                    fact("data.rows", fmt_number(v.rows, lang), lang),
-                    fact("data.version", f"v{v.version} · {dataset.updated_at[:10]}", lang),
-                    fact("data.columns", units, lang),
+                    *fact("data.licence", m.licence, lang),
+                    *fact("data.coverage", coverage(dataset, lang), lang),
+                    *fact("data.rows", fmt_number(v.rows, lang), lang),
+                    *fact("data.version", f"v{v.version} · {dataset.updated_at[:10]}", lang),
+                    *fact("data.columns", units, lang),
                 ],
-                className="facts",
+                className="facts dataset-facts",
             ),
-            html.Details(
-                [html.Summary(t("data.preview", lang)), preview_table(dataset, workspace)],
-                className="preview",
-            ),
+            preview_section(dataset, lang),
             html.Div(
                 [
                     html.A(  # the explorer (pages/explorer.py), for anyone
@@ -97,11 +140,7 @@ def dataset_card(dataset: Dataset, lang: str, workspace: Workspace, message: str
                         href=f"/download/{dataset.id}.parquet",
                         className="btn btn-small",
                     ),
-                    html.A(
-                        t("data.download_csv", lang),
-                        href=f"/download/{dataset.id}.csv",
-                        className="btn btn-small",
-                    ),
+                    csv_link(dataset, lang, workspace),
                 ],
                 className="dataset-actions",
             ),
@@ -144,6 +183,25 @@ def layout(ctx: PageContext):
             *sections,
         ]
     )
+
+
+def register_callbacks(app, workspace: Workspace) -> None:
+    @app.callback(
+        Output(preview_rows_id(MATCH), "children"),
+        Input(preview_id(MATCH), "n_clicks"),
+        State(preview_rows_id(MATCH), "children"),
+        prevent_initial_call=True,
+    )
+    def _preview(clicks, shown):
+        trigger = ctx.triggered_id
+        # closing the preview, or a forged request: nothing to draw
+        if shown or not clicks or not isinstance(trigger, dict):
+            raise PreventUpdate
+        try:
+            dataset = workspace.catalog.get(str(trigger["id"]))
+        except CatalogError:
+            raise PreventUpdate from None
+        return wire_ready(preview_table(dataset, workspace))
 
 
 PAGE = Page(path="/data", nav="nav.data", title="data.title", layout=layout, filters=False)

@@ -16,8 +16,9 @@ from dash import html
 from components.charts import Chart, ChartContext, card, dataset_title, register
 from components.figures import ecology as figures
 from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
+from components.period import comparison_of, kpi_caption, kpi_trend_note, no_data_note
 from datasets.queries import ecology as q
-from i18n import fmt_date, t
+from i18n import t
 
 from . import Page, PageContext, PageOption
 
@@ -165,29 +166,16 @@ def kpi_section(ctx: ChartContext) -> list:
     """The caption saying which periods are compared, and the row of KPI cards."""
     engine, city, filters, lang = ctx.engine, ctx.city, ctx.filters, ctx.lang
     standard = _standard(ctx)
-    frame = q.kpis(engine, city.id, filters, standard)
+    comparison = comparison_of(ctx.page_options)
+    frame = q.kpis(engine, city.id, filters, standard, comparison)
     if frame.empty:
         return []
     first = frame.iloc[0]
     start, end = _date(first["start"]), _date(first["end"])
-    days = (end - start).days + 1
-    if first["default_window"]:
-        caption = t(
-            "eco.kpi.period_default",
-            lang,
-            days=days,
-            start=fmt_date(start, lang),
-            end=fmt_date(end, lang),
-        )
-    else:
-        caption = t(
-            "eco.kpi.period",
-            lang,
-            start=fmt_date(start, lang),
-            end=fmt_date(end, lang),
-            previous_start=fmt_date(_date(first["previous_start"]), lang),
-            previous_end=fmt_date(_date(first["previous_end"]), lang),
-        )
+    # each KPI's comparison period lies before its own dataset's first day or not; the block
+    # says "no earlier period" once when none of them has one
+    has_earlier = bool(frame["previous"].notna().any())
+    caption = kpi_caption(start, end, comparison, has_earlier, lang)
     values = frame.set_index("kpi")
 
     def value(kpi: str, column: str) -> float | None:
@@ -249,10 +237,14 @@ def kpi_section(ctx: ChartContext) -> list:
             percent=True,
         ),
     )
-    note = t("eco.kpi.vs_days", lang, days=days)
+    note = kpi_trend_note(comparison, (end - start).days + 1, lang)
+    no_data = no_data_note(filters.districts, lang)
+    no_trend = None if has_earlier else ""
     return [
         html.P(caption, className="kpi-period muted"),
-        html.Div([kpi_card(kpi, lang, note) for kpi in specs], className="kpi-row"),
+        html.Div(
+            [kpi_card(kpi, lang, note, no_data, no_trend) for kpi in specs], className="kpi-row"
+        ),
     ]
 
 
@@ -276,13 +268,18 @@ def layout(ctx: PageContext):
     )
 
 
-register_kpis("ecology", kpi_section)
+register_kpis(
+    "ecology",
+    kpi_section,
+    kinds=("air_quality_hourly", "energy_daily", "mobility_daily", "waste_monthly"),
+)
 
 PAGE = Page(
     path="/ecology",
     nav="nav.ecology",
     title="eco.title",
     layout=layout,
+    period_kind="air_quality_hourly",
     options=(
         PageOption(
             "aqi",

@@ -1,7 +1,8 @@
 """`/data/<id>`: the explorer of one dataset, for anyone. Chart type, x, y, colour, aggregation,
 a time range and a few column filters; every choice is a page option kept in the URL, so a view
 is a link. The chart is one DuckDB GROUP BY over the dataset's current Parquet files
-(`components.explorer_query`), drawn by a pure figure builder (`components.explorer_figure`).
+(`components.explorer_query`), drawn by a pure figure builder (`components.explorer_figure`);
+`components.explorer_view` runs the two, for this page and for a deck's slide of a view.
 """
 
 from __future__ import annotations
@@ -13,48 +14,47 @@ import duckdb
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update, set_props
 from dash.exceptions import PreventUpdate
 
-from components.charts import FigureContext, blank_figure, finish_json, graph_config
+from components.charts import (
+    FigureContext,
+    blank_figure,
+    chart_toolbar,
+    graph_config,
+    provenance,
+)
 from components.datasets_choice import kinds_of, option_name
-from components.explorer_figure import MAP_HEIGHT, Axes, explorer_figure
 from components.explorer_query import (
     AGGREGATIONS,
     BUCKETS,
-    MAX_CATEGORIES,
     MAX_FILTERS,
-    MAX_POINTS,
-    MAX_SERIES,
     Col,
     Spec,
-    build,
     charts_for,
-    choose_bucket,
     columns_of,
-    span_query,
     spec_from_options,
     values_query,
+)
+from components.explorer_view import (
+    DATASET_OPTION,
+    EXPLORER,
+    GRAPH_HEIGHT,
+    explorer_chart,
+    preferred_time,
 )
 from components.kpi import page_header
 from components.state import ViewState, parse_date, ui_settings
 from datasets.catalog import CatalogError, Dataset
-from datasets.schemas import KINDS
 from datasets.workspace import Workspace
 from i18n import fmt_number, t
 
 from . import Page, PageContext
 
 PREFIX = "/data/"
-GRAPH_HEIGHT = 460
 ROUND_TABLE_PAGES = {"traffic": "/traffic", "ecology": "/ecology"}
 
 
 def dataset_id_of(path: object) -> str:
     path = path.rstrip("/") if isinstance(path, str) else ""
     return path[len(PREFIX) :] if path.startswith(PREFIX) else ""
-
-
-def preferred_time(dataset: Dataset) -> str | None:
-    kind = KINDS.get(dataset.meta.kind)
-    return kind.time_column if kind else None
 
 
 def round_table_link(dataset: Dataset) -> tuple[str, str] | None:
@@ -88,6 +88,11 @@ def _column_options(cols: list[Col], roles: set[str] | None = None) -> list[dict
     ]
 
 
+def _measure_options(cols: list[Col]) -> list[dict]:
+    """What y offers: quantities only, never an identifier or a code."""
+    return _column_options([c for c in cols if c.measure])
+
+
 def filter_values(workspace: Workspace, dataset: Dataset, column: str | None) -> list[dict]:
     """The values a column filter offers (its most frequent ones)."""
     names = {c.name for c in columns_of(dataset)}
@@ -117,7 +122,7 @@ def controls(workspace: Workspace, dataset: Dataset, spec: Spec, options: dict, 
         ),
         _control(
             t("explorer.y", lang),
-            dcc.Dropdown(id=_option("y"), options=_column_options(cols, {"number"}), value=spec.y),
+            dcc.Dropdown(id=_option("y"), options=_measure_options(cols), value=spec.y),
         ),
         _control(
             t("explorer.color", lang),
@@ -260,7 +265,7 @@ def layout(ctx: PageContext):
         html.A(t("explorer.back", lang), href=f"/data#{dataset.id}", className="btn btn-small"),
         html.A(
             t("data.download_csv", lang),
-            href=f"/download/{dataset.id}.csv",
+            href=f"/download/{dataset.id}.csv?lang={lang}",
             className="btn btn-small",
         ),
         html.A(
@@ -292,6 +297,20 @@ def layout(ctx: PageContext):
                     controls(ctx.workspace, dataset, spec, ctx.state.options, lang),
                     html.Section(
                         [
+                            chart_toolbar(
+                                dataset.id,
+                                lang,
+                                [],
+                                [
+                                    html.Button(  # presenter mode (pages/present.py): to a deck
+                                        t("present.add_to_deck", lang),
+                                        id="explorer-add-to-deck",
+                                        className="btn btn-tool btn-primary",
+                                        title=t("present.add_to_deck_hint", lang),
+                                        **{"data-dataset": dataset.id},
+                                    ),
+                                ],
+                            ),
                             dcc.Loading(
                                 dcc.Graph(
                                     id="explorer-graph",
@@ -302,6 +321,14 @@ def layout(ctx: PageContext):
                                 delay_show=150,
                             ),
                             html.P(id="explorer-note", className="chart-note", role="status"),
+                            html.Div(
+                                [
+                                    html.Span(t("chart.source", lang) + " ", className="muted"),
+                                    html.Span(provenance(dataset, lang), className="source-item"),
+                                ],
+                                className="chart-source",
+                                id="explorer-source",
+                            ),
                         ],
                         className="card chart-card explorer-chart",
                         id="card-explorer",
@@ -326,46 +353,6 @@ PAGE = Page(
 )
 
 
-# -- the chart ------------------------------------------------------------------------------------
-
-
-def chart(workspace: Workspace, dataset: Dataset, options: dict, fig_ctx: FigureContext):
-    """(figure as JSON, note) for the options; the note says what was capped or adjusted."""
-    lang = fig_ctx.lang
-    cols = columns_of(dataset)
-    spec = spec_from_options(options, cols, preferred_time(dataset))
-    engine = workspace.engine
-    src = engine.source(dataset.meta.city, dataset.meta.kind, dataset.id)
-    roles = {c.name: c.role for c in cols}
-    bucket = spec.bucket
-    time_x = spec.x and roles.get(spec.x) == "time" and spec.chart not in {"scatter", "map"}
-    if time_x and bucket == "auto":
-        sql, params = span_query(spec, src)
-        span = engine.frame(sql, params)
-        lo, hi = span["lo"].iloc[0], span["hi"].iloc[0]
-        seconds = (hi - lo).total_seconds() if lo == lo and hi == hi else None
-        bucket = choose_bucket(seconds, MAX_SERIES if spec.color else 1)
-    query = build(spec, cols, src, bucket)
-    frame = engine.frame(query.sql, query.params)
-    notes = [t(key, lang) for key in spec.notes]
-    if frame.empty:
-        return blank_figure(fig_ctx), " ".join([*notes, t("chart.empty", lang)])
-    axes = Axes(query.x_role, query.bucket, tuple((c.name, c.unit) for c in cols if c.unit))
-    figure = explorer_figure(frame, spec, axes, fig_ctx)
-    height = MAP_HEIGHT if spec.chart == "map" else GRAPH_HEIGHT
-    shown = t("explorer.note.points", lang, n=fmt_number(len(frame), lang))
-    if query.bucket:
-        bucket_name = t(f"explorer.bucket.{query.bucket}", lang)
-        shown += " " + t("explorer.note.bucket", lang, bucket=bucket_name)
-    if len(frame) >= MAX_POINTS:
-        shown += " " + t("explorer.note.capped", lang, n=fmt_number(MAX_POINTS, lang))
-    if spec.color and "color" in frame and frame["color"].nunique() >= MAX_SERIES:
-        shown += " " + t("explorer.note.series", lang, n=MAX_SERIES)
-    if query.x_role in {"text", "bool"} and frame["x"].nunique() >= MAX_CATEGORIES:
-        shown += " " + t("explorer.note.categories", lang, n=MAX_CATEGORIES)
-    return finish_json(figure, fig_ctx, height), " ".join([*notes, shown])
-
-
 def register_callbacks(app, workspace: Workspace) -> None:
     @app.callback(
         Output("explorer-graph", "figure"),
@@ -385,10 +372,30 @@ def register_callbacks(app, workspace: Workspace) -> None:
         fig_ctx = FigureContext(lang=lang, theme=ui["theme"], city=city)
         options = ViewState.from_filters(filters).options
         try:
-            return chart(workspace, dataset, options, fig_ctx)
+            return explorer_chart(workspace.engine, dataset, options, fig_ctx)
         except (duckdb.Error, ValueError) as exc:
             message = t("explorer.error", lang, error=str(exc).splitlines()[0][:200])
             return blank_figure(fig_ctx), message
+
+    # "add to deck": the view's query and the dataset go to the browser's draft deck, as a
+    # chart card's view does; the slide redraws it with `explorer_chart` (components.slides)
+    app.clientside_callback(
+        f"""function(n, search, pathname, label) {{
+            if (!n || !window.CityLensPresent) {{ return window.dash_clientside.no_update; }}
+            const params = new URLSearchParams(search || "");
+            const prefix = {json.dumps(PREFIX)};
+            params.set({json.dumps(DATASET_OPTION)},
+                decodeURIComponent(pathname.slice(prefix.length).split("/")[0]));
+            return window.CityLensPresent.addToDraft(
+                {json.dumps(EXPLORER)}, null, "?" + params.toString(), label);
+        }}""",
+        Output("explorer-add-to-deck", "children"),
+        Input("explorer-add-to-deck", "n_clicks"),
+        State("url", "search"),
+        State("url", "pathname"),
+        State("explorer-add-to-deck", "children"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Input("explorer-dates", "start_date"),

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from components.kpi import kpi_block
+from components.charts import source_line
+from components.kpi import KPI_KINDS, kpi_block
 from i18n import t
 
 from . import Page, PageContext
@@ -20,7 +21,7 @@ def fact(number: str, label_key: str, lang: str):
     )
 
 
-def round_table(number: int, key: str, path: str, kpis, lang: str):
+def round_table(number: int, key: str, path: str, kpis, lang: str, sources=None):
     return html.Section(
         [
             html.Header(
@@ -31,6 +32,7 @@ def round_table(number: int, key: str, path: str, kpis, lang: str):
                 ]
             ),
             kpis,
+            sources,
             dcc.Link(
                 t(f"overview.{key}.explore", lang) + " →", href=path, className="btn btn-primary"
             ),
@@ -42,6 +44,12 @@ def round_table(number: int, key: str, path: str, kpis, lang: str):
 
 def layout(ctx: PageContext):
     lang = ctx.lang
+    engine = ctx.view.engine or ctx.workspace.engine
+
+    def sources(block: str):
+        """Where a block's headline figures come from, synthetic or real."""
+        return source_line(engine, ctx.city, KPI_KINDS.get(block, ()), lang)
+
     return html.Div(
         [
             html.Section(
@@ -69,6 +77,7 @@ def layout(ctx: PageContext):
                         "/traffic",
                         kpi_block("traffic"),
                         lang,
+                        sources("traffic"),
                     ),
                     round_table(
                         2,
@@ -76,6 +85,7 @@ def layout(ctx: PageContext):
                         "/ecology",
                         kpi_block("ecology", cards=5),
                         lang,
+                        sources("ecology"),
                     ),
                 ],
                 className="round-tables",

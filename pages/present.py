@@ -37,6 +37,7 @@ from components import export as deck_export
 from components import job_routes
 from components.auth import current_analyst, visitor_notice
 from components.charts import REGISTRY, graph_config
+from components.explorer_view import EXPLORER
 from components.slides import SlideView, deck_title, render_slide, slide_text, still
 from components.state import ViewState, parse_count, ui_settings
 from datasets.decks import (
@@ -635,6 +636,8 @@ def _labelled(label: str, control):
 def slide_row(i: int, slide: dict, lang: str):
     chart = REGISTRY.get(slide.get("chart", ""))
     chart_title = t(chart.title, lang) if chart else slide.get("chart", "?")
+    if slide.get("chart") == EXPLORER:
+        chart_title = t("explorer.title", lang)
     view = slide.get("query") or ""
     if slide.get("option"):
         view += ("&" if view else "?") + f"option={slide['option']}"

@@ -16,7 +16,7 @@ import pandas as pd
 from dash import dcc, html
 
 from components import job_routes
-from components.charts import Chart, ChartContext, card, register, sdg_badges
+from components.charts import Chart, ChartContext, card, data_flag, register, sdg_badges
 from components.figures import sdg as figures
 from components.kpi import page_header
 from datasets.annex import (
@@ -85,13 +85,12 @@ PM25_CHART = register(
 def dataset_links(datasets, lang: str):
     items = []
     for d in datasets:
-        flag = "synthetic" if d.meta.synthetic else "real"
         items.append(
             html.Li(
                 [
                     html.A(d.title(lang), href=f"/data#{d.id}"),
                     f" · {d.meta.source} · v{d.current_version} · {d.updated_at[:10]} · ",
-                    html.Span(t(f"data.{flag}", lang), className=f"flag flag-{flag}"),
+                    data_flag(d, lang),
                 ]
             )
         )

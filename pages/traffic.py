@@ -9,14 +9,18 @@ computed here with the same cached queries.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
 from dash import html
 
 from components.charts import Chart, ChartContext, card, dataset_title, register
 from components.figures import traffic as figures
 from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
+from components.period import comparison_of, kpi_caption, kpi_trend_note, no_data_note
 from datasets.queries import traffic as queries
 from datasets.query import MissingDataset
-from i18n import fmt_date, t
+from i18n import t
 
 from . import Page, PageContext
 
@@ -27,11 +31,24 @@ def _pilot(ctx: ChartContext):
     return queries.pilot_daily(ctx.engine, ctx.city.id, ctx.filters, queries.pilot_start(ctx.city))
 
 
+def _district_speeds(ctx: ChartContext) -> pd.DataFrame:
+    """Speeds per district, the districts the filter bar chose marked (`chosen`), with an empty
+    row for a chosen district without readings: the map then still draws, outlines the choice
+    and says why it has no colour, instead of an empty card with no way back."""
+    frame = queries.district_speeds(ctx.engine, ctx.city.id, ctx.filters)
+    chosen = list(ctx.filters.districts)
+    missing = [code for code in chosen if code not in set(frame["district"].astype(int))]
+    if missing:
+        empty_rows = pd.DataFrame({"district": missing}).reindex(columns=frame.columns)
+        frame = pd.concat([frame, empty_rows], ignore_index=True) if len(frame) else empty_rows
+    return frame.assign(chosen=frame["district"].astype(int).isin(chosen))
+
+
 DISTRICT_MAP = register(
     Chart(
         id="traffic-district-map",
         title="traffic.chart.district_map",
-        data=lambda ctx: queries.district_speeds(ctx.engine, ctx.city.id, ctx.filters),
+        data=_district_speeds,
         figure=figures.district_map,
         kinds=(queries.READINGS,),
         sdg=("11.2", "9.1"),
@@ -157,10 +174,12 @@ CHARTS = (
 
 
 def kpi_row(ctx: ChartContext):
-    """The four headline KPIs for the filtered period (or the last 30 days) with trends."""
+    """The four headline KPIs for the period of the filter bar, with their trends against the
+    comparison it names."""
     engine, city, filters, lang = ctx.engine, ctx.city, ctx.filters, ctx.lang
+    comparison = comparison_of(ctx.page_options)
     try:
-        frame = queries.kpis(engine, city.id, filters)
+        frame = queries.kpis(engine, city.id, filters, comparison)
     except MissingDataset:
         return html.P(t("chart.missing_dataset", lang), className="kpi-missing muted")
     now = frame.iloc[0]
@@ -170,8 +189,8 @@ def kpi_row(ctx: ChartContext):
         raw = row[column]
         return None if raw is None or raw != raw else float(raw)
 
-    default = bool(now["default_window"])
-    trend_note = t("traffic.kpi.vs_default", lang, days=queries.KPI_DAYS) if default else ""
+    start, end = now["start"], now["end"]
+    has_earlier = bool(pd.notna(before["start"]))
     readings = dataset_title(engine, city, queries.READINGS, lang)
     cards = [
         Kpi(
@@ -216,22 +235,22 @@ def kpi_row(ctx: ChartContext):
             source=dataset_title(engine, city, queries.RUNS, lang),
         ),
     ]
-    period = (
-        t(
-            "traffic.kpi.period",
-            lang,
-            start=fmt_date(now["start"], lang),
-            end=fmt_date(now["end"], lang),
-        )
-        if now["start"] is not None and now["end"] is not None
-        else ""
-    )
-    explain = [period]
-    if default:
-        explain.append(t("traffic.kpi.default_window", lang, days=queries.KPI_DAYS))
-    explain.append(t("traffic.kpi.method", lang))
+    if filters.districts and cards[0].value is None and not cards[2].value:
+        # no detector there: incidents are found on the detector network, so a count of 0 is
+        # no observation, not a quiet district (the cards say "no data in this district")
+        cards[2] = replace(cards[2], value=None, previous=None)
+    if pd.isna(start) or pd.isna(end):  # no data at all: each card says so
+        caption, trend_note = "", ""
+    else:
+        caption = kpi_caption(start, end, comparison, has_earlier, lang)
+        trend_note = kpi_trend_note(comparison, (end - start).days + 1, lang)
+    no_data = no_data_note(filters.districts, lang)
+    no_trend = None if has_earlier else ""  # the caption says it once for the block
+    explain = [caption, t("traffic.kpi.method", lang)]
     return [
-        html.Div([kpi_card(k, lang, trend_note) for k in cards], className="kpi-row"),
+        html.Div(
+            [kpi_card(k, lang, trend_note, no_data, no_trend) for k in cards], className="kpi-row"
+        ),
         html.P(" ".join(p for p in explain if p), className="kpi-method muted small"),
     ]
 
@@ -260,6 +279,6 @@ def layout(ctx: PageContext):
     )
 
 
-register_kpis("traffic", kpi_row)
+register_kpis("traffic", kpi_row, kinds=(queries.READINGS, queries.INCIDENTS, queries.RUNS))
 
 PAGE = Page(path="/traffic", nav="nav.traffic", title="traffic.title", layout=layout)

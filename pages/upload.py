@@ -21,8 +21,10 @@ from components.state import ui_settings
 from components.upload_jobs import JobError, Jobs
 from components.upload_view import (
     THOUSANDS,
+    city_chooser,
     panel_view,
     parse_source,
+    place_view,
     sdg_targets,
     setting_control_values,
     status_view,
@@ -39,6 +41,7 @@ PATH = "/data/upload"
 ACCEPT = ".csv,.tsv,.txt,.tab,.xlsx,.parquet,.json,.ndjson,.jsonl,.geojson"
 POLL_MS = 500
 STRUCTURE = ("encoding", "delimiter", "header_line", "sheet")  # change the columns themselves
+ANSWERS = ("mdy", "dmy")  # the answers to a date question: month first, day first
 
 
 def _messages(lang: str) -> dict[str, str]:
@@ -96,6 +99,7 @@ def layout(ctx: PageContext):
         [
             header,
             analyst_bar(lang, PATH),
+            city_chooser(ctx.workspace.cities, ctx.city.id, lang),
             html.Section(drop, className="card upload-drop-card"),
             html.Div(id="upload-status", className="upload-status", **{"aria-live": "polite"}),
             html.Div(id="upload-panel", className="upload-panel"),
@@ -205,8 +209,9 @@ def mapping_from(
     constants: dict[str, str],
     generic: list[str] | None,
 ) -> dict:
-    """The mapping the controls describe; date formats and types of an entry the analyst left
-    as it was are kept from the mapping it came from."""
+    """The mapping the controls describe. It names sources only: each column's type, date
+    formats and unit come from the overrides form (the inspection), so a change there applies;
+    a generic table keeps its entries (a date and an hour column read as one timestamp)."""
     previous = (state.get("mapping") or {}).get("columns") or {}
     columns: dict[str, dict] = {}
     if kind == "generic":
@@ -218,23 +223,40 @@ def mapping_from(
         return {"kind": "generic", "columns": columns}
     for target, value in sources.items():
         entry = parse_source(value, source_units.get(target), constants.get(target))
-        if entry is None:
-            continue
-        before = previous.get(target) or {}
-        same = entry.get("column") == before.get("column") and entry.get("parts") == before.get(
-            "parts"
-        )
-        if same:
-            for key in ("formats", "type"):
-                if before.get(key):
-                    entry[key] = before[key]
-        columns[target] = entry
+        if entry is not None:
+            columns[target] = entry
     return {"kind": kind, "columns": columns}
+
+
+def date_order_overrides(state: dict, index: object, order: object) -> dict | None:
+    """The overrides that answer the report's date question `index` with `order` (`mdy` or
+    `dmy`): that column's formats read so; None when no such question is open."""
+    questions = (state.get("report") or {}).get("questions") or []
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(questions):
+        return None
+    formats = (questions[index].get("formats") or {}).get(order) if order in ANSWERS else None
+    if not formats:
+        return None
+    out = {k: v for k, v in (state.get("overrides") or {}).items() if k != "kind"}
+    out["formats"] = {**(out.get("formats") or {}), questions[index]["source"]: list(formats)}
+    return out
 
 
 def _by_id(items: list[dict], key: str) -> dict:
     """{id[key]: value} from a pattern-matching State list (`ctx.states_list` entries)."""
     return {item["id"][key]: item.get("value") for item in items}
+
+
+def _patterns(states_list: list) -> dict[str, list[dict]]:
+    """The pattern-matching State lists of a callback (`ctx.states_list`) by their ids' "type",
+    so a control is found by what it is rather than by where it sits among the States."""
+    found: dict[str, list[dict]] = {}
+    for items in states_list:
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            ident = items[0].get("id")
+            if isinstance(ident, dict) and isinstance(ident.get("type"), str):
+                found[ident["type"]] = items
+    return found
 
 
 # -- callbacks ------------------------------------------------------------------------------------
@@ -247,6 +269,10 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
             return city
         return app.server.config["CITYLENS"].city
 
+    def chosen_city(value: object, ui: dict | None) -> str:
+        """The city chosen on the page, if it is one the workspace knows; else the viewed one."""
+        return value if isinstance(value, str) and value in workspace.cities else city_of(ui)
+
     def owned_job(data: dict | None):
         """The analyst and the job of the page, checked on the server."""
         analyst = current_analyst()
@@ -254,6 +280,16 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
             return None, None
         token = data.get("token") if isinstance(data, dict) else None
         return analyst, jobs.get(token if isinstance(token, str) else None, analyst)
+
+    def job_or_refusal(data: dict | None, lang: str):
+        """(the page's job, None), or (None, what the status shows instead: a visitor's log-in
+        notice, or the job is gone)."""
+        analyst, job = owned_job(data)
+        if analyst is None:
+            return None, visitor_notice(lang, PATH, "upload.visitor")
+        if job is None:
+            return None, html.P(t("upload.gone", lang), className="muted")
+        return job, None
 
     def panel_for(state: dict, lang: str, ui: dict | None):
         kind = ((state.get("report") or {}).get("kind")) or (
@@ -311,18 +347,17 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
         State({"type": "up-map-unit", "t": ALL}, "value"),
         State({"type": "up-map-const", "t": ALL}, "value"),
         State({"type": "up-generic", "k": ALL}, "value"),
+        State("upload-city", "value"),
         State("upload-job", "data"),
         State("ui", "data"),
         prevent_initial_call=True,
     )
-    def _check(_reread, _check_clicks, kind, *_states):
-        data, ui = _states[-2], _states[-1]
+    def _check(_reread, _check_clicks, kind, _settings, _types, _formats, _units, _sources,
+               _source_units, _constants, _generic, city, data, ui):  # fmt: skip
         lang = ui_settings(ui)["lang"]
-        analyst, job = owned_job(data)
-        if analyst is None:
-            return visitor_notice(lang, PATH, "upload.visitor"), True
-        if job is None:
-            return html.P(t("upload.gone", lang), className="muted"), True
+        job, refusal = job_or_refusal(data, lang)
+        if refusal is not None:
+            return refusal, True
         state = job.read()
         trigger = ctx.triggered_id
         current_kind = (state.get("mapping") or {}).get("kind")
@@ -335,28 +370,50 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
             raise PreventUpdate
         if trigger not in {"upload-reread", "upload-check", "upload-kind"}:
             raise PreventUpdate
-        states = ctx.states_list
-        settings = _by_id(states[0], "name")
+        form = _patterns(ctx.states_list)
+
+        def given(kind_of_control: str, key: str) -> dict:
+            return _by_id(form.get(kind_of_control, []), key)
+
         overrides = overrides_from(
-            state, settings, _by_id(states[1], "i"), _by_id(states[2], "i"), _by_id(states[3], "i")
+            state,
+            given("up-set", "name"),
+            given("up-type", "i"),
+            given("up-fmt", "i"),
+            given("up-unit", "i"),
         )
         if trigger == "upload-kind":
             mapping, chosen_kind = None, kind
         else:
             chosen_kind = kind or current_kind
+            generic = given("up-generic", "k")
             mapping = mapping_from(
                 state,
                 chosen_kind,
-                _by_id(states[4], "t"),
-                _by_id(states[5], "t"),
-                _by_id(states[6], "t"),
-                states[7][0].get("value") if states[7] else None,
+                given("up-map", "t"),
+                given("up-map-unit", "t"),
+                given("up-map-const", "t"),
+                next(iter(generic.values())) if generic else None,
             )
         try:
-            jobs.check(job, overrides, mapping, chosen_kind)
+            jobs.check(job, overrides, mapping, chosen_kind, chosen_city(city, ui))
         except JobError as exc:
             return html.P(str(exc), className="upload-error", role="alert"), no_update
         return status_view(job.read(), lang), False
+
+    @app.callback(
+        Output("upload-place", "children"),
+        Input("upload-city", "value"),
+        Input("upload-rendered", "data"),
+        State("upload-job", "data"),
+        State("ui", "data"),
+    )
+    def _place(city, _rendered, data, ui):
+        analyst, job = owned_job(data)
+        if analyst is None or job is None:
+            return []
+        profile = workspace.cities[chosen_city(city, ui)]
+        return place_view(jobs.place_warnings(job, profile), profile, ui_settings(ui)["lang"])
 
     @app.callback(
         Output("upload-target", "disabled"),
@@ -380,20 +437,19 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
         State("upload-round-table", "value"),
         State("upload-sdg", "value"),
         State("upload-drop-bad", "value"),
+        State("upload-city", "value"),
         State("upload-job", "data"),
         State("ui", "data"),
         prevent_initial_call=True,
     )
     def _commit(clicks, mode, target, title, description, source, source_url, licence,
-                round_table, sdg, drop_bad, data, ui):  # fmt: skip
+                round_table, sdg, drop_bad, city, data, ui):  # fmt: skip
         if not clicks:
             raise PreventUpdate
         lang = ui_settings(ui)["lang"]
-        analyst, job = owned_job(data)
-        if analyst is None:
-            return visitor_notice(lang, PATH, "upload.visitor"), True
-        if job is None:
-            return html.P(t("upload.gone", lang), className="muted"), True
+        job, refusal = job_or_refusal(data, lang)
+        if refusal is not None:
+            return refusal, True
         mode = mode if mode in {"new", "append", "replace"} else "new"
         if mode != "new" and not target:
             return html.P(
@@ -402,10 +458,10 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
         meta = UploadMeta(
             title=(title or "").strip()[:200],
             description=(description or "").strip()[:2000],
-            source=(source or "").strip()[:300] or f"upload by {analyst}",
+            source=(source or "").strip()[:300] or f"upload by {current_analyst()}",
             source_url=(source_url or "").strip()[:500],
             licence=(licence or "").strip()[:100],
-            city=city_of(ui),
+            city=chosen_city(city, ui),
             round_table=round_table if round_table in {"traffic", "ecology", "other"} else None,
             sdg=tuple(s for s in (sdg or []) if s in sdg_targets()),
         )
@@ -419,6 +475,35 @@ def register_callbacks(app, workspace: Workspace, jobs: Jobs) -> None:
             )
         except JobError as exc:
             return html.P(str(exc), className="upload-error", role="alert"), True
+        return status_view(job.read(), lang), False
+
+    @app.callback(
+        Output("upload-status", "children", allow_duplicate=True),
+        Output("upload-poll", "disabled", allow_duplicate=True),
+        Input({"type": "up-date-order", "q": ALL, "order": ALL}, "n_clicks"),
+        State("upload-city", "value"),
+        State("upload-job", "data"),
+        State("ui", "data"),
+        prevent_initial_call=True,
+    )
+    def _date_order(_clicks, city, data, ui):
+        trigger = ctx.triggered_id
+        # drawn buttons call this too, with no click: only a click on one is an answer
+        if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
+            raise PreventUpdate
+        lang = ui_settings(ui)["lang"]
+        job, refusal = job_or_refusal(data, lang)
+        if refusal is not None:
+            return refusal, True
+        state = job.read()
+        overrides = date_order_overrides(state, trigger.get("q"), trigger.get("order"))
+        if overrides is None:
+            raise PreventUpdate
+        mapping = state.get("mapping") or None
+        try:
+            jobs.check(job, overrides, mapping, (mapping or {}).get("kind"), chosen_city(city, ui))
+        except JobError as exc:
+            return html.P(str(exc), className="upload-error", role="alert"), no_update
         return status_view(job.read(), lang), False
 
     @app.callback(

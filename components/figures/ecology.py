@@ -16,6 +16,7 @@ locale's separators (set by `finish()`, which the chart card applies).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -67,7 +68,8 @@ MAP_COLOURS = {
     "light": {"fill": "#EEF2F6", "line": "#9AA5B1", "outline": "#1F2933", "land": "#FFFFFF"},
     "dark": {"fill": "#1F2937", "line": "#64748B", "outline": "#E5E7EB", "land": "#111827"},
 }
-DASHES = ("solid", "dash", "dot", "dashdot")
+HIGHLIGHTED_LINES = 6  # coloured lines a chart can carry and stay legible from afar
+OTHER_LINE = {"light": "#B8C0CA", "dark": "#4B5563"}  # the stations not highlighted
 
 
 # -- shared helpers ------------------------------------------------------------------------------
@@ -142,6 +144,22 @@ def sep(lang: str) -> str:
 
 def axis_title(text: str) -> dict:
     return {"text": text}
+
+
+def share_axis(top: float, ticks: int = 5) -> dict:
+    """A 0-based share axis reaching at least `top` (a fraction) in about `ticks` round steps
+    (1, 2 or 5 times a power of ten), so it never reads 0/5/9/14/19 %."""
+    raw = top / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    decimals = max(0, -math.floor(math.log10(step * 100) + 1e-9))  # 0.2 % needs one place
+    return {
+        "tickmode": "linear",
+        "tick0": 0,
+        "dtick": step,
+        "range": [0, math.ceil(top / step - 1e-9) * step],
+        "tickformat": f".{decimals}%",
+    }
 
 
 def pearson(x, y) -> float | None:
@@ -369,7 +387,9 @@ def _thin(part: pd.DataFrame) -> pd.DataFrame:
 
 
 def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
-    """Daily value of one pollutant, one line per station, with the WHO 2021 guideline."""
+    """Daily value of one pollutant with the WHO 2021 guideline: the most polluted stations in
+    colour, the others as thin grey lines behind them (more colours than that blur together on
+    a projector)."""
     pollutant = str(frame["pollutant"].iloc[0])
     palette = [c for c in colorway(ctx.theme) if c.upper() not in ("#000000", "#FFFFFF")]
     fig = figure()
@@ -379,28 +399,32 @@ def pollutant_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         sid: station_name(names[at[0]], names_zh[at[0]], ctx.lang) for sid, at in rows.items()
     }
     dates, daily = values(frame["date"]), values(frame["value"])
-    for i, station_id in enumerate(sorted(rows, key=labels.get)):
+    means = {sid: float(np.nanmean(daily[at])) for sid, at in rows.items()}
+    worst = sorted(rows, key=lambda sid: (-means[sid], labels[sid]))[:HIGHLIGHTED_LINES]
+    others = sorted(set(rows) - set(worst), key=labels.get)
+    for i, station_id in enumerate([*others, *sorted(worst, key=labels.get)]):
         at = rows[station_id]
         at = at[np.argsort(dates[at], kind="stable")]
         x, y = dates[at], daily[at]
         if len(at) > MAX_POINTS:
             part = _thin(pd.DataFrame({"date": x, "value": y}))
             x, y = values(part["date"]), values(part["value"])
-        fig["data"].append(
-            {
-                "type": "scatter",
-                "x": x,
-                "y": y,
-                "mode": "lines",
-                "name": labels[station_id],
-                "line": {
-                    "width": 1.4,
-                    "color": palette[i % len(palette)],
-                    "dash": DASHES[(i // len(palette)) % len(DASHES)],
-                },
-                "hovertemplate": "%{y:,.1f}",
+        highlighted = station_id in worst
+        trace = {"type": "scatter", "x": x, "y": y, "mode": "lines", "name": labels[station_id]}
+        if highlighted:
+            colour = palette[(i - len(others)) % len(palette)]
+            trace |= {"line": {"width": 2.2, "color": colour}, "hovertemplate": "%{y:,.1f}"}
+        else:
+            # One legend entry toggles every grey line; the hover still names each station.
+            trace |= {
+                "line": {"width": 1, "color": OTHER_LINE[ctx.theme]},
+                "legendgroup": "others",
+                "showlegend": station_id == others[0],
+                "hovertemplate": f"{labels[station_id]}: %{{y:,.1f}}<extra></extra>",
             }
-        )
+            if station_id == others[0]:
+                trace["name"] = t("eco.legend.other_stations", ctx.lang, count=len(others))
+        fig["data"].append(trace)
     guideline = WHO_2021.get(pollutant)
     if guideline is not None:
         _add_guideline(fig, guideline, ctx)
@@ -513,6 +537,12 @@ def stations_map_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
                 "hovertemplate": "%{hovertext}<extra></extra>",
             }
         )
+    paper = PALETTE[ctx.theme]
+    fig["data"].append(  # last, so that no marker covers a name
+        geo.labels(lon, lat, labels, paper["text"], paper["paper"], textposition="top center")
+        # an invisible marker of the ring's size lifts each name clear of its station
+        | {"mode": "markers+text", "marker": {"size": 21, "opacity": 0}}
+    )
     update_layout(
         fig,
         geo=geo.view(_stations_view(frame["lat"], frame["lon"], ctx), colours["land"]),
@@ -855,8 +885,7 @@ def energy_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         left={"title": axis_title(t("eco.axis.gwh_day", lang)), "separatethousands": True},
         right={
             "title": axis_title(t("eco.legend.renewable_share", lang)),
-            "tickformat": ".0%",
-            "range": [0, max(top * 1.25, 0.05)],
+            **share_axis(max(top * 1.25, 0.05)),
             "showgrid": False,
         },
     )
@@ -987,8 +1016,7 @@ def waste_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         },
         right={
             "title": axis_title(t("eco.legend.recycled_share", lang)),
-            "tickformat": ".1%",
-            "range": [0, max(top * 1.3, 0.01)],
+            **share_axis(max(top * 1.3, 0.01)),
             "showgrid": False,
         },
     )

@@ -105,3 +105,30 @@ def boundaries(
         trace["hovertext"] = hovertext
         trace["hovertemplate"] = "%{hovertext}<extra></extra>"
     return trace
+
+
+LABEL_SIZE_PX = 14  # the smallest text a projector audience reads from the back of a room
+
+
+def labels(
+    lons: Iterable[float],
+    lats: Iterable[float],
+    texts: list[str],
+    ink: str,
+    halo: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Names written on the map in `ink`, each ringed by a `halo` of the background colour so
+    that it stays legible over any fill, dark or bright."""
+    ring = ", ".join(f"{x}px {y}px 2px {halo}" for x in (-1, 1) for y in (-1, 1))
+    return {
+        "type": "scattergeo",
+        "lon": lons,
+        "lat": lats,
+        "text": texts,
+        "mode": "text",
+        "textfont": {"size": LABEL_SIZE_PX, "color": ink, "shadow": f"{ring}, 0 0 3px {halo}"},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        **extra,
+    }

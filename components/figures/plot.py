@@ -55,6 +55,11 @@ def update_layout(fig: Figure, **changes: Any) -> Figure:
     return fig
 
 
+# The `name` of an annotation that states a chart's key figure (a difference in differences, a
+# median): a slide prints it large enough to read from the back of the room.
+KEY_FIGURE = "key-figure"
+
+
 def annotation(text: str, **props: Any) -> dict:
     """A text annotation placed against the plot area (paper coordinates) unless told."""
     return {"text": text, "xref": "paper", "yref": "paper", "showarrow": False, **props}

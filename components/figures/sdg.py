@@ -8,7 +8,6 @@ an `<img>` on the page and inline SVG in the annex and its PDF.
 from __future__ import annotations
 
 import html
-import math
 from urllib.parse import quote
 
 import pandas as pd
@@ -18,7 +17,7 @@ from babel import dates as babel_dates
 from components.charts import FigureContext
 from components.theme import colorway
 from datasets.indicators import WHO_PM25, WHO_PM25_24H
-from i18n import BABEL_LOCALES, fmt_number, fmt_percent, t
+from i18n import BABEL_LOCALES, fmt_figure, fmt_number, t
 
 SPARK_COLOURS = {"good": "#1a7f37", "fair": "#a15c00", "poor": "#c2410c", "bad": "#b42318",
                  "neutral": "#0072b2"}  # fmt: skip
@@ -35,14 +34,6 @@ def period_label(period: pd.Timestamp, unit: str, lang: str) -> str:
     if unit == "year":
         return str(period.year)
     return babel_dates.format_date(period.date(), "MMM y", locale=BABEL_LOCALES[lang])
-
-
-def format_value(value: float | None, lang: str, digits: int = 1, percent: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return (
-        fmt_percent(value, lang, max(digits - 1, 0)) if percent else fmt_number(value, lang, digits)
-    )
 
 
 def sparkline_svg(
@@ -66,7 +57,7 @@ def sparkline_svg(
     present = [v for v in values if v is not None]
     colour = SPARK_COLOURS.get(status_class, SPARK_COLOURS["neutral"])
     text = "; ".join(
-        f"{lab}: {format_value(v, lang, digits, percent)}"
+        f"{lab}: {fmt_figure(v, lang, digits, percent)}"
         for lab, v in zip(labels, values, strict=True)
     )
     title = html.escape(f"{label}: {text}" if label else text)

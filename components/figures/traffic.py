@@ -27,6 +27,7 @@ from plotly.colors import sequential
 from components.charts import FigureContext, finish
 from components.figures import geo
 from components.figures.plot import (
+    KEY_FIGURE,
     Figure,
     add_annotation,
     add_shape,
@@ -36,7 +37,8 @@ from components.figures.plot import (
     vline,
     vrect,
 )
-from components.theme import PALETTE, colorway
+from components.theme import PALETTE, colorway, map_colorscale
+from datasets.cities import CityProfile
 from datasets.queries.traffic import (
     EMERGENCY_MAX_KM,
     did_summary,
@@ -53,7 +55,6 @@ HOVER_FORMAT = {
     "week": "%Y-%m-%d",
     "month": "%B %Y",
 }
-MAP_WIDTH_PX = 560  # the width a half-grid map card has on a 1366-px screen, for the fit
 EMERGENCY_MIN_RUNS = 10  # distance bins with fewer runs are left out (too noisy)
 
 
@@ -113,16 +114,12 @@ def _map_layout(fig: Figure, ctx: FigureContext, bounds: geo.Bounds) -> Figure:
     )
 
 
-def city_view(ctx: FigureContext, height_px: int) -> geo.Bounds:
-    """The city profile's default view, for a map with nothing to fit."""
-    return geo.zoom_bounds(ctx.city.center, ctx.city.zoom, MAP_WIDTH_PX, height_px)
-
-
 def district_colours(theme: str) -> tuple[str, str]:
-    """The ground and the outline of districts without data."""
+    """The ground and the outline of districts without data: a grey that keeps a contrast of
+    `MIN_FILL_CONTRAST` with the page, so that the city's shape shows on a projector too."""
     if theme == "dark":
         return "#374151", "#6b7280"
-    return "#eef0f3", "#9aa5b1"
+    return "#cbd2d9", "#7b8794"
 
 
 def _note(fig: Figure, text: str, ctx: FigureContext, y: float = 1.0) -> None:
@@ -141,22 +138,111 @@ def _note(fig: Figure, text: str, ctx: FigureContext, y: float = 1.0) -> None:
 # -- 2. district choropleth -----------------------------------------------------------------------
 
 
+SMALL_DISTRICT_SHARE = 0.02  # of the city's box: a district too small to hold its own name
+CALLOUT_GAP = 0.04  # of the city's width, between its east edge and the column of callouts
+CALLOUT_WIDTH = 0.2  # of the city's width, kept east of the city for the callouts' text
+
+
+def _label_places(city: CityProfile) -> dict[int, tuple[float, float, bool]]:
+    """Where each district's name goes: (lon, lat, callout). A large district holds its name
+    at its representative point; the small central ones, too crowded for their names at a
+    whole-city view, are called out in a column east of the city, in their north-to-south
+    order, each with a line to its district."""
+    west, east, south, north = geo.geojson_bounds(city.geojson["features"])
+    box_area = (east - west) * (north - south)
+    points = city.label_points
+    small = [c for c, area in city.district_areas.items() if area < SMALL_DISTRICT_SHARE * box_area]
+    places = {code: (lon, lat, False) for code, (lon, lat) in points.items()}
+    if small:
+        column = east + CALLOUT_GAP * (east - west)
+        step = (north - south) / (len(small) + 1)
+        for i, code in enumerate(sorted(small, key=lambda c: -points[c][1])):
+            places[code] = (column, north - step * (i + 1), True)
+    return places
+
+
+def callout_bounds(city: CityProfile) -> geo.Bounds:
+    """The city's box with room east of it for the callouts of its small districts."""
+    west, east, south, north = geo.geojson_bounds(city.geojson["features"])
+    if any(callout for _, _, callout in _label_places(city).values()):
+        east += (CALLOUT_GAP + CALLOUT_WIDTH) * (east - west)
+    return west, east, south, north
+
+
+def district_label_texts(by_code: dict[int, float], column: str, ctx: FigureContext) -> list[str]:
+    """Each district's name, with its value below when it has one, in the order the map's
+    labels are drawn (so an animation can rewrite them frame by frame)."""
+    names = ctx.city.district_names(ctx.lang)
+    digits = 2 if column == "tti" else 1
+    unit = "" if column == "tti" else " km/h"
+    return [
+        f"<b>{names.get(code, str(code))}</b>"
+        + (
+            f"<br>{fmt_number(by_code[code], ctx.lang, digits)}{unit}"
+            if code in by_code and by_code[code] == by_code[code]  # NaN: no value
+            else ""
+        )
+        for code in _label_places(ctx.city)
+    ]
+
+
+def _district_labels(data: pd.DataFrame, column: str, ctx: FigureContext) -> list[dict]:
+    """Each district's name, with its value below when it has one, in the viewer's language;
+    and the lines from the callouts to their districts."""
+    by_code = dict(zip(data["district"].astype(int), data[column], strict=True))
+    places = _label_places(ctx.city)
+    points = ctx.city.label_points
+    codes = list(places)
+    texts = district_label_texts(by_code, column, ctx)
+    colours = PALETTE[ctx.theme]
+    lons: list[float | None] = []
+    lats: list[float | None] = []
+    for code in codes:
+        lon, lat, callout = places[code]
+        if callout:
+            lons += [points[code][0], lon, None]
+            lats += [points[code][1], lat, None]
+    leaders = {
+        "type": "scattergeo",
+        "lon": lons,
+        "lat": lats,
+        "mode": "lines",
+        "line": {"color": colours["text"], "width": 1},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    labels = geo.labels(
+        [places[code][0] for code in codes],
+        [places[code][1] for code in codes],
+        texts,
+        colours["text"],
+        colours["paper"],
+        textposition=["middle right" if places[code][2] else "middle center" for code in codes],
+    )
+    return [leaders, labels]
+
+
 def district_map(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
-    """Mean speed (or travel time index) per district on the district boundaries."""
+    """Mean speed (or travel time index) per district on the district boundaries, named.
+
+    The frame may carry a `chosen` column (the districts the filter bar picked): those are
+    outlined, and any without a value is named in a note, so that the map stays the way back."""
     lang = ctx.lang
     measure = "tti" if ctx.option == "tti" else "speed"
     column = "tti" if measure == "tti" else "speed_kmh"
     names = ctx.city.district_names(lang)
     data = frame.dropna(subset=[column])
+    chosen = set(frame["district"][frame["chosen"]].astype(int)) if "chosen" in frame else set()
     features = ctx.city.geojson["features"]
     shown = {int(code) for code in data["district"]}
     subset = {"type": "FeatureCollection", "features": [f for f in features if f["id"] in shown]}
     text = PALETTE[ctx.theme]["text"]
     neutral, outline = district_colours(ctx.theme)
+    codes = data["district"].astype(int).tolist()
     trace = {
         "type": "choropleth",
         "geojson": subset,
-        "locations": data["district"].astype(int).tolist(),
+        "locations": codes,
         "z": values(data[column]),
         "customdata": _rows(
             [names.get(int(c), str(c)) for c in data["district"]],
@@ -164,9 +250,16 @@ def district_map(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
             data["speed_kmh"],
             data["tti"],
         ),
-        "colorscale": _viridis(),
+        "colorscale": map_colorscale(ctx.theme),
         "reversescale": measure == "tti",
-        "marker": {"line": {"color": outline, "width": 1}, "opacity": 0.85},
+        "showscale": bool(codes),
+        # the chosen districts drawn with a thick outline in the text colour
+        "marker": {
+            "line": {
+                "color": [text if c in chosen else outline for c in codes],
+                "width": [3 if c in chosen else 1 for c in codes],
+            },
+        },
         "colorbar": {
             "title": {"text": t(f"traffic.map.colorbar.{measure}", lang), "side": "right"},
             "thickness": 12,
@@ -184,9 +277,33 @@ def district_map(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         ),
         "name": t(f"traffic.measure.{measure}", lang),
     }
-    fig = figure([geo.boundaries(ctx.city.geojson, neutral, outline, 0.8), trace])
-    box = geo.geojson_bounds(subset["features"])
-    _map_layout(fig, ctx, geo.padded(box) if box else city_view(ctx, 400))
+    ground = geo.boundaries(ctx.city.geojson, neutral, outline, 0.8)
+    if chosen - shown:  # a chosen district without data: outlined on the ground it shows
+        ground["marker"]["line"] = {
+            "color": [text if f["id"] in chosen else outline for f in features],
+            "width": [3 if f["id"] in chosen else 0.8 for f in features],
+        }
+    # the labels before the data so that the data stays the last trace (the slides animate
+    # it); plotly draws every scattergeo above every choropleth whatever their order
+    fig = figure([ground, *_district_labels(data, column, ctx), trace])
+    # the whole city, whatever has data: a map cut to two districts loses the way back
+    _map_layout(fig, ctx, geo.padded(callout_bounds(ctx.city), pad=0.04))
+    missing = sorted(chosen - shown)
+    if missing:
+        add_annotation(
+            fig,
+            t(
+                "traffic.map.no_readings",
+                lang,
+                districts=", ".join(names.get(c, str(c)) for c in missing),
+            ),
+            x=0.5,
+            y=1.0,
+            xanchor="center",
+            yanchor="top",
+            bgcolor=PALETTE[ctx.theme]["paper"],
+            font={"size": geo.LABEL_SIZE_PX, "color": text},
+        )
     return finish(fig, ctx)
 
 
@@ -417,6 +534,7 @@ def pilot_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         yanchor="bottom",
         align="right",
         font={"size": 12, "color": PALETTE[ctx.theme]["text"]},
+        name=KEY_FIGURE,
     )
     update_layout(
         fig,
@@ -655,6 +773,7 @@ def emergency_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
             align="left",
             bgcolor=_rgba(PALETTE[ctx.theme]["paper"], 0.85),
             font={"size": 11, "color": PALETTE[ctx.theme]["text"]},
+            name=KEY_FIGURE,
         )
     update_layout(
         fig,

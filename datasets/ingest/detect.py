@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -608,13 +609,25 @@ DATE_FORMATS = (
     "%d/%m/%y",
     "%m/%d/%y",
     "%Y%m%d",
+    "%G-W%V-%u",
+    "%GW%V%u",
 )
-TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%H时%M分", "%Hh%M")
+ISO_WEEK_FORMATS = frozenset({"%G-W%V-%u", "%GW%V%u"})  # Arrow's strptime lacks %G %V: read here
+TIME_FORMATS = (
+    "%H:%M:%S",
+    "%H:%M",
+    "%I:%M:%S %p",
+    "%I:%M %p",
+    "%H时%M分",
+    "%Hh%M",
+    "%I %p",
+    "%I%p",
+)
 DATETIME_FORMATS = (
     *(
         f"{d}{sep}{t}"
         for d in DATE_FORMATS
-        if d != "%Y%m%d"
+        if d != "%Y%m%d" and d not in ISO_WEEK_FORMATS
         for sep in (" ", "T")
         if sep == " " or d == "%Y-%m-%d"
         for t in TIME_FORMATS[:4]
@@ -636,6 +649,11 @@ ISO_DEFAULT = (  # when nothing was detected: ISO 8601, the first one shown in m
     "%Y-%m-%d",
 )
 FRACTIONAL = "ISO8601"  # ISO timestamps with fractional seconds, read by a cast
+EXCEL_SERIAL = "Excel serial"  # days since 1899-12-30, as spreadsheets store dates
+EXCEL_EPOCH_DAYS = -25569  # 1899-12-30 in days since 1970-01-01
+EXCEL_RANGE = (21916, 73051)  # serials of 1960-01-01 … 2100-01-01: other numbers are not dates
+EXCEL_NAME = re.compile(r"date|fecha|datum|data|jour|day|日期", re.I)
+TIMESTAMP_UNIT = "ms"  # what Parquet stores: fractions of a second are kept to the millisecond
 TYPES = ("string", "integer", "number", "boolean", "date", "timestamp", "time")
 BOOL_TRUE = frozenset({"true", "yes", "y", "t", "si", "sí", "oui", "vrai", "是", "真"})
 BOOL_FALSE = frozenset({"false", "no", "n", "f", "non", "faux", "否", "假"})
@@ -650,6 +668,7 @@ ID_HINTS = re.compile(
 _MANGLED = re.compile(r"^[+-]?\d{1,3}(\.\d{3}){2,}$")
 _LOOSE_NUMBER = re.compile(r"^[+-]?[\d.,\s\u00a0\u202f]*\d[\d.,\s\u00a0\u202f]*([eE][+-]?\d+)?$")
 _ISO_FRACTION = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}\.\d+$")
+_ISO_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")  # a fraction or not
 
 
 @dataclass(frozen=True)
@@ -674,6 +693,9 @@ def infer_type(
     lowered = {v.lower() for v in present}
     if lowered <= (BOOL_TRUE | BOOL_FALSE) and lowered & BOOL_TRUE and lowered & BOOL_FALSE:
         return ColumnGuess("boolean")
+    serial = _excel_serials(present, name)
+    if serial:
+        return serial
     digits_only = all(v.isdigit() for v in present)
     if not digits_only or DATE_HINTS.search(name):
         guess = _infer_temporal(present)
@@ -698,6 +720,25 @@ def infer_type(
     return ColumnGuess("string")
 
 
+def _excel_serials(present: list[str], name: str) -> ColumnGuess | None:
+    """A column named like a date holding numbers in the range of spreadsheet day serials (a
+    date exported from Excel without its format): dates, or timestamps when they have fractions
+    of a day."""
+    if not EXCEL_NAME.search(name):
+        return None
+    try:
+        numbers = pc.cast(pa.array(present, pa.string()), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    low, high = EXCEL_RANGE
+    mm = pc.min_max(numbers)
+    if mm["min"].as_py() < low or mm["max"].as_py() >= high:
+        return None
+    whole = pc.all(pc.equal(pc.floor(numbers), numbers)).as_py()
+    note = "numbers read as Excel serial dates (days since 1899-12-30)"
+    return ColumnGuess("date" if whole else "timestamp", (EXCEL_SERIAL,), note)
+
+
 def _bad_note(bad: tuple[str, ...], total: int) -> str:
     note = f"{len(bad)} of {total} sample values are not numbers, e.g. {bad[0]!r}"
     if sum(1 for v in bad if _MANGLED.match(v)) >= 0.9 * len(bad):
@@ -710,8 +751,11 @@ def _bad_note(bad: tuple[str, ...], total: int) -> str:
 
 def _infer_temporal(present: list[str]) -> ColumnGuess | None:
     arr = pa.array(present, pa.string())
-    if sum(1 for v in present if _ISO_FRACTION.match(v)) >= 0.9 * len(present):
-        return ColumnGuess("timestamp", (FRACTIONAL,))
+    fractions = [v.rpartition(".")[2] for v in present if _ISO_FRACTION.match(v)]
+    if fractions and sum(1 for v in present if _ISO_SECONDS.match(v)) >= 0.9 * len(present):
+        finer = any(f[3:].strip("0") for f in fractions)
+        note = "fractions of a second below the millisecond are dropped" if finer else ""
+        return ColumnGuess("timestamp", (FRACTIONAL,), note)
     timed = any(":" in v or "时" in v or len(v) >= 12 for v in present[:50])
     candidates = [(f, "timestamp") for f in DATETIME_FORMATS if timed]
     candidates += [(f, "date") for f in DATE_FORMATS] + [(f, "time") for f in TIME_FORMATS]
@@ -756,7 +800,7 @@ def _infer_temporal(present: list[str]) -> ColumnGuess | None:
     kind = "timestamp" if any(kinds[f] == "timestamp" for f in chosen) else kinds[chosen[0]]
     notes = []
     if any("%z" in f for f in chosen):
-        notes.append("UTC offsets are dropped: times are kept as written")
+        notes.append("times with a UTC offset are converted to the city's local time")
     if len(chosen) > 1:
         notes.append(f"{len(chosen)} formats in one column: {', '.join(chosen)}")
     for fmt in chosen:
@@ -836,14 +880,16 @@ def _format_regex(fmt: str) -> str:
 
 
 def parse_timestamps(
-    arr: pa.Array, formats: tuple[str, ...], fast: bool = True
+    arr: pa.Array, formats: tuple[str, ...], fast: bool = True, timezone: str | None = None
 ) -> tuple[pa.Array, pa.Array]:
-    """Strings → timestamp[s] trying each format in turn, and a mask of the values none fits.
+    """Strings → timestamp[ms] trying each format in turn, and a mask of the values none fits.
 
     ISO values take one validating cast; other formats go through strptime, whose rollover of
     impossible days (31 April → 1 May) is caught by comparing the day written with the day read.
+    Values with a UTC offset are converted to the local time of `timezone` (the city's; UTC
+    when None), which is how timestamps are stored.
     """
-    target = pa.timestamp("s")
+    target = pa.timestamp(TIMESTAMP_UNIT)
     if arr.type != pa.string():
         arr = pc.cast(arr, pa.string())
     result = None
@@ -853,11 +899,13 @@ def parse_timestamps(
         parts = []
         for fmt in formats:
             if fmt == FRACTIONAL:
-                fixed = pc.replace_substring_regex(arr, r"\.\d+$", "")
-                parts.append(_strptime(fixed, "%Y-%m-%dT%H:%M:%S", arr))
-                parts.append(_strptime(fixed, "%Y-%m-%d %H:%M:%S", arr))
+                parts.append(_fractional(arr))
+            elif fmt in ISO_WEEK_FORMATS:
+                parts.append(_iso_week(arr, fmt))
+            elif fmt == EXCEL_SERIAL:
+                parts.append(_excel_days(arr))
             else:
-                parts.append(_strptime(arr, fmt, arr))
+                parts.append(_strptime(arr, fmt, timezone))
         result = pc.coalesce(*parts) if parts else pa.nulls(len(arr), target)
     bad = pc.fill_null(pc.and_(pc.is_valid(arr), pc.is_null(result)), False)
     return result, bad
@@ -888,25 +936,82 @@ def _iso_cast(arr: pa.Array, target: pa.DataType) -> pa.Array | None:
     return None
 
 
-def _strptime(arr: pa.Array, fmt: str, original: pa.Array) -> pa.Array:
-    parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
-    if parsed.type.tz is not None:  # offsets are dropped: times are kept as written
-        parsed = pc.strptime(
-            pc.replace_substring_regex(arr, r"(Z|[+-]\d{2}:?\d{2})$", ""),
-            format=fmt.replace("%z", ""),
-            unit="s",
-            error_is_null=True,
-        )
-    if "%d" not in fmt:
-        return parsed
-    suspicious = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
-    if not pc.any(suspicious).as_py():
-        return parsed
-    regex = _format_regex(fmt.replace("%z", "") if parsed.type.tz else fmt)
-    written = pc.struct_field(pc.extract_regex(arr, regex), "day")
-    same = pc.equal(pc.cast(written, pa.int64()), pc.cast(pc.day(parsed), pa.int64()))
-    keep = pc.or_(pc.invert(suspicious), pc.fill_null(same, False))
-    return pc.if_else(keep, parsed, pa.scalar(None, parsed.type))
+def _fractional(arr: pa.Array) -> pa.Array:
+    """ISO timestamps with a fraction of a second, kept to the millisecond."""
+    whole = pc.replace_substring_regex(arr, r"\.\d+$", "")
+    seconds = pc.coalesce(
+        _strptime(whole, "%Y-%m-%dT%H:%M:%S"), _strptime(whole, "%Y-%m-%d %H:%M:%S")
+    )
+    digits = pc.struct_field(pc.extract_regex(arr, r"\.(?P<f>\d+)$"), "f")
+    millis = pc.utf8_slice_codeunits(pc.utf8_rpad(digits, 3, "0"), 0, 3)
+    millis = pc.fill_null(pc.cast(millis, pa.int64()), 0)
+    return pc.add(seconds, pc.cast(millis, pa.duration(TIMESTAMP_UNIT)))
+
+
+_ISO_WEEK_RE = {
+    "%G-W%V-%u": r"^(?P<y>\d{4})-W(?P<w>\d{2})-(?P<d>[1-7])$",
+    "%GW%V%u": r"^(?P<y>\d{4})W(?P<w>\d{2})(?P<d>[1-7])$",
+}
+
+
+def _iso_week(arr: pa.Array, fmt: str) -> pa.Array:
+    """ISO 8601 week dates (2017-W49-4: Thursday of week 49): week 1 is the week of 4 January,
+    weeks start on Monday, and a week belongs to the year of its Thursday."""
+    found = pc.extract_regex(arr, _ISO_WEEK_RE[fmt])
+    valid = _mask(pc.is_valid(found))
+
+    def part(name: str) -> np.ndarray:
+        values = pc.cast(pc.struct_field(found, name), pa.int64())
+        return np.asarray(pc.fill_null(values, 1).to_numpy(zero_copy_only=False), np.int64)
+
+    year, week, weekday = part("y"), part("w"), part("d")
+    jan4 = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64) + 3
+    monday = jan4 - (jan4 + 3) % 7  # 1970-01-01 was a Thursday
+    thursday = monday + (week - 1) * 7 + 3
+    year_of_thursday = thursday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+    valid &= (week >= 1) & (week <= 53) & (year_of_thursday + 1970 == year)
+    days = monday + (week - 1) * 7 + (weekday - 1)
+    return pa.array(days * 86_400_000, pa.timestamp(TIMESTAMP_UNIT), mask=~valid)
+
+
+def _excel_days(arr: pa.Array) -> pa.Array:
+    """Spreadsheet day serials (45000, or 45000.5 for noon) in the range of plausible dates."""
+    numeric = pc.match_substring_regex(pc.utf8_trim_whitespace(arr), _NUMBER_RE)
+    numbers = pc.cast(pc.if_else(numeric, pc.utf8_trim_whitespace(arr), None), pa.float64())
+    low, high = EXCEL_RANGE
+    inside = pc.and_(pc.greater_equal(numbers, low), pc.less(numbers, high))
+    millis = pc.round(pc.multiply(pc.add(numbers, EXCEL_EPOCH_DAYS), 86_400_000.0))
+    millis = pc.if_else(inside, millis, None)
+    return pc.cast(pc.cast(millis, pa.int64()), pa.timestamp(TIMESTAMP_UNIT))
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _strptime(arr: pa.Array, fmt: str, timezone: str | None = None) -> pa.Array:
+    """One strptime format; a value with a UTC offset becomes the local time of `timezone`."""
+    if "%G" in fmt or "%V" in fmt or fmt.startswith(EXCEL_SERIAL):
+        # Arrow reads %G/%V as 1 January 1900 instead of failing: only _iso_week reads them
+        return pa.nulls(len(arr), pa.timestamp(TIMESTAMP_UNIT))
+    offset = "%z" in fmt
+    naive = arr
+    if offset:  # read as written first, so that the day check below sees the day written
+        naive = pc.replace_substring_regex(arr, r"(Z|[+-]\d{2}:?\d{2})$", "")
+    plain = fmt.replace("%z", "")
+    parsed = pc.strptime(naive, format=plain, unit="s", error_is_null=True)
+    if "%d" in plain:
+        suspicious = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
+        if pc.any(suspicious).as_py():
+            written = pc.struct_field(pc.extract_regex(naive, _format_regex(plain)), "day")
+            same = pc.equal(pc.cast(written, pa.int64()), pc.cast(pc.day(parsed), pa.int64()))
+            keep = pc.or_(pc.invert(suspicious), pc.fill_null(same, False))
+            parsed = pc.if_else(keep, parsed, pa.scalar(None, parsed.type))
+    if offset:
+        instant = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+        local = pc.local_timestamp(pc.cast(instant, pa.timestamp("s", timezone or "UTC")))
+        parsed = pc.if_else(pc.is_valid(parsed), local, pa.scalar(None, local.type))
+    return pc.cast(parsed, pa.timestamp(TIMESTAMP_UNIT))
 
 
 # -- split date and time ---------------------------------------------------------------------
@@ -932,8 +1037,8 @@ class TimeSplit:
 
 
 def detect_time_split(names: list[str], types: dict[str, ColumnGuess]) -> TimeSplit | None:
-    """A timestamp spread over columns: integer year/month/day[/hour[/minute]] columns, or one
-    date column and one time column."""
+    """A timestamp spread over columns: integer year/month/day[/hour[/minute]] columns, one
+    date column and one time column, or one date column and an integer hour column."""
     folded = {_fold(n): n for n in names}
     parts: dict[str, str] = {}
     for part, aliases in PART_NAMES.items():
@@ -948,6 +1053,8 @@ def detect_time_split(names: list[str], types: dict[str, ColumnGuess]) -> TimeSp
     times = [n for n in names if types.get(n) and types[n].type == "time"]
     if len(dates) >= 1 and len(times) >= 1:
         return TimeSplit({"date": dates[0], "time": times[0]})
+    if len(dates) >= 1 and "hour" in parts:  # hourly files: a date column and an hour number
+        return TimeSplit({"date": dates[0], "hour": parts["hour"]})
     return None
 
 

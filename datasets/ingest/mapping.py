@@ -378,9 +378,12 @@ def match_kind(kind: Kind, facts: list[ColumnFacts], split: TimeSplit | None) ->
         if found is None:
             continue
         used.add(found.name)
-        source = Source(column=found.name, formats=found.formats)
+        # The column's own type, formats and unit are read from the inspection when the rows
+        # are validated, so an override of them on the column applies; the mapping only holds
+        # what the column does not say (a unit guessed from the magnitudes).
+        source = Source(column=found.name)
         unit, note = _unit_for(col, found)
-        if unit:
+        if unit and unit != found.unit:
             source = replace(source, unit=unit)
         if note:
             notes.append(note)
@@ -447,13 +450,19 @@ def suggest(facts: list[ColumnFacts], split: TimeSplit | None) -> tuple[Mapping,
     )
     best = candidates[0] if candidates and candidates[0].complete else None
     if best is None:
-        return generic_mapping(facts), candidates
+        return generic_mapping(facts, split), candidates
     return best.mapping, candidates
 
 
-def generic_mapping(facts: list[ColumnFacts]) -> Mapping:
-    """Every column kept under its own name, read as the type detected for it."""
-    return Mapping(
-        GENERIC,
-        {f.name: Source(column=f.name, formats=f.formats, unit=f.unit, type=f.type) for f in facts},
-    )
+def generic_mapping(facts: list[ColumnFacts], split: TimeSplit | None = None) -> Mapping:
+    """Every column kept under its own name, read as the type, formats and unit the inspection
+    gives it (detected, or overridden by the analyst); a date column with its time or hour
+    column becomes one timestamp, under the date column's name."""
+    joined = dict(split.parts) if split and "date" in split.parts else {}
+    columns = {}
+    for f in facts:
+        if f.name == joined.get("date"):
+            columns[f.name] = Source(parts=tuple(joined.items()), type="timestamp")
+        elif f.name not in joined.values():
+            columns[f.name] = Source(column=f.name)
+    return Mapping(GENERIC, columns)

@@ -13,6 +13,7 @@ and the data directory exactly as they were.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import hashlib
 import re
@@ -21,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..catalog import Catalog, CatalogError, DatasetMeta, Version
@@ -42,7 +44,8 @@ from .readers import (
     open_reader,
     safe_filename,
 )
-from .validate import SCRATCH_FILE, Progress, Report, run
+from .validate import SCRATCH_FILE, Progress, Report, convert_column, plan_mapping, run
+from .whole_column import ORDERS, with_orders
 
 HEAD_BYTES = 64 * 1024
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -78,6 +81,7 @@ class Inspection:
             "size": self.size,
             "settings": self.settings.to_json(),
             "columns": [c.to_json() for c in self.columns],
+            # each row's "cells" as found and "parsed" as published (None: missing or unreadable)
             "preview": [
                 {**row, "cells": [short_text(c) for c in row["cells"]]} for row in self.preview
             ],
@@ -156,7 +160,7 @@ def inspect(
                 file, expected=f"a kind among auto, {', '.join(KINDS)}; got {kind!r}", reason="kind"
             )
         suggestion = (
-            mapping_mod.generic_mapping(facts)
+            mapping_mod.generic_mapping(facts, split)
             if kind == GENERIC
             else mapping_mod.match_kind(KINDS[kind], facts, split).mapping
         )
@@ -172,7 +176,7 @@ def inspect(
         size=size,
         settings=settings,
         columns=columns,
-        preview=[{"line": line, "cells": cells} for line, cells in reader.sample[:PREVIEW_ROWS]],
+        preview=_preview(reader, columns),
         suggestion=suggestion,
         candidates=[
             {
@@ -221,6 +225,13 @@ def _columns(
     types = overrides.get("types") or {}
     formats = overrides.get("formats") or {}
     units = overrides.get("units") or {}
+    date_order = overrides.get("date_order")
+    if date_order is not None and date_order not in ORDERS:
+        raise IngestError(
+            reader.file,
+            expected=f"a date order among {', '.join(ORDERS)}; got {printable(date_order)!r}",
+            reason="override",
+        )
     for name in [*types, *formats, *units]:
         if name not in values:
             raise IngestError(
@@ -249,6 +260,8 @@ def _columns(
                 reason="override",
             )
         col_formats = tuple(formats.get(name) or guess.formats)
+        if date_order and name not in formats:
+            col_formats = with_orders(col_formats, date_order)
         if name in units:
             unit = detect.normalize_unit(units[name]) or units[name] or None
         columns.append(
@@ -265,6 +278,53 @@ def _columns(
             )
         )
     return columns, settings
+
+
+def _preview(reader: TableReader, columns: list[ColumnInfo]) -> list[dict]:
+    """The first rows, each cell as found and as it will be published: read by the converters
+    the whole file goes through, so a misreading (a day taken for a month) shows here first."""
+    rows = reader.sample[:PREVIEW_ROWS]
+    missing = set(reader.settings.missing)
+    width = len(columns)
+    by_column = [
+        [
+            None if i >= len(cells) or cells[i] is None or cells[i] in missing else str(cells[i])
+            for _, cells in rows
+        ]
+        for i in range(width)
+    ]
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(values, pa.string()) for values in by_column], names=[c.name for c in columns]
+    )
+    # Source(column=…) alone: each column read as its (possibly overridden) type and formats
+    generic = Mapping(GENERIC, {c.name: mapping_mod.Source(column=c.name) for c in columns})
+    parsed: list[list] = [[None] * width for _ in rows]
+    try:
+        plans, _ = plan_mapping(reader, columns, generic)
+    except IngestError:  # the check reports it, line and all
+        plans = []
+    for i, plan in enumerate(plans):
+        try:
+            conv = convert_column(plan, batch, reader.settings)
+        except (pa.ArrowException, ValueError):  # that column unreadable here; the check says why
+            continue
+        for r, value in enumerate(conv.array.to_pylist()):
+            if not conv.bad[r]:
+                parsed[r][i] = _shown(value)
+    return [
+        {"line": line, "cells": cells, "parsed": parsed[r]} for r, (line, cells) in enumerate(rows)
+    ]
+
+
+def _shown(value):
+    """A parsed value as plain JSON: numbers stay numbers, dates and times in ISO 8601."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
 
 
 def _is_text(t) -> bool:
@@ -295,13 +355,15 @@ def validate(
     *,
     scratch_dir: Path | None = None,
     on_progress: Progress | None = None,
+    timezone: str | None = None,
 ) -> Report:
     """Read the whole file as `mapping` says (default: the suggestion) and report on it.
 
     Overrides of how the file is read (encoding, delimiter, header, decimal, missing markers,
     sheet, per-column types/formats/units) re-run the detection on the sample first. The good
     rows are staged in a scratch folder (under `scratch_dir`, default the system's temporary
-    folder) until `commit` or `discard`.
+    folder) until `commit` or `discard`. Times with a UTC offset are stored in the local time
+    of `timezone` (default: the configured city's, see `city_timezone`).
     """
     if overrides:
         merged = {**inspection.overrides, **overrides}
@@ -320,7 +382,34 @@ def validate(
         scratch_dir=scratch_dir,
         on_progress=on_progress,
         notes=inspection.notes,
+        settled=_settled(inspection),
+        timezone=timezone or city_timezone(),
     )
+
+
+def city_timezone(city: str | None = None, workspace=None) -> str:
+    """The time zone of `city` (default: the configured one), among the workspace's cities when
+    given, else the built-in ones; UTC for a city neither knows."""
+    import config
+
+    from ..cities import BUILTIN_CITIES_DIR, load_city
+
+    city = city or config.from_env().city
+    cities = getattr(workspace, "cities", None)
+    if cities and city in cities:
+        return cities[city].timezone
+    if (BUILTIN_CITIES_DIR / city / "profile.json").exists():
+        return load_city(BUILTIN_CITIES_DIR / city).timezone
+    return "UTC"
+
+
+def _settled(inspection: Inspection) -> frozenset[str]:
+    """The columns whose reading the analyst chose (a type, date formats, or the date order
+    of every column): the whole file's evidence never revises those."""
+    chosen = inspection.overrides
+    if chosen.get("date_order"):
+        return frozenset(c.name for c in inspection.columns)
+    return frozenset([*(chosen.get("types") or {}), *(chosen.get("formats") or {})])
 
 
 def discard(report: Report) -> None:
@@ -380,6 +469,12 @@ def ready(report: Report, drop_bad_rows: bool = False) -> None:
         if report.problems:
             raise IngestError.from_problem(file, report.problems[0], more)
         raise IngestError(file, expected="good rows" + more, reason="bad_rows")
+    if report.questions:
+        raise IngestError(
+            file,
+            expected=f"an answer before publishing: {report.questions[0].message()}",
+            reason="question",
+        )
     if report.rows_ok == 0:
         raise IngestError(
             file, expected="at least one good row to publish; none is left", reason="no_rows"
@@ -590,7 +685,14 @@ def ingest(
     inspection = inspect(
         path, filename=filename, overrides=overrides, limits=limits, on_progress=on_progress
     )
-    report = validate(inspection, None, mapping, scratch_dir=scratch_dir, on_progress=on_progress)
+    report = validate(
+        inspection,
+        None,
+        mapping,
+        scratch_dir=scratch_dir,
+        on_progress=on_progress,
+        timezone=city_timezone(meta.city if meta else None, target),
+    )
     try:
         version = commit(
             report,

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -48,6 +48,7 @@ from .readers import (
     TableReader,
     TypedReadFailed,
 )
+from .whole_column import Question, Watch
 
 MAX_PROBLEMS = 100
 ROW_GROUP_ROWS = 128 * 1024
@@ -59,7 +60,7 @@ ARROW_TYPES = {
     "number": pa.float64(),
     "boolean": pa.bool_(),
     "date": pa.date32(),
-    "timestamp": pa.timestamp("s"),
+    "timestamp": pa.timestamp(detect.TIMESTAMP_UNIT),
     "time": pa.string(),
 }
 TRUE_TEXT = detect.BOOL_TRUE | {"1"}
@@ -121,13 +122,14 @@ class Report:
     unmapped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)  # readings the analyst must choose
     scratch: Path | None = None
     bytes: int = 0
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return self.rows_bad == 0 and self.rows_ok > 0
+        return self.rows_bad == 0 and self.rows_ok > 0 and not self.questions
 
     @property
     def mb_per_s(self) -> float:
@@ -179,6 +181,7 @@ class Report:
             "unmapped": self.unmapped,
             "notes": self.notes,
             "preview": self.preview,
+            "questions": [q.to_json() for q in self.questions],
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
         }
@@ -204,6 +207,7 @@ class Plan:
     not_null: bool = False
     keep_type: bool = False  # a typed source column kept as it is (generic Parquet)
     note: str = ""
+    timezone: str = "UTC"  # the city's: times with a UTC offset are stored in its local time
 
 
 def plan_mapping(
@@ -509,19 +513,22 @@ def _bounds(plan: Plan) -> tuple[float | None, float | None]:
 
 def _times(plan: Plan, arr: pa.Array) -> Converted:
     n = len(arr)
+    unit = pa.timestamp(detect.TIMESTAMP_UNIT)
     if pa.types.is_timestamp(arr.type):
-        arr2 = pc.local_timestamp(arr) if arr.type.tz is not None else arr
-        values = pc.cast(arr2, pa.timestamp("s"), safe=False)
+        if arr.type.tz is not None:  # an instant: stored as the city's local time
+            local = pa.timestamp(arr.type.unit, plan.timezone)
+            arr = pc.local_timestamp(pc.cast(arr, local))
+        values = pc.cast(arr, unit, safe=False)
         bad = np.zeros(n, bool)
         what = "a date and time"
     elif pa.types.is_date(arr.type):
-        values = pc.cast(pc.cast(arr, pa.date32()), pa.timestamp("s"))
+        values = pc.cast(pc.cast(arr, pa.date32()), unit)
         bad = np.zeros(n, bool)
         what = "a date"
     else:
         text = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
         formats = plan.formats or detect.ISO_DEFAULT
-        values, bad_arr = detect.parse_timestamps(text, formats)
+        values, bad_arr = detect.parse_timestamps(text, formats, timezone=plan.timezone)
         bad = _mask(bad_arr)
         what = _like(plan.formats or detect.ISO_DEFAULT[:1], plan.logical)
     if plan.logical == "date":
@@ -535,6 +542,8 @@ def _like(formats: tuple[str, ...], logical: str) -> str:
     for fmt in formats[:2]:
         if fmt == detect.FRACTIONAL:
             examples.append("2017-01-31T08:05:00.000")
+        elif fmt == detect.EXCEL_SERIAL:
+            examples.append("42766 (an Excel serial)")
         else:
             examples.append(SAMPLE_MOMENT.strftime(fmt.replace("%z", "+08:00")))
     return f"{noun} like {' or '.join(examples)}" if examples else noun
@@ -558,30 +567,7 @@ def _derived_time(plan: Plan, batch: pa.RecordBatch, settings: Settings) -> Conv
     parts = dict(plan.source.parts)
     n = batch.num_rows
     if "date" in parts:
-        date = batch.column(parts["date"])
-        clock = batch.column(parts["time"]) if "time" in parts else None
-        date_text = date if pa.types.is_string(date.type) else pc.cast(date, pa.string())
-        if pa.types.is_timestamp(date.type):
-            date_text = pc.strftime(date, format="%Y-%m-%d")
-        if clock is None:
-            joined = date_text
-            formats = plan.part_formats.get("date") or detect.ISO_DEFAULT
-        else:
-            clock_text = clock if pa.types.is_string(clock.type) else pc.cast(clock, pa.string())
-            joined = pc.binary_join_element_wise(date_text, clock_text, " ")
-            dfs = plan.part_formats.get("date") or ("%Y-%m-%d",)
-            tfs = plan.part_formats.get("time") or ("%H:%M:%S", "%H:%M")
-            if pa.types.is_timestamp(date.type) or pa.types.is_date(date.type):
-                dfs = ("%Y-%m-%d",)
-            formats = tuple(f"{d} {t}" for d in dfs for t in tfs)
-        values, bad_arr = detect.parse_timestamps(joined, formats)
-        bad = _mask(bad_arr)
-        names = [parts["date"]] + ([parts["time"]] if "time" in parts else [])
-        if plan.logical == "date":
-            values = pc.cast(values, pa.date32())
-        return Converted(
-            values, bad, f"{_like(formats, plan.logical)} in {' + '.join(names)}", _texts(joined)
-        )
+        return _date_and_clock(plan, batch, parts, settings)
     numbers = {}
     bad = np.zeros(n, bool)
     present = np.ones(n, bool)
@@ -635,7 +621,7 @@ def _derived_time(plan: Plan, batch: pa.RecordBatch, settings: Settings) -> Conv
             + np.where(valid, s, 0).astype(np.int64)
         )
     bad |= present & ~valid
-    values = pa.array(stamp, pa.timestamp("s"), mask=~valid)
+    values = pc.cast(pa.array(stamp, pa.timestamp("s"), mask=~valid), ARROW_TYPES["timestamp"])
     if plan.logical == "date":
         values = pc.cast(values, pa.date32())
     keys = [k for k in ("year", "month", "day", "hour", "minute", "second") if k in parts]
@@ -645,6 +631,61 @@ def _derived_time(plan: Plan, batch: pa.RecordBatch, settings: Settings) -> Conv
         return [" ".join(f"{k}={cols[k][i]}" for k in keys) for i in range(len(idx))]
 
     return Converted(values, bad, f"a valid date from {', '.join(parts[k] for k in keys)}", found)
+
+
+def _date_and_clock(
+    plan: Plan, batch: pa.RecordBatch, parts: dict[str, str], settings: Settings
+) -> Converted:
+    """A date column, with a time column (08:00, 9 pm) or an hour column (0–23) if any: the
+    date and the time of day are read apart, so that each keeps every format it may have."""
+    unit = pa.timestamp(detect.TIMESTAMP_UNIT)
+    date = batch.column(parts["date"])
+    names = [parts["date"]]
+    dfs = plan.part_formats.get("date") or detect.ISO_DEFAULT
+    if pa.types.is_timestamp(date.type) or pa.types.is_date(date.type):
+        day = _times(replace(plan, logical="timestamp"), date).array
+        bad = np.zeros(len(date), bool)
+    else:
+        text = date if pa.types.is_string(date.type) else pc.cast(date, pa.string())
+        day, bad_arr = detect.parse_timestamps(text, dfs, timezone=plan.timezone)
+        bad = _mask(bad_arr)
+    since = None
+    what = _like(dfs, "date")
+    if "time" in parts or "hour" in parts:
+        clock = batch.column(parts.get("time") or parts["hour"])
+        names.append(parts.get("time") or parts["hour"])
+        day = pc.floor_temporal(day, unit="day")
+    if "time" in parts:
+        clock_text = clock if pa.types.is_string(clock.type) else pc.cast(clock, pa.string())
+        tfs = plan.part_formats.get("time") or ("%H:%M:%S", "%H:%M")
+        at, clock_bad = detect.parse_timestamps(clock_text, tfs, fast=False)
+        since = pc.subtract(at, pa.scalar(dt.datetime(1900, 1, 1), unit))
+        bad |= _mask(clock_bad)
+        what += f" and a time like {SAMPLE_MOMENT.strftime(tfs[0])}"
+    elif "hour" in parts:
+        if pa.types.is_string(clock.type):
+            hours, hour_bad = detect.parse_numbers(clock, settings.style)
+            bad |= _mask(hour_bad)
+        else:
+            hours = pc.cast(clock, pa.float64())
+        whole = pc.and_(pc.equal(pc.floor(hours), hours), pc.less_equal(hours, 23))
+        hour_ok = pc.and_(whole, pc.greater_equal(hours, 0))
+        bad |= _mask(pc.and_(pc.is_valid(hours), pc.invert(hour_ok)))
+        hours = pc.if_else(hour_ok, hours, None)
+        since = pc.cast(pc.multiply(pc.cast(hours, pa.int64()), 3_600_000), pa.duration("ms"))
+        what += " and an hour from 0 to 23"
+    values = day if since is None else pc.add(day, since)
+    if bad.any():
+        values = pc.if_else(pa.array(bad), _null(unit), values)
+    if plan.logical == "date":
+        values = pc.cast(values, pa.date32())
+    columns = [batch.column(name) for name in names]
+
+    def found(idx: np.ndarray) -> list[str]:
+        taken = [c.take(pa.array(idx, pa.int64())).to_pylist() for c in columns]
+        return [" ".join(str(v) for v in row) for row in zip(*taken, strict=True)]
+
+    return Converted(values, bad, f"{what} in {' + '.join(names)}", found)
 
 
 # -- the pass ----------------------------------------------------------------------------------
@@ -780,37 +821,48 @@ def run(
     scratch_dir: Path | None = None,
     on_progress: Progress | None = None,
     notes: list[str] | None = None,
+    settled: frozenset[str] = frozenset(),
+    timezone: str = "UTC",
 ) -> Report:
-    """Validate the whole file against `mapping`; the good rows go to a scratch file."""
+    """Validate the whole file against `mapping`; the good rows go to a scratch file.
+
+    Readings guessed from the sample are checked against the whole file: a date order the
+    whole column settles otherwise, or a type it widens, reads the file again with the plan
+    revised; a date order it leaves open becomes one of the report's `questions`. `settled`
+    names the columns whose date order or type the analyst chose: those are never revised.
+    Times with a UTC offset are stored in the local time of `timezone` (the city's)."""
     plans, kind = plan_mapping(reader, columns, mapping)
+    for plan in plans:
+        plan.timezone = timezone
     reader = copy.copy(reader)  # counters and notes of this pass only: an inspection is reusable
-    reader.problems, reader.problem_count, reader.empty_rows = [], 0, 0
     reader.notes = list(reader.notes)
-    schema = pa.schema([pa.field(p.name, p.type) for p in plans])
-    time_column = _time_column(kind, plans)
+    settled = settled | {s.column for s in mapping.columns.values() if s.formats and s.column}
+    widenable = {c.name for c in columns if c.type in {"integer", "date"} or not c.examples}
+    widenable -= settled
+    watch = Watch.for_plans(plans, settled, widenable if kind.id == GENERIC else set())
     used = {name for p in plans for name in p.source.columns}
     unmapped = [c.name for c in columns if c.name not in used]
     reader.columns = tuple(n for n in reader.names if n in used)
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="citylens-ingest-", dir=scratch_dir))
-    args = (plans, kind, schema, time_column, folder, on_progress)
     try:
-        report = _typed_pass(reader, *args)
-        if report is None:
-            try:
-                report = _pass(reader, *args, reader.batches(exact=False))
-            except RestartExact:
-                _empty(folder)
-                report = _pass(reader, *args, reader.batches(exact=True))
+        report = _passes(reader, plans, kind, folder, on_progress, watch)
+        revised, revisions, questions = watch.revise(plans, ARROW_TYPES)
+        if revised is not None:
+            _empty(folder)
+            plans = revised
+            report = _passes(reader, plans, kind, folder, on_progress, None)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    report.questions = questions
     report.mapping = mapping
     report.unmapped = unmapped
-    report.notes = list(dict.fromkeys([*(notes or []), *mapping.notes, *reader.notes]))
+    report.notes = list(dict.fromkeys([*(notes or []), *mapping.notes, *reader.notes, *revisions]))
     for p in plans:
         if p.note and not any(f"for {p.name}" in n for n in mapping.notes):
             report.notes.append(f"{p.name}: {p.note}")
+    report.notes.extend(_time_notes(plans, timezone))
     if reader.empty_rows:
         report.notes.append(f"{reader.empty_rows:,} empty rows skipped")
     report.scratch = folder
@@ -819,6 +871,36 @@ def run(
     if report.rows_read == 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise IngestError(reader.file, expected="rows of data; none were found", reason="no_rows")
+    return report
+
+
+def _time_notes(plans: list[Plan], timezone: str) -> list[str]:
+    """How the report says times were stored: offsets converted, fractions kept."""
+    notes = []
+    for plan in plans:
+        formats = [*plan.formats, *(f for fs in plan.part_formats.values() for f in fs)]
+        if any("%z" in f for f in formats):
+            notes.append(
+                f"{plan.name}: times with a UTC offset converted to {timezone} local time "
+                "(the city's), as timestamps are stored"
+            )
+        if detect.FRACTIONAL in formats and plan.logical == "timestamp":
+            notes.append(f"{plan.name}: fractions of a second kept, to the millisecond")
+    return notes
+
+
+def _passes(reader, plans, kind, folder, on_progress, watch) -> Report:
+    """The typed pass over a CSV when it can, else (or when it gives up) the text pass."""
+    reader.problems, reader.problem_count, reader.empty_rows = [], 0, 0
+    schema = pa.schema([pa.field(p.name, p.type) for p in plans])
+    args = (plans, kind, schema, _time_column(kind, plans), folder, on_progress, watch)
+    report = _typed_pass(reader, *args)
+    if report is None:
+        try:
+            report = _pass(reader, *args, reader.batches(exact=False))
+        except RestartExact:
+            _empty(folder)
+            report = _pass(reader, *args, reader.batches(exact=True))
     return report
 
 
@@ -836,7 +918,9 @@ def _empty(folder: Path) -> None:
             child.unlink()
 
 
-def _typed_pass(reader, plans, kind, schema, time_column, folder, on_progress) -> Report | None:
+def _typed_pass(
+    reader, plans, kind, schema, time_column, folder, on_progress, watch
+) -> Report | None:
     """The pass over a CSV read straight into its types, when the mapping allows it; None when
     it does not, or when the typed read gave up (the text pass then starts afresh)."""
     types = typed_read_types(reader, plans)
@@ -845,7 +929,8 @@ def _typed_pass(reader, plans, kind, schema, time_column, folder, on_progress) -
     words = {"true_values": _spellings(TRUE_TEXT), "false_values": _spellings(FALSE_TEXT)}
     try:
         chunks = _checked(reader.typed_batches(types, **words))
-        return _pass(reader, plans, kind, schema, time_column, folder, on_progress, chunks, True)
+        args = (plans, kind, schema, time_column, folder, on_progress, watch)
+        return _pass(reader, *args, chunks, True)
     except TypedReadFailed:
         _empty(folder)
         reader.problems, reader.problem_count, reader.empty_rows = [], 0, 0
@@ -909,10 +994,11 @@ def _checked(chunks) -> Iterator[Chunk]:
 
 
 def _pass(
-    reader, plans, kind, schema, time_column, folder, on_progress, chunks, typed=False
+    reader, plans, kind, schema, time_column, folder, on_progress, watch, chunks, typed=False
 ) -> Report:
     """One pass over `chunks`. A typed pass gives up (TypedReadFailed) at the first value its
-    conversion calls bad: the message must quote the text, which only the text pass has."""
+    conversion calls bad: the message must quote the text, which only the text pass has.
+    `watch` gathers what the whole file says about the guessed readings."""
     settings: Settings = reader.settings
     col_reports = [
         ColumnReport(
@@ -974,8 +1060,10 @@ def _pass(
             row_bad = np.zeros(n, bool)
             room = len(problems) < MAX_PROBLEMS  # later batches only hold later lines
             arrays = []
-            for plan, cr in zip(plans, col_reports, strict=True):
+            for i, (plan, cr) in enumerate(zip(plans, col_reports, strict=True)):
                 conv = convert_column(plan, batch, settings)
+                if watch:
+                    watch.see(i, plan, batch, conv.bad, settings.style)
                 if typed and conv.bad.any():
                     raise TypedReadFailed(f"a bad value in {plan.name}")
                 arrays.append(conv.array)
@@ -1176,7 +1264,8 @@ def _stats(out: pa.RecordBatch, plans: list[Plan], stats: dict, col_reports) -> 
 
 def _days(col: pa.Array, days: set[int]) -> None:
     if pa.types.is_timestamp(col.type):
-        secs = pc.cast(pc.cast(col.drop_null(), pa.timestamp("s")), pa.int64()).to_numpy()
+        seconds = pc.cast(col.drop_null(), pa.timestamp("s"), safe=False)  # days: no fractions
+        secs = pc.cast(seconds, pa.int64()).to_numpy()
         _add_days(secs // 86400, days)
     elif pa.types.is_date(col.type):
         _add_days(pc.cast(col, pa.int32()).drop_null().to_numpy(), days)

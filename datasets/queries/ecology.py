@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from datasets.aqi import STANDARDS, aqi_frame, category_for
+from datasets.period import DEFAULT_COMPARISON, DEFAULT_DAYS, parse_comparison
 from datasets.query import Filters, MissingDataset, QueryEngine
 
 DEFAULT_STANDARD = "hj633"
@@ -50,7 +51,7 @@ MIN_HOURS = 20
 MIN_HOURS_8H = 6
 MIN_WINDOWS_8H = 14
 GOOD_AQI = 100  # HJ 633 "优良" (excellent + good); EPA good + moderate
-DEFAULT_KPI_DAYS = 30
+DEFAULT_KPI_DAYS = DEFAULT_DAYS
 MOBILITY_COLUMNS = ("metro_riders", "bus_riders", "public_bike_trips", "ev_charging_sessions")
 RECYCLED_STREAMS = ("recycled", "recycling", "recyclables")
 BUCKETS = ("day", "week", "month")
@@ -672,11 +673,13 @@ class KpiWindow:
     default: bool  # True when no dates were chosen (last 30 days of data)
 
 
-def kpi_window(engine: QueryEngine, city_id: str, filters: Filters) -> KpiWindow | None:
-    """The chosen period and the one of equal length before it; without chosen dates, the last
-    30 days of data and the 30 before (a missing start or end is taken from the data)."""
+def kpi_window(
+    engine: QueryEngine, city_id: str, filters: Filters, comparison: str = DEFAULT_COMPARISON
+) -> KpiWindow | None:
+    """The chosen period and the one it is compared with (`period.comparison_period`); without
+    chosen dates, the last 30 days of data (a missing start or end is taken from the data)."""
     if filters.start and filters.end:
-        return KpiWindow(filters, filters.previous(), False)
+        return KpiWindow(filters, filters.previous(comparison), False)
     spans = [
         span
         for kind in ("air_quality_hourly", "energy_daily", "mobility_daily", "waste_monthly")
@@ -688,11 +691,11 @@ def kpi_window(engine: QueryEngine, city_id: str, filters: Filters) -> KpiWindow
     last = max(s[1] for s in spans)
     if filters.start or filters.end:
         current = Filters(filters.start or first, filters.end or last, filters.districts)
-        return KpiWindow(current, current.previous(), False)
+        return KpiWindow(current, current.previous(comparison), False)
     end = last
     start = end - dt.timedelta(days=DEFAULT_KPI_DAYS - 1)
     current = Filters(start, end, filters.districts)
-    return KpiWindow(current, current.previous(), True)
+    return KpiWindow(current, current.previous(comparison), True)
 
 
 # Each KPI reads both periods in one query (a period column: 0 the current one, 1 the one
@@ -777,7 +780,11 @@ KPI_IDS = ("pm25", "good_days", "renewable", "bike_trips", "recycled")
 
 
 def kpis(
-    engine: QueryEngine, city_id: str, filters: Filters, standard: str = DEFAULT_STANDARD
+    engine: QueryEngine,
+    city_id: str,
+    filters: Filters,
+    standard: str = DEFAULT_STANDARD,
+    comparison: str = DEFAULT_COMPARISON,
 ) -> pd.DataFrame:
     """The headline figures for the period and the previous one.
 
@@ -785,17 +792,20 @@ def kpis(
     A KPI whose dataset is missing has None values.
     """
     standard = standard_or_default(standard)
+    comparison = parse_comparison(comparison)
     return engine.memo_frame(
         "ecology.kpis",
         city_id,
         ("air_quality_hourly", "air_stations", "energy_daily", "mobility_daily", "waste_monthly"),
-        (filters, standard),
-        lambda: _kpis(engine, city_id, filters, standard),
+        (filters, standard, comparison),
+        lambda: _kpis(engine, city_id, filters, standard, comparison),
     )
 
 
-def _kpis(engine: QueryEngine, city_id: str, filters: Filters, standard: str) -> pd.DataFrame:
-    window = kpi_window(engine, city_id, filters)
+def _kpis(
+    engine: QueryEngine, city_id: str, filters: Filters, standard: str, comparison: str
+) -> pd.DataFrame:
+    window = kpi_window(engine, city_id, filters, comparison)
     columns = [
         "kpi",
         "value",

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from datasets.cities import CityProfile
+from datasets.period import DEFAULT_COMPARISON, DEFAULT_DAYS, parse_comparison
 from datasets.query import BUCKETS, Filters, MissingDataset, QueryEngine
 
 from .detector_days import SUMS, DetectorDays
@@ -44,7 +45,7 @@ READING_MINUTES = 5  # a reading counts the vehicles of 5 minutes (schema unit v
 NIGHT_END_HOUR = 5  # free-flow speeds come from the readings of 00:00-04:59
 FREE_FLOW_QUANTILE = 0.85
 PEAK_HOURS = (7, 8, 17, 18)  # 07:00-08:59 and 17:00-18:59
-KPI_DAYS = 30  # the KPI window when the filters have no dates
+KPI_DAYS = DEFAULT_DAYS  # the KPI window when the filters have no dates
 PILOT_BEFORE_DAYS = 84  # 12 weeks before the pilot start ...
 PILOT_RAMP_DAYS = 28  # ... against 12 weeks that start 4 weeks after it (commissioning left out)
 PILOT_AFTER_DAYS = 84
@@ -306,8 +307,11 @@ class KpiPeriods:
     default_window: bool  # True: the filters had no dates, the last KPI_DAYS days are used
 
 
-def kpi_periods(engine: QueryEngine, city_id: str, filters: Filters) -> KpiPeriods:
-    """The KPI period (the filters', or the last 30 days of data) and the one before it."""
+def kpi_periods(
+    engine: QueryEngine, city_id: str, filters: Filters, comparison: str = DEFAULT_COMPARISON
+) -> KpiPeriods:
+    """The KPI period (the filters', or the last 30 days of data) and the one it is compared
+    with (`period.comparison_period`)."""
     first, last = coverage(engine, city_id)
     default = not (filters.start or filters.end)
     if default:
@@ -316,7 +320,7 @@ def kpi_periods(engine: QueryEngine, city_id: str, filters: Filters) -> KpiPerio
         current = Filters(last - dt.timedelta(days=KPI_DAYS - 1), last, filters.districts)
     else:
         current = Filters(filters.start or first, filters.end or last, filters.districts)
-    previous = current.previous()
+    previous = current.previous(comparison)
     if previous is current or first is None or previous.start is None or previous.start < first:
         previous = None
     return KpiPeriods(current, previous, default)
@@ -449,20 +453,24 @@ def period_kpis(engine: QueryEngine, city_id: str, filters: Filters) -> dict[str
     return periods_kpis(engine, city_id, [filters])[0]
 
 
-def kpis(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
+def kpis(
+    engine: QueryEngine, city_id: str, filters: Filters, comparison: str = DEFAULT_COMPARISON
+) -> pd.DataFrame:
     """Two rows (current, previous) of the KPI values, with each period's dates (kept in the
-    process for the versions read: the overview and the traffic page show the same block)."""
+    process for the versions read: the overview and the traffic page show the same block);
+    `comparison` chooses the previous period (`period.COMPARISONS`)."""
+    comparison = parse_comparison(comparison)
     return engine.memo_frame(
         "traffic.kpis",
         city_id,
         (READINGS, INCIDENTS, RUNS),
-        (filters,),
-        lambda: _kpis(engine, city_id, filters),
+        (filters, comparison),
+        lambda: _kpis(engine, city_id, filters, comparison),
     )
 
 
-def _kpis(engine: QueryEngine, city_id: str, filters: Filters) -> pd.DataFrame:
-    periods = kpi_periods(engine, city_id, filters)
+def _kpis(engine: QueryEngine, city_id: str, filters: Filters, comparison: str) -> pd.DataFrame:
+    periods = kpi_periods(engine, city_id, filters, comparison)
     named = [("current", periods.current), ("previous", periods.previous)]
     known = [period for _, period in named if period is not None]
     values = iter(periods_kpis(engine, city_id, known))

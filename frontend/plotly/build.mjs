@@ -17,16 +17,25 @@ const traces = [...fs.readFileSync('index.js', 'utf8').matchAll(/plotly\.js\/lib
     .map((m) => m[1])
     .filter((name) => name !== 'core');
 
-// plotly's default address for the world outline is its CDN; the app's own copy instead, so that
-// no copy of this bundle, even one whose page never sets `topojsonURL`, asks the internet for it.
-const localOutline = {
-    name: 'local-outline',
+// plotly's defaults that reach out of the app, made local so that no copy of this bundle, even one
+// whose page sets no config, sends anything out: the world outline comes from its CDN (the app's own
+// copy instead), and a "Share chart..." button uploads the figure to Plotly's cloud (off, with no
+// address to send to).
+const localDefaults = [
+    [/dflt: 'https:\/\/cdn\.plot\.ly\/un\/'/, "dflt: '/assets/topojson/'"],
+    [/(plotlyServerURL: \{\s*valType: 'string',\s*)dflt: 'https:\/\/cloud\.plotly\.com\/newchart'/, "$1dflt: ''"],
+    [/(showSendToCloud: \{\s*valType: 'boolean',\s*)dflt: true/, '$1dflt: false'],
+];
+const localConfig = {
+    name: 'local-defaults',
     setup(build) {
         build.onLoad({ filter: /plot_api[\\/]plot_config\.js$/ }, (args) => {
-            const source = fs.readFileSync(args.path, 'utf8');
-            const cdn = /dflt: 'https:\/\/cdn\.plot\.ly\/un\/'/;
-            if (!cdn.test(source)) throw new Error(`no ${cdn} in ${args.path}: check the new plotly.js`);
-            return { contents: source.replace(cdn, "dflt: '/assets/topojson/'"), loader: 'js' };
+            let source = fs.readFileSync(args.path, 'utf8');
+            for (const [pattern, local] of localDefaults) {
+                if (!pattern.test(source)) throw new Error(`no ${pattern} in ${args.path}: check the new plotly.js`);
+                source = source.replace(pattern, local);
+            }
+            return { contents: source, loader: 'js' };
         });
     },
 };
@@ -44,7 +53,7 @@ await esbuild.build({
         js: `/* plotly.js v${version} (MIT, Plotly, Inc.), CityLens bundle: scatter ${traces.join(' ')}. ` +
             'Built by frontend/plotly/build.mjs. */',
     },
-    plugins: [localOutline],
+    plugins: [localConfig],
     alias: { stream: 'stream-browserify' },
     define: { global: 'window', 'define.amd': 'false', 'process.env.NODE_DEBUG': 'false' },
     loader: { '.css': 'empty' }, // maplibre's stylesheet, which registry.js requires for map traces only

@@ -171,7 +171,8 @@ def test_language_follows_the_browser_and_the_choice_persists(page_factory, app_
     page.goto(app_url + "/ecology")
     page.wait_for_selector("#page h1")
     assert page.locator("#nav-ecology").inner_text() == "Ecología"
-    page.goto(app_url + "/ecology?lang=zh")
+    page.locator("#lang-select").click()
+    page.locator(".dash-dropdown-option", has_text="中文").first.click()
     page.wait_for_function("() => document.documentElement.lang.startsWith('zh')")
     page.goto(app_url + "/data")
     page.wait_for_function("() => document.documentElement.lang.startsWith('zh')")
@@ -213,7 +214,7 @@ def test_dataset_catalog_shows_provenance_and_downloads(page, app_url):
     readings = page.locator(".dataset-card", has_text="Traffic readings every 5 minutes")
     assert "synthetic" in readings.inner_text().lower()
     readings.locator("summary").click()
-    assert readings.locator("table.data-table tbody tr").count() > 0
+    readings.locator("table.data-table tbody tr").first.wait_for()  # drawn once opened
     href = readings.locator("a", has_text="CSV").get_attribute("href")
     response = page.request.get(app_url + href)
     assert response.ok and response.body()[:40].decode().startswith("ts,detector_id")

@@ -237,3 +237,296 @@ def test_a_visitor_cannot_upload(page, app_url, data_dir, air_csv):
     page.wait_for_selector(".dataset-card")
     assert page.locator(".analyst-actions").count() == 0
     assert page.locator("#data-upload-link").count() == 0
+
+
+# -- every setting of the overrides form is applied ---------------------------------------------
+
+
+@pytest.fixture
+def published_ids(data_dir):
+    """The datasets a test publishes, deleted after it whatever happens."""
+    ids: list[str] = []
+    yield ids
+    from datasets.catalog import Catalog, CatalogError
+
+    for dataset_id in ids:
+        with contextlib.suppress(CatalogError):
+            Catalog(data_dir).delete(dataset_id)
+
+
+def published_table(data_dir: Path, dataset_id: str) -> tuple[dict, dict]:
+    """The published Parquet of a dataset: its values and its column types."""
+    import pyarrow.parquet as pq
+
+    from datasets.catalog import Catalog
+
+    folder = Catalog(data_dir).get(dataset_id).folder
+    table = pq.read_table(next(Path(folder).glob("*.parquet")))
+    return table.to_pydict(), {f.name: str(f.type) for f in table.schema}
+
+
+def upload_and_wait(page, app_url: str, path: Path) -> None:
+    log_in(page, app_url, "/data/upload")
+    page.wait_for_selector("#upload-file", state="attached")
+    page.set_input_files("#upload-file", str(path))
+    page.locator("#upload-verdict").wait_for(timeout=60_000)
+
+
+def publish_as(page, title: str) -> None:
+    page.fill("#upload-title", title)
+    page.click("#upload-commit")
+    page.locator("#upload-result").wait_for(timeout=60_000)
+
+
+def test_type_date_format_and_decimal_set_on_the_page_are_published(
+    page, app_url, analyst, data_dir, tmp_path, published_ids
+):
+    path = tmp_path / "gauges.csv"
+    path.write_text(
+        "day;level;count\n" + "".join(f"2017-03-{d:02d};{d}.250;{d + 12}\n" for d in range(1, 13)),
+        encoding="utf-8",
+    )
+    upload_and_wait(page, app_url, path)
+    preview = page.locator(".upload-preview")
+    assert "2017-03-01" in preview.inner_text() and "1.25" in preview.inner_text()
+
+    pick(page, pattern(name="decimal", type="up-set"), "comma 1,5")
+    pick(page, pattern(name="thousands", type="up-set"), "'.'")
+    page.fill(pattern(i=1, type="up-fmt"), "%Y-%d-%m")
+    pick(page, pattern(i=3, type="up-type"), "number")
+    page.click("#upload-reread")
+    page.wait_for_function(
+        "() => (document.querySelector('.upload-preview') || {}).innerText?.includes('1250')",
+        timeout=60_000,
+    )
+    text = preview.inner_text()
+    assert "2017-01-03" in text and "13.0" in text  # the preview shows what will be published
+    assert "2017-01-03" in page.locator(".upload-report").inner_text()
+    screenshot(page, "upload-overrides")
+
+    publish_as(page, "E2E gauges overridden")
+    published_ids.append("e2e-gauges-overridden")
+    data, types = published_table(data_dir, "e2e-gauges-overridden")
+    assert types["day"] == "date32[day]"
+    assert [str(d) for d in data["day"][:2]] == ["2017-01-03", "2017-02-03"]
+    assert data["level"][:2] == [1250, 2250]
+    assert types["count"] == "double" and data["count"][:2] == [13.0, 14.0]
+
+
+def test_a_delimiter_set_on_the_page_is_published_and_typed_fields_survive_the_check(
+    page, app_url, analyst, data_dir, tmp_path, published_ids
+):
+    path = tmp_path / "places.csv"  # big enough that the check runs a moment in the background
+    path.write_text(
+        "place;code,count\n" + "".join(f"p{i};{i},{i * 2}\n" for i in range(1, 60_001)),
+        encoding="utf-8",
+    )
+    upload_and_wait(page, app_url, path)
+    page.fill("#upload-title", "E2E places by comma")
+    pick(page, pattern(name="delimiter", type="up-set"), "comma ,")
+    page.click("#upload-reread")
+    page.fill("#upload-description", "typed while the file is checked")
+    page.wait_for_function(
+        "() => (document.querySelector('.upload-preview') || {}).innerText?.includes('place;code')",
+        timeout=90_000,
+    )
+    page.locator("#upload-verdict").wait_for(timeout=60_000)
+    assert page.input_value("#upload-title") == "E2E places by comma"
+    assert page.input_value("#upload-description") == "typed while the file is checked"
+
+    page.click("#upload-commit")
+    page.locator("#upload-result").wait_for(timeout=90_000)
+    published_ids.append("e2e-places-by-comma")
+    data, _ = published_table(data_dir, "e2e-places-by-comma")
+    assert list(data) == ["place;code", "count"]
+    assert data["place;code"][0] == "p1;1" and data["count"][0] == 2
+
+
+def test_a_date_order_the_file_leaves_open_is_asked_and_the_answer_published(
+    page, app_url, analyst, data_dir, tmp_path, published_ids
+):
+    path = tmp_path / "one day of counts.csv"  # 10 February or 2 October: nothing in it says
+    path.write_text(
+        "Date,Count\n" + "".join(f"10/02/2012 {h:02d}:00,{h * 3}\n" for h in range(24)),
+        encoding="utf-8",
+    )
+    upload_and_wait(page, app_url, path)
+    report = page.locator(".upload-report")
+    question = report.locator(".upload-question")
+    question.wait_for(timeout=60_000)
+    assert "Date: 10/02/2012 00:00 — 2 October 2012 or 10 February 2012?" in (question.inner_text())
+    verdict = page.inner_text("#upload-verdict")
+    assert "rows are good" not in verdict and "answer the question" in verdict
+    screenshot(page, "upload-date-question")
+
+    page.click(pattern(order="mdy", q=0, type="up-date-order"))
+    page.wait_for_function(
+        "() => (document.querySelector('#upload-verdict') || {}).innerText?.includes("
+        "'All 24 rows are good')",
+        timeout=60_000,
+    )
+    assert page.locator(".upload-question").count() == 0
+    publish_as(page, "E2E counts month first")
+    published_ids.append("e2e-counts-month-first")
+    data, types = published_table(data_dir, "e2e-counts-month-first")
+    assert types["Date"].startswith("timestamp")
+    assert data["Date"][0] == dt.datetime(2012, 10, 2, 0)
+    assert data["Date"][23] == dt.datetime(2012, 10, 2, 23)
+    assert data["Count"][5] == 15
+
+
+# -- each dataset in its city -------------------------------------------------------------------
+
+SEATTLE_DISTRICTS = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"name": "Fremont"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[-122.37, 47.64], [-122.33, 47.64], [-122.33, 47.67],
+                                 [-122.37, 47.67], [-122.37, 47.64]]],
+            },
+        }
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def seattle(data_dir, tmp_path):
+    """A second city, added as an operator would; removed after the test with its datasets."""
+    boundaries = tmp_path / "seattle.geojson"
+    boundaries.write_text(json.dumps(SEATTLE_DISTRICTS), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "datasets", "add-city", "--name", "Seattle", "--id", "e2e-seattle",
+         "--districts", str(boundaries), "--tz", "America/Los_Angeles",
+         "--data-dir", str(data_dir)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    yield "e2e-seattle"
+    import shutil
+
+    from datasets.catalog import Catalog
+
+    catalog = Catalog(data_dir)
+    for dataset in catalog.datasets(city="e2e-seattle"):
+        catalog.delete(dataset.id)
+    shutil.rmtree(data_dir / "cities" / "e2e-seattle", ignore_errors=True)
+
+
+def test_an_upload_is_published_in_the_city_chosen_on_the_page(
+    page, app_url, analyst, data_dir, tmp_path, seattle
+):
+    path = tmp_path / "fremont bridge.csv"
+    rows = [f"2025-02-01 {h:02d}:00,Fremont Bridge,47.648,-122.3496,{h}" for h in range(24)]
+    path.write_text("Date,Counter,Latitude,Longitude,Bikes\n" + "\n".join(rows) + "\n")
+    upload_and_wait(page, app_url, path)
+    warnings = page.locator("#upload-place")
+    page.wait_for_function(
+        "() => document.querySelector('#upload-place').innerText.includes('outside')",
+        timeout=60_000,
+    )  # the city being viewed, Hangzhou, is chosen at first
+    assert "24 of 24 points fall outside Hangzhou" in warnings.inner_text()
+    pick(page, "#upload-city", "Seattle")
+    page.wait_for_function(
+        "() => !document.querySelector('#upload-place').innerText.includes('outside')",
+        timeout=60_000,
+    )
+    screenshot(page, "upload-city")
+    publish_as(page, "E2E Fremont Bridge counts")
+
+    from datasets.catalog import Catalog
+
+    assert Catalog(data_dir).get("e2e-fremont-bridge-counts").meta.city == seattle
+    page.goto(f"{app_url}/data?city={seattle}")
+    page.get_by_text("E2E Fremont Bridge counts").first.wait_for(timeout=60_000)
+    page.goto(f"{app_url}/data?city=hangzhou-2017")
+    page.locator("#page .dataset-header").first.wait_for(timeout=60_000)  # the demo's datasets
+    assert "E2E Fremont Bridge counts" not in page.locator("#page").inner_text()
+
+
+def report_columns(page) -> dict[str, list[str]]:
+    """The report's table of columns as shown: {column name: the row's cells}."""
+    rows = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.upload-report tbody tr'))
+                     .map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))"""
+    )
+    return {cells[0]: cells for cells in rows if cells}
+
+
+def test_header_line_missing_markers_unit_and_encoding_set_on_the_page_are_published(
+    page, app_url, analyst, data_dir, tmp_path, published_ids
+):
+    # two lines above the header, as wide as the table: the detection takes the first for it
+    lines = ["exported by,gauge tool,v2", "site,Lac Léman,west shore", "place,depth (m),level"]
+    for i in range(1, 13):
+        level = {3: "-9999", 5: "n/a"}.get(i, f"{5000 + i}.5")  # -9999: no outlier
+        lines.append(f"Quai {i} é{' €' if i == 12 else ''},{i * 100},{level}")
+    path = tmp_path / "quays.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    upload_and_wait(page, app_url, path)
+    preview = page.locator(".upload-preview")
+    assert "exported by" in preview.inner_text()  # the junk line taken for the header
+    assert page.input_value(pattern(name="header_line", type="up-set")) == "1"
+    assert (
+        page.locator(pattern(name="encoding", type="up-set"))
+        .inner_text()
+        .startswith("Windows-1252")
+    )
+
+    # header line, missing markers and encoding (each changes how the whole file is read)
+    page.fill(pattern(name="header_line", type="up-set"), "3")
+    page.fill(pattern(name="missing", type="up-set"), "-9999, n/a")
+    pick(page, pattern(name="encoding", type="up-set"), "ISO-8859-1 (Latin-1)")
+    page.click("#upload-reread")
+    page.wait_for_function(
+        "() => (document.querySelector('.upload-preview thead') || {}).innerText?.includes("
+        "'place')",
+        timeout=60_000,
+    )
+    page.locator("#upload-verdict").wait_for(timeout=60_000)
+    text = preview.inner_text()
+    assert "exported by" not in text and "Quai 1 é" in text and "5001.5" in text
+    header = preview.locator("thead th").all_inner_texts()
+    assert [h.strip() for h in header][1:] == ["place", "depth (m)", "level"]
+    cells = [
+        preview.locator("tbody tr").nth(r).locator("td").nth(3).inner_text().strip()
+        for r in range(5)
+    ]
+    assert cells[0].splitlines()[-1] == "5001.5"
+    # the markers are read as nulls, said to be missing (not unreadable)
+    assert cells[2].splitlines() == ["-9999", "missing"]
+    assert cells[4].splitlines() == ["n/a", "missing"]
+    level = report_columns(page)["level"]
+    assert level[5:7] == ["2", "0"], level  # the two markers: nulls, not errors
+    assert page.input_value(pattern(name="header_line", type="up-set")) == "3"
+
+    # then the unit of a column (a change of structure above drops per-column overrides)
+    assert page.input_value(pattern(i=2, type="up-unit")) == "m"
+    page.fill(pattern(i=2, type="up-unit"), "km")
+    page.click("#upload-reread")
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.upload-report tbody tr'))
+                 .some(tr => tr.cells[0]?.innerText.trim() === 'depth (m)'
+                             && tr.cells[3]?.innerText.trim() === 'km')""",
+        timeout=60_000,
+    )
+    assert page.input_value(pattern(i=2, type="up-unit")) == "km"
+    assert page.input_value(pattern(name="header_line", type="up-set")) == "3"  # kept
+    screenshot(page, "upload-overrides-header-missing-unit-encoding")
+
+    publish_as(page, "E2E quays overridden")
+    published_ids.append("e2e-quays-overridden")
+    data, types = published_table(data_dir, "e2e-quays-overridden")
+    assert list(data) == ["place", "depth (m)", "level"]
+    assert data["place"][:11] == [f"Quai {i} é" for i in range(1, 12)]
+    assert data["place"][11] == "Quai 12 é \x80"  # Latin-1, as set: € is 0x80 in Windows-1252
+    assert data["depth (m)"] == [i * 100 for i in range(1, 13)]
+    assert types["level"] == "double"
+    assert data["level"] == [None if i in (3, 5) else 5000 + i + 0.5 for i in range(1, 13)]
+    from datasets.catalog import Catalog
+
+    columns = Catalog(data_dir).get("e2e-quays-overridden").current.columns
+    assert {c["name"]: c["unit"] for c in columns}["depth (m)"] == "km"

@@ -303,7 +303,21 @@ def long_value_dataset(dash_app, tmp_path) -> str:
 def test_the_data_page_shows_a_15_mb_value_cut_short(dash_app, visitor, long_value_dataset):
     page = route(dash_app, visitor, "/data")
     assert len(page) < MB
-    assert b"Looooo" in page and "…".encode() in page
+    summary = {"type": "ds-preview", "id": long_value_dataset}
+    rows = {"type": "ds-preview-rows", "id": long_value_dataset}
+    preview = visitor.post(
+        "/_dash-update-component",
+        json={
+            "output": next(key for key in dash_app.callback_map if "ds-preview-rows" in key),
+            "outputs": {"id": rows, "property": "children"},
+            "inputs": [{"id": summary, "property": "n_clicks", "value": 1}],
+            "state": [{"id": rows, "property": "children", "value": None}],
+            "changedPropIds": [json.dumps(summary, separators=(",", ":")) + ".n_clicks"],
+        },
+    )
+    assert preview.status_code == 200
+    assert len(preview.get_data()) < MB
+    assert b"Looooo" in preview.get_data() and "…".encode() in preview.get_data()
 
 
 def test_the_explorer_offers_and_draws_a_15_mb_value_cut_short(

@@ -38,16 +38,21 @@ LANGS = ("en", "fr", "es", "zh")
 PATIENCE_S = 90  # generous bound for a busy 2-core machine: a wait, never an assertion on speed
 
 
+# Processes this test process started before the test (the browser suite's app server and its
+# Playwright driver, kept for the whole session): the Chromiums below them are not the exports'.
+_elders: set[int] = set()
+
+
 def chromium_browsers() -> list[psutil.Process]:
     """The Chromium browsers this process started (directly, or through kaleido's wrapper): one
     per instance. A browser's helpers (zygotes, renderers, GPU) say `--type=...`, and a child
     one has forked and not yet turned into a helper (its command line the browser's, or
-    empty) has a Chromium parent; neither counts. Nor does the browser suite's own Chromium,
-    which Playwright's driver (node) started and keeps for the whole test session."""
+    empty) has a Chromium parent; neither counts. Nor does a Chromium below a process that was
+    already running when the test began (`_elders`)."""
     chromium, browsers = set(), []
     for proc in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            ours = not any(parent.name() == "node" for parent in proc.parents())
+            ours = not {proc.pid, *(p.pid for p in proc.parents())} & _elders
             if ours and "chrom" in proc.name() and proc.status() != psutil.STATUS_ZOMBIE:
                 chromium.add(proc.pid)
                 args = proc.cmdline()
@@ -92,6 +97,8 @@ def client_at(dash_app, address: str):
 @pytest.fixture
 def jobs_app(make_app):
     """`jobs_app(**settings)`: the real app; its running exports are stopped after the test."""
+    _elders.clear()
+    _elders.update(child.pid for child in psutil.Process().children())
     made = []
 
     def make(**settings):

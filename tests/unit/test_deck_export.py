@@ -14,8 +14,9 @@ import pages.traffic  # noqa: F401  (registers the traffic charts)
 from components import export
 from components.charts import REGISTRY, ChartContext, render
 from components.routing import filters_data, filters_from_data
-from components.slides import render_slide
+from components.slides import PROJECTOR_FONT, deck_title, render_slide
 from components.state import ViewState
+from components.theme import PALETTE
 from datasets.decks import Deck, Slide, forum_deck
 from i18n import t
 
@@ -60,7 +61,7 @@ def test_a_slide_figure_is_the_dashboards_figure(make_context):
     ctx = make_context(filters_data(state), {"lang": "fr", "theme": "dark"}, "week")
     dashboard, _message, _hidden = render(REGISTRY["traffic-volume-speed"], ctx)
     assert to_json_plotly(view.figure["data"]) == to_json_plotly(dashboard["data"])
-    assert view.figure["layout"]["font"]["size"] == 18  # projector type, same data
+    assert view.figure["layout"]["font"]["size"] == PROJECTOR_FONT  # projector type, same data
     assert view.title == "March" and view.takeaway == "Flow and speed" and view.notes == "say it"
     assert (view.index, view.count) == (1, 3)
     assert any("synthetic" in line or "synthétique" in line for line in view.sources)
@@ -70,12 +71,19 @@ def test_the_day_playback_has_24_hourly_frames_on_one_colour_scale(make_context)
     view = render_slide(SMALL, 2, "en", "dark", make_context)
     frames = view.figure["frames"]
     assert view.animated and [f["name"] for f in frames] == [f"{h:02d}:00" for h in range(24)]
-    ground, trace = view.figure["data"]
-    assert trace["type"] == "choropleth" and trace["zauto"] is False
-    assert trace["zmin"] < trace["zmax"]
-    assert all(f["traces"] == [1] for f in frames), "the frames colour the data, not the ground"
+    data = view.figure["data"]
+    ground = data[0]
+    choropleths = [i for i, t in enumerate(data) if t["type"] == "choropleth"]
+    labels = [i for i, t in enumerate(data) if t["type"] == "scattergeo" and t["mode"] == "text"]
+    trace = data[choropleths[-1]]
+    assert trace["zauto"] is False and trace["zmin"] < trace["zmax"]
+    # the frames colour the data and rewrite the names' values, never the ground
+    assert all(f["traces"] == [choropleths[-1], labels[-1]] for f in frames)
     assert all(len(f["data"][0]["z"]) == len(trace["locations"]) for f in frames)
     assert len(ground["locations"]) >= len(trace["locations"])
+    shown = {f["name"]: f["data"][1]["text"] for f in frames}
+    assert shown["03:00"] != shown["08:00"], "the values under the names follow the hour"
+    assert len(shown["08:00"]) == len(data[labels[-1]]["text"])
     slider = view.figure["layout"]["sliders"][0]
     assert slider["active"] == 8 and len(slider["steps"]) == 24
     labels = [b["label"] for b in view.figure["layout"]["updatemenus"][0]["buttons"]]
@@ -165,3 +173,67 @@ def test_unknown_formats_are_refused(make_context):
     with pytest.raises(ValueError, match="unknown export format"):
         export.export_deck(SMALL, "pptx", "en", "dark", make_context)
     assert export.filename("forum", "fr", "pdf") == "citylens-forum-fr.pdf"
+
+
+def _lines_of(view, lang: str) -> list[str]:
+    """The texts the PDF page lays out around the chart, line by line as printed."""
+    takeaway = export._wrap(view.takeaway, export._line_width(export.TAKEAWAY_PX, lang, True))
+    sources = [
+        line
+        for source in view.sources
+        for line in export._wrap(source, export._line_width(export.SOURCE_PX, lang))
+    ]
+    return [view.title, *(takeaway if view.takeaway else []), *sources]
+
+
+def test_pdf_pages_are_titled_framed_dark_and_their_texts_do_not_collide(make_context):
+    """Measured on the printed PDF: pdfplumber finds each of the page's own lines (title,
+    takeaway, sources: whole, so not cut) and the box of every word; none of these lines may
+    run off the page or touch a word that is not its own (the chart's axis titles, tick labels,
+    legends). pypdfium2 renders the page to check its corners are the dark slide's colour."""
+    import pdfplumber
+    import pypdfium2
+
+    deck = forum_deck()
+    data = export.export_deck(deck, "pdf", "en", "dark", make_context)
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title == deck_title(deck, "en")
+    assert reader.metadata.author == "CityLens" and reader.metadata.subject
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+
+    views = [render_slide(deck, i, "en", "dark", make_context) for i in range(1, 16)]
+    problems = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for number, (page, view) in enumerate(zip(pdf.pages, views, strict=True), start=1):
+            words = page.extract_words(extra_attrs=["upright"])
+            below = 0.0  # the lines come from the top down: each is found under the last one
+            for line in _lines_of(view, "en"):
+                found = [m for m in page.search(line, regex=False) if m["top"] >= below - 0.5]
+                if not found:
+                    problems.append(f"page {number}: not printed whole: {line!r}")
+                    continue
+                box = found[0]
+                below = box["bottom"]
+                if box["x0"] < 0 or box["x1"] > page.width or box["bottom"] > page.height:
+                    problems.append(f"page {number}: off the page: {line!r}")
+                for word in words:
+                    inside = (
+                        word["x0"] >= box["x0"] - 0.5
+                        and word["x1"] <= box["x1"] + 0.5
+                        and word["top"] >= box["top"] - 0.5
+                        and word["bottom"] <= box["bottom"] + 0.5
+                    )
+                    dx = min(word["x1"], box["x1"]) - max(word["x0"], box["x0"])
+                    dy = min(word["bottom"], box["bottom"]) - max(word["top"], box["top"])
+                    if not inside and dx > 1 and dy > 1:
+                        problems.append(f"page {number}: {line!r} meets {word['text']!r}")
+    assert not problems, "\n".join(problems)
+
+    paper = tuple(int(PALETTE["dark"]["paper"][i : i + 2], 16) for i in (1, 3, 5))
+    document = pypdfium2.PdfDocument(data)
+    for index in (0, 6, 10):
+        image = document[index].render(scale=1).to_pil().convert("RGB")
+        width, height = image.size
+        corners = [(0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1)]
+        assert all(image.getpixel(xy) == paper for xy in corners), f"white frame, page {index + 1}"

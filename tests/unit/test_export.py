@@ -6,7 +6,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datasets.catalog import Catalog, DatasetMeta
-from datasets.export import BATCH_ROWS, parquet_chunks, safe_csv, stored_parquet_file
+from datasets.export import (
+    BATCH_ROWS,
+    csv_chunks,
+    parquet_chunks,
+    safe_csv,
+    stored_parquet_file,
+)
 
 
 def rows(text: str) -> list[list[str]]:
@@ -64,3 +70,23 @@ def test_a_single_file_version_is_its_stored_file(tmp_path):
     catalog.publish(meta, lambda folder: pq.write_table(pa.table({"n": [1]}), folder / "p.parquet"))
     dataset = catalog.get("one")
     assert stored_parquet_file(dataset) == next(dataset.folder.glob("*.parquet"))
+
+
+def test_float32_values_are_written_as_stored_and_read_back_the_same(tmp_path):
+    stored = pa.array([43.9, 0.1, -3.3, 1234.5678, None], pa.float32())
+    catalog = Catalog(tmp_path)
+    meta = DatasetMeta(
+        id="speeds",
+        city="hangzhou-2017",
+        kind="generic",
+        round_table="other",
+        title={"en": "Speeds"},
+        description={"en": ""},
+    )
+    catalog.publish(
+        meta, lambda folder: pq.write_table(pa.table({"speed": stored}), folder / "p.parquet")
+    )
+    cells = [row[0] for row in rows("".join(csv_chunks(catalog.get("speeds"))))[1:]]
+    assert cells == ["43.9", "0.1", "-3.3", "1234.5677", ""]
+    read_back = pa.array([float(c) if c else None for c in cells], pa.float32())
+    assert read_back.equals(stored)

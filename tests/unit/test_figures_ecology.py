@@ -258,14 +258,14 @@ def test_stations_map_is_svg_over_the_districts():
     kinds = [type(trace).__name__ for trace in fig.data]
     assert kinds[0] == "Choropleth" and set(kinds[1:]) == {"Scattergeo"}
     assert fig.layout.geo.visible is False  # no base map: nothing to fetch
-    assert all(trace.mode == "markers" for trace in fig.data[1:])
+    assert [trace.mode for trace in fig.data[1:]] == ["markers"] * 4 + ["markers+text"]
     west, east = fig.layout.geo.lonaxis.range
     south, north = fig.layout.geo.lataxis.range
     for trace in fig.data[1:]:
         assert all(west < x < east for x in trace.lon) and all(south < y < north for y in trace.lat)
-    colours = {trace.name: trace.marker.color for trace in fig.data[2:]}
+    colours = {trace.name: trace.marker.color for trace in fig.data[2:-1]}
     assert colours == {"优": "#00E400", "良": "#FFFF00", "轻度污染": "#FF7E00"}
-    by_name = {trace.name: trace for trace in fig.data[2:]}
+    by_name = {trace.name: trace for trace in fig.data[2:-1]}
     assert "朝晖五区" in by_name["轻度污染"].hovertext[0]
     assert "拱墅区" in by_name["轻度污染"].hovertext[0]  # district name in the viewer's language
     assert by_name["轻度污染"].customdata[0][0] == 330105  # a click filters by district
@@ -469,3 +469,47 @@ def test_messages_complete_in_four_languages():
     for standard, cats in CATEGORIES.items():
         for cat in cats:
             assert t(f"eco.cat.{standard}.{cat.key}", "zh")
+
+
+def test_pollutants_of_eleven_stations_highlight_at_most_seven_lines():
+    dates = pd.date_range("2017-01-01", periods=90, freq="D")
+    frame = pd.DataFrame(
+        [
+            {
+                "date": d,
+                "station_id": f"S{i:02d}",
+                "name": f"Station {i:02d}",
+                "name_zh": f"站点{i:02d}",
+                "pollutant": "pm25",
+                "value": 20.0 + 3 * i,
+            }
+            for i in range(11)
+            for d in dates
+        ]
+    )
+    fig = figs.pollutant_figure(frame, ctx("en", "dark"))
+    lines = [trace for trace in fig["data"] if trace.get("mode") == "lines"]
+    grey = figs.OTHER_LINE["dark"]
+    coloured = [trace["name"] for trace in lines if trace["line"]["color"] != grey]
+    assert len(lines) == 11  # every station is still drawn (and named in its hover)
+    assert 0 < len(coloured) <= 7
+    # the highlighted ones are the most polluted stations
+    assert set(coloured) == {f"Station {i:02d}" for i in range(11 - len(coloured), 11)}
+    assert sum(trace.get("showlegend", True) for trace in lines) <= 8  # one entry for the rest
+
+
+@pytest.mark.parametrize(
+    ("figure", "frame", "axis"),
+    [("energy_figure", "energy", "yaxis2"), ("waste_figure", "waste", "yaxis2")],
+)
+def test_share_axes_tick_at_round_percentages(figure, frame, axis):
+    frames = {"energy": energy_frame, "waste": waste_frame}
+    fig = getattr(figs, figure)(frames[frame](), ctx("en"))
+    share_axis = fig["layout"][axis]
+    step = share_axis.get("dtick")
+    assert step is not None, "plotly would pick the ticks from the range: 0/5/9/14/19 %"
+    mantissa = step / 10 ** np.floor(np.log10(step))
+    assert min(abs(mantissa - m) for m in (1, 2, 5)) < 1e-9
+    top = share_axis["range"][1]
+    assert top / step == pytest.approx(round(top / step))
+    assert share_axis["tick0"] == 0

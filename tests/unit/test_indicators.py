@@ -349,3 +349,51 @@ def test_a_city_with_air_quality_only_lists_the_rest_as_gaps(tmp_path):
     pm25 = evaluation.result("pm25_annual")
     assert pm25.variant == "unweighted" and pm25.stations == 1
     assert pm25.partial and pm25.period == (dt.date(2013, 3, 1), dt.date(2013, 4, 14))
+
+
+def _find(component, predicate):
+    """The first Dash component of a tree (lists included) for which `predicate` holds."""
+    if predicate(component):
+        return component
+    children = getattr(component, "children", component if isinstance(component, list) else None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found = _find(child, predicate)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_recycled_share_is_rounded_alike_on_sdg_and_on_the_kpi_cards(
+    demo_workspace, demo_city, lang
+):
+    """The overview's KPI card and the /sdg card write one share with the same rounding
+    (they read 2.9 % and 2 % for one figure)."""
+    import dataclasses
+
+    import pages.ecology
+    from components.charts import ChartContext
+    from components.routing import filters_from_data
+    from datasets.annex import value_text
+    from datasets.queries import ecology as eq
+
+    ctx = ChartContext(
+        lang=lang,
+        theme="light",
+        city=demo_city,
+        option=None,
+        page_options={},
+        engine=demo_workspace.engine,
+        filters=filters_from_data({}),
+    )
+    section = pages.ecology.kpi_section(ctx)
+    card = _find(section, lambda c: getattr(c, "id", None) == "kpi-eco-recycled")
+    number = _find(card, lambda c: getattr(c, "className", None) == "kpi-number")
+    shown = number.children
+    kpis = eq.kpis(demo_workspace.engine, demo_city.id, ctx.filters).set_index("kpi")
+    kpi_value = float(kpis.loc["recycled", "value"])  # the figure the card shows
+    evaluation = ind.evaluate(demo_workspace.engine, demo_city)
+    result = next(r for r in evaluation.results if r.id == "recycled_share")
+    # the same figure, written by the /sdg card
+    assert value_text(dataclasses.replace(result, value=kpi_value), lang) == shown

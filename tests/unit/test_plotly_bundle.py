@@ -67,3 +67,13 @@ def test_bundle_has_no_tile_map_or_webgl_trace():
     webgl = {"scattermap", "choroplethmap", "densitymap", "scattergl", "splom", "parcoords"}
     assert not bundled_traces() & webgl
     assert "maplibre" not in BUNDLE.read_text(encoding="utf-8")
+
+
+def test_bundle_has_no_share_button_or_cloud_to_send_to_by_default():
+    """plotly.js 4 shows "Share chart..." unless a page's config says otherwise, and uploads
+    the figure to Plotly's cloud: off in the bundle itself, so no copy of it (an exported deck,
+    a graph a page forgot to configure) can send a chart out."""
+    text = BUNDLE.read_text(encoding="utf-8")
+    assert 'showSendToCloud:{valType:"boolean",dflt:!1' in text
+    assert 'plotlyServerURL:{valType:"string",dflt:""' in text
+    assert "cloud.plotly.com" not in text

@@ -369,6 +369,29 @@ def test_an_analyst_restores_then_deletes(dash_app):
     assert workspace.catalog.datasets() == []
 
 
+@pytest.mark.parametrize(("analyst", "shows"), [(None, "Only a logged-in analyst"), ("ana", "v2")])
+def test_the_versions_table_is_drawn_when_opened_for_an_analyst_only(dash_app, analyst, shows):
+    publish_two_versions(dash_app.workspace)
+    summary = {"id": "counts", "type": "ds-versions"}
+    rows = {"id": "counts", "type": "ds-versions-rows"}
+    payload = {
+        "output": callback_key(dash_app, "ds-versions"),
+        "outputs": {"id": rows, "property": "children"},
+        "inputs": [{"id": summary, "property": "n_clicks", "value": 1}],
+        "state": [
+            {"id": rows, "property": "children", "value": None},
+            {"id": "ui", "property": "data", "value": {"lang": "en"}},
+        ],
+        "changedPropIds": [prop(summary, "n_clicks")],
+    }
+    client = client_for(dash_app, analyst)
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert shows in text
+    assert ("Restore" in text) == (analyst is not None)
+
+
 def test_committing_through_the_page_is_refused_to_a_visitor(dash_app, data_dir):
     ana = client_for(dash_app, "ana")
     token = post(ana, CSV, token=csrf(ana)).get_json()["token"]
@@ -385,6 +408,7 @@ def test_committing_through_the_page_is_refused_to_a_visitor(dash_app, data_dir)
         ("upload-round-table", "other"),
         ("upload-sdg", []),
         ("upload-drop-bad", []),
+        ("upload-city", "hangzhou-2017"),
         ("upload-job", {"token": token}),
         ("ui", {"lang": "en"}),
     ]
@@ -454,7 +478,7 @@ def test_controls_become_sticky_overrides_and_junk_is_dropped():
     assert overrides_from(STATE, {**unchanged, "header_line": 0}, {}, {}, {})["has_header"] is False
 
 
-def test_mapping_from_the_dropdowns_keeps_formats_of_what_did_not_change():
+def test_mapping_from_the_dropdowns_names_sources_only():
     from pages.upload import mapping_from
 
     out = mapping_from(
@@ -468,7 +492,7 @@ def test_mapping_from_the_dropdowns_keeps_formats_of_what_did_not_change():
     assert out == {
         "kind": "air_quality_hourly",
         "columns": {
-            "ts": {"column": "when", "formats": ["%Y-%m-%d %H:%M"]},
+            "ts": {"column": "when"},  # read with the formats the column has on the form
             "station_id": {"constant": "1223A"},
             "pm25": {"column": "pm", "unit": "mg/m³"},
         },

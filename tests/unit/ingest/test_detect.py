@@ -273,12 +273,13 @@ def test_several_formats_in_one_column():
 
 @pytest.mark.parametrize("head", ["2017-01-31 08:00:00", "2017-01-31 08:00:00.000"])
 def test_iso_column_mixing_whole_and_fractional_seconds(head):
-    """The cast chosen on the first values still falls back when later values differ."""
+    """The cast chosen on the first values still falls back when later values differ; the
+    fraction is kept, to the millisecond."""
     values = [head] * 100 + ["2017-01-31 09:00:00.500", "2017-01-31 10:00:00", None]
     parsed, bad = detect.parse_timestamps(pa.array(values), detect.ISO_DEFAULT)
     assert not any(bad.to_pylist())
     assert [p and p.isoformat() for p in parsed.to_pylist()[-3:]] == [
-        "2017-01-31T09:00:00",
+        "2017-01-31T09:00:00.500000",
         "2017-01-31T10:00:00",
         None,
     ]
@@ -299,11 +300,17 @@ def test_impossible_dates_are_errors_not_rolled_over():
     assert bad.to_pylist() == [True, False]
 
 
-def test_offsets_are_dropped_and_times_kept_as_written():
+def test_offsets_are_converted_to_the_city_local_time():
     parsed, _ = detect.parse_timestamps(
-        pa.array(["2017-01-31T08:05:00+08:00", "2017-01-31T08:05:00Z"]), ("%Y-%m-%dT%H:%M:%S%z",)
+        pa.array(["2017-01-31T08:05:00+08:00", "2017-01-31T08:05:00Z", "2017-01-31T08:05:00"]),
+        ("%Y-%m-%dT%H:%M:%S%z",),
+        timezone="Asia/Shanghai",
     )
-    assert [p.isoformat() for p in parsed.to_pylist()] == ["2017-01-31T08:05:00"] * 2
+    assert [p and p.isoformat() for p in parsed.to_pylist()] == [
+        "2017-01-31T08:05:00",
+        "2017-01-31T16:05:00",
+        None,
+    ]
 
 
 # -- split timestamps and mapping --------------------------------------------------------------

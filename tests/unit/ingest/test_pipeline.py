@@ -268,6 +268,7 @@ def test_inspection_to_json(tmp_path):
     assert data["preview"][0] == {
         "line": 2,
         "cells": ["2017-03-01 08:00:00", "HZ-1", "330106", "120", "45.5", "12.5"],
+        "parsed": ["2017-03-01 08:00:00", "HZ-1", 330106, 120, 45.5, 12.5],
     }
     assert data["candidates"][0]["kind"] == "traffic_readings"
 
