@@ -109,7 +109,7 @@ def _child(code: str, failure: str) -> str:  # pragma: no cover - runs inside gu
 
 def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gunicorn worker
     """Before the worker serves: (1) repeated chart and KPI callbacks are answered from the
-    caches without running Dash (`datasets.cache.install_response_cache`), and a reply another
+    caches without running Dash (`server.reply_cache.install_response_cache`), and a reply another
     worker is computing is waited for (locks in `<data_dir>/.reply-locks`); (2) one request,
     because Dash registers its script paths on a worker's first request and that set-up is not
     thread-safe: a browser's parallel script requests to a fresh worker could get "dash is not
@@ -119,7 +119,7 @@ def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gun
     otherwise walked them for ~50 ms, holding every thread of the worker."""
     import app as citylens
     from components.charts import code_token
-    from datasets.cache import KeyLocks, install_response_cache
+    from server.reply_cache import KeyLocks, install_response_cache
 
     workspace = citylens.app.workspace  # built by loading `app:server`
     engine = workspace.engine

@@ -11,11 +11,11 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
+from components.annex import period_text, status_text, value_text
 from components.charts import Chart, ChartContext, card, data_flag, register, sdg_badges
 from components.figures import sdg as figures
 from components.kpi import kpi_block, page_header, register_kpis
 from components.state import ViewState
-from datasets.annex import period_text, status_text, value_text
 from datasets.cities import CityProfile
 from datasets.indicators import INDICATORS, Evaluation, evaluate, fetch_air_city_daily, unit_label
 from datasets.query import MissingDataset

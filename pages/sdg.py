@@ -16,10 +16,7 @@ import pandas as pd
 from dash import dcc, html
 
 from components import job_routes
-from components.charts import Chart, ChartContext, card, data_flag, register, sdg_badges
-from components.figures import sdg as figures
-from components.kpi import page_header
-from datasets.annex import (
+from components.annex import (
     build_html,
     build_pdf,
     gap_name,
@@ -32,7 +29,10 @@ from datasets.annex import (
     trend_text,
     value_text,
 )
-from datasets.annex import filename as annex_filename
+from components.annex import filename as annex_filename
+from components.charts import Chart, ChartContext, card, data_flag, register, sdg_badges
+from components.figures import sdg as figures
+from components.kpi import page_header
 from datasets.cities import DEFAULT_CITY, CityProfile
 from datasets.indicators import Gap, Result, evaluate, unit_label
 from datasets.query import MissingDataset

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from datasets.annex import CHROMIUM, build_html, build_pdf
+from components.annex import CHROMIUM, build_html, build_pdf
 from datasets.indicators import REGISTRY, evaluate
 from i18n import t
 

@@ -18,17 +18,16 @@ import pytest
 from datasets.cache import (
     LRU,
     DiskCache,
-    KeyLocks,
     RedisCache,
     SingleFlight,
     cache_key,
     decode_table,
     encode_table,
-    install_response_cache,
     open_shared_cache,
 )
 from datasets.catalog import Catalog, DatasetMeta
 from datasets.query import QueryEngine
+from server.reply_cache import KeyLocks, install_response_cache
 
 
 def test_tables_survive_encoding():

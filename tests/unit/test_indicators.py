@@ -373,9 +373,9 @@ def test_the_recycled_share_is_rounded_alike_on_sdg_and_on_the_kpi_cards(
     import dataclasses
 
     import pages.ecology
+    from components.annex import value_text
     from components.charts import ChartContext
     from components.routing import filters_from_data
-    from datasets.annex import value_text
     from datasets.queries import ecology as eq
 
     ctx = ChartContext(

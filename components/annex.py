@@ -24,9 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from datasets.indicators import Evaluation, Gap, Result, unit_label
 from i18n import LANGUAGES, fmt_date, fmt_figure, fmt_number, t
 
-from .indicators import Evaluation, Gap, Result, unit_label
+from .figures.sdg import sparkline_svg
 
 CHROMIUM = os.environ.get("CITYLENS_CHROMIUM", "/usr/bin/chromium")
 PDF_TIMEOUT_S = 120
@@ -172,8 +173,6 @@ def _coverage(dataset) -> str:
 
 def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None = None) -> str:
     """The annex as one self-contained HTML document in `lang`."""
-    from components.figures.sdg import sparkline_svg
-
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     city = evaluation.city
