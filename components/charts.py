@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -28,6 +27,7 @@ from datasets.catalog import Dataset
 from datasets.cities import CityProfile
 from datasets.downsample import MAX_POINTS_PER_TRACE, cap_figure
 from datasets.export import safe_csv
+from datasets.names import slug
 from datasets.query import Filters, MissingDataset, QueryEngine
 from i18n import fmt_date, plotly_locale, plotly_separators, stored_text, t
 
@@ -154,10 +154,6 @@ def blank_figure(ctx: FigureContext) -> dict:
         "data": [],
         "layout": {**layout, **_locale_layout(ctx, None), "template": template_json(ctx.theme)},
     }
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def dataset_title(engine: QueryEngine, city: CityProfile, kind: str, lang: str) -> str:
@@ -514,4 +510,4 @@ def register_callbacks(app, make_context: ContextFactory) -> None:
         frame = chart_frame(chart, make_context(filters, ui, chart_option(chart, option)))
         if frame is None:
             return no_update
-        return dcc.send_string(safe_csv(frame), f"{_slug(chart.id)}.csv")
+        return dcc.send_string(safe_csv(frame), f"{slug(chart.id)}.csv")

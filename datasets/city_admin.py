@@ -19,13 +19,11 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import errno
-import hashlib
 import json
 import math
 import os
 import re
 import shutil
-import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +36,7 @@ from shapely.geometry import mapping
 
 from .boundaries import MAP_VERTICES, RING_VERTICES, Simplified, ring_count, simplify_to_budget
 from .cities import BUILTIN_CITIES_DIR
+from .names import slug
 
 LANGUAGES = ("en", "fr", "es", "zh")
 CITIES_DIR = "cities"
@@ -480,14 +479,6 @@ def check_timezone(name: str | None) -> str:
 # -- ids and folders -----------------------------------------------------------------------------
 
 
-def slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    out = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:56].strip("-")
-    if not out:
-        out = "city-" + hashlib.sha1(text.encode()).hexdigest()[:8]
-    return out
-
-
 def cities_dir(data_dir: Path) -> Path:
     return Path(data_dir) / CITIES_DIR
 
@@ -579,7 +570,7 @@ def add_city(data_dir: Path, new: NewCity) -> tuple[str, list[str]]:
             raise CityError(f"a city {new.city_id!r} exists already")
         candidates = [new.city_id]
     else:
-        base = slug(name)
+        base = slug(name, max_length=56, fallback="city")
         candidates = [base] + [f"{base}-{n}" for n in range(2, 100)]
     new = replace(new, timezone=timezone)
     boundaries = geojson_bytes(checked.features)

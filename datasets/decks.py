@@ -29,13 +29,13 @@ import re
 import shutil
 import tempfile
 import threading
-import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .locks import exclusive
+from .names import slug
 
 FORMAT_VERSION = 1
 DEFAULT_DECK = "forum"
@@ -123,8 +123,7 @@ class Deck:
 
 def sanitize_name(raw: str | None) -> str:
     """`"Mon exposé: Forum 2017!"` -> `"mon-expose-forum-2017"`; refuses what leaves nothing."""
-    text = unicodedata.normalize("NFKD", str(raw or "")).encode("ascii", "ignore").decode()
-    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:NAME_MAX].strip("-")
+    name = slug(str(raw or ""), max_length=NAME_MAX)
     if not name:
         raise DeckError("a deck name needs at least one Latin letter or digit")
     return name

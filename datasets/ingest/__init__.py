@@ -24,7 +24,6 @@ from .pipeline import (
     ingest,
     inspect,
     ready,
-    slugify,
     validate,
 )
 from .readers import OVERRIDABLE, Limits, Settings, receive, receive_data_url, safe_filename
@@ -51,6 +50,5 @@ __all__ = [
     "receive",
     "receive_data_url",
     "safe_filename",
-    "slugify",
     "validate",
 ]

@@ -15,10 +15,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import hashlib
 import re
 import shutil
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import pyarrow.parquet as pq
 
 from ..catalog import Catalog, CatalogError, DatasetMeta, Version
 from ..cells import short_text
+from ..names import slug
 from ..rollups import build_rollups, link_or_copy
 from ..schemas import KINDS
 from . import detect
@@ -440,17 +439,6 @@ def cleanup_scratch(scratch_dir: Path | None = None, older_than_hours: float = 2
 # -- commit ------------------------------------------------------------------------------------
 
 
-def slugify(text: str, default: str = "upload") -> str:
-    """A dataset id from a title: ASCII letters, digits and `-`, at most 64 characters. A title
-    with no Latin letters (中文) gets a short stable hash."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:64].strip("-")
-    if not slug:
-        digest = hashlib.sha1(text.encode()).hexdigest()[:8] if text else ""
-        slug = f"{default}-{digest}" if digest else default
-    return slug
-
-
 def ready(report: Report, drop_bad_rows: bool = False) -> None:
     """Refuse, as `commit` would, a report that cannot be published; else return."""
     file = report.file
@@ -610,7 +598,7 @@ def _new_meta(report: Report, meta: UploadMeta) -> DatasetMeta:
     descriptions = dict(description) if isinstance(description, dict) else {"en": str(description)}
     slug_from = titles.get("en") or next(iter(titles.values()), "") or Path(report.file).stem
     return DatasetMeta(
-        id=slugify(slug_from),
+        id=slug(slug_from, fallback="upload"),
         city=meta.city or config.from_env().city,
         kind=kind.id,
         round_table=meta.round_table or kind.round_table,
@@ -718,6 +706,5 @@ __all__ = [
     "ingest",
     "inspect",
     "ready",
-    "slugify",
     "validate",
 ]

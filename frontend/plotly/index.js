@@ -1,4 +1,4 @@
-// The trace types CityLens draws; tests/unit/test_plotly_bundle.py checks the figures use no other.
+// The trace types CityLens draws; tests/test_plotly_bundle.py checks the figures use no other.
 var Plotly = require('plotly.js/lib/core');
 
 Plotly.register([

@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from test_upload_route import PASSWORD, callback_key, client_for, csrf, post, wait
 
 import app as app_module
 import config
 from datasets.accounts import Accounts
 from datasets.workspace import Workspace
+from tests.pages.upload.test_upload_route import (
+    PASSWORD,
+    callback_key,
+    client_for,
+    csrf,
+    post,
+    wait,
+)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from datasets.ingest import (
     discard,
     ingest,
     inspect,
-    slugify,
     validate,
 )
+from datasets.names import slug
 
 from .conftest import CITY, snapshot, write
 
@@ -169,9 +169,9 @@ def test_bad_rows_are_refused_unless_dropped(workspace, tmp_path):
 
 
 def test_dataset_ids_are_slugs(workspace, tmp_path):
-    assert slugify("Qualité de l'air — Paris 2017") == "qualite-de-l-air-paris-2017"
-    assert slugify("../../etc/passwd") == "etc-passwd"
-    assert slugify("北京空气质量").startswith("upload-")
+    assert slug("Qualité de l'air — Paris 2017", fallback="upload") == "qualite-de-l-air-paris-2017"
+    assert slug("../../etc/passwd", fallback="upload") == "etc-passwd"
+    assert slug("北京空气质量", fallback="upload").startswith("upload-")
     report = validate(inspect(write(tmp_path / "r.csv", READINGS)), scratch_dir=tmp_path)
     for bad in ("../x", "X", "a/b", "-a", "a" * 65):
         with pytest.raises(IngestError, match="a dataset id of lowercase"):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import config
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented_in_the_readme():
@@ -15,6 +15,6 @@ def test_every_setting_is_documented_in_the_readme():
 
 
 def test_quick_start_gives_the_two_commands_ci_runs():
-    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "./dev run" in README and "./dev test" in README
     assert "./dev test" in ci

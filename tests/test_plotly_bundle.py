@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "assets" / "vendor" / "plotly.min.js"
 TRACE_CLASSES = {  # graph_objects loads its classes lazily: dir() then getattr
     name: getattr(go, name)

@@ -19,7 +19,7 @@ from datasets.__main__ import main
 from datasets.decks import Deck, Slide
 from datasets.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BEIJING = ROOT / "tests" / "fixtures" / "real" / "PRSA_Data_Aotizhongxin_20130301-20170228.csv"
 CITY = "hangzhou-2017"
 DISTRICT = "330108"  # a district code of the city: its mean is the flat line of the finding

@@ -24,9 +24,9 @@ from datasets.ingest import inspect, validate
 from datasets.ingest.place_check import check_place
 from datasets.ingest.validate import SCRATCH_FILE
 from datasets.workspace import Workspace
-from tests.unit.test_upload_route import PASSWORD, client_for, csrf, post, wait
+from tests.pages.upload.test_upload_route import PASSWORD, client_for, csrf, post, wait
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HANGZHOU = "hangzhou-2017"
 SEATTLE = "seattle"
 
