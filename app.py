@@ -2,12 +2,18 @@
 
 On first start the demo city's datasets are generated into the data directory (with a
 progress bar); every later start reuses them.
+
+This is the one place features are wired: `create_app` builds the services every room is given
+(`pages.services.Services`), registers the shell (URL, router, chart and KPI cards), then each
+room of `ROOMS`, in that order, and last the guards that check every request against what was
+registered.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sys
 from dataclasses import fields
 
@@ -16,37 +22,52 @@ import plotly.io as pio
 from dash import Dash, dcc, html
 
 import config as config_module
-from components.charts import REGISTRY, ChartContext, draw, render
+from components.charts import REGISTRY, ChartContext, code_token, draw, render
 from components.charts import register_callbacks as register_chart_callbacks
-from components.datasets_choice import choice_control, chosen_engine, chosen_workspace
-from components.job_routes import attach_job_store
+from components.datasets_choice import (
+    choice_control,
+    chosen_engine,
+    chosen_workspace,
+    register_choice_callbacks,
+)
 from components.kpi import KPI_BLOCKS, register_kpi_callbacks
+from components.page import Page, PageContext
 from components.routing import (
     Site,
     filters_data,
     filters_from_data,
+    find_page,
     nav_id,
     pattern_ids,
     register_routing,
 )
 from components.shell import filter_bar, footer, header
 from components.state import ViewState, ui_settings
-from components.upload import register_uploads
 from datasets.catalog import CatalogError, Dataset
+from datasets.cities import CityProfile
 from datasets.demo import ensure_demo
 from datasets.export import csv_chunks, district_names, parquet_chunks, stored_parquet_file
 from datasets.queries import traffic as traffic_queries
 from datasets.query import MissingDataset
 from datasets.workspace import Workspace
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from pages import Page, PageContext, all_pages
-from pages.data import register_callbacks as register_data_page
-from pages.present import register_present
-from pages.sdg import register_routes as register_sdg_routes
+from pages import cities, compare, data, ecology, explorer, overview, present, sdg, traffic, upload
+from pages.services import Services
 from server.callback_guard import callback_failed, register_callback_guard
 from server.http import register_http_guards
+from server.job_routes import attach_job_store
+from server.reply_cache import KeyLocks, install_response_cache
 
 pio.json.config.default_engine = "orjson"
+
+# Every room, in navigation order: each exposes `PAGES` and `register(app, services)`. A page is
+# found by its exact path first, then by prefix (the explorer's /data/<id>), so order matters
+# only for the navigation.
+ROOMS = (overview, traffic, ecology, sdg, compare, cities, data, upload, explorer, present)
+
+
+def all_pages() -> list[Page]:
+    return [page for room in ROOMS for page in room.PAGES]
 
 
 def shell_layout(site: Site):
@@ -103,19 +124,137 @@ GRAPH_SCRIPTS = ("dash/dcc/async-graph.js",)
 
 
 def preload_graph_scripts(app: Dash) -> None:
+    """Every page fetches the graph script from the start, and not the DataTable bundle Dash
+    adds to each page (no page draws a DataTable: the /data previews are HTML tables)."""
     prefix = app.config.requests_pathname_prefix
     links = "".join(
         f'<link rel="preload" as="script" href="{prefix}_dash-component-suites/{path}">'
         for path in GRAPH_SCRIPTS
     )
     app.index_string = app.index_string.replace("{%css%}", "{%css%}" + links, 1)
+    unused = f'src="{prefix}_dash-component-suites/dash/dash_table/'
+    interpolate = app.interpolate_index  # Dash's documented hook for the page's HTML
+
+    def interpolate_used(**parts: str) -> str:
+        tags = parts["scripts"].split("\n")
+        parts["scripts"] = "\n".join(tag for tag in tags if unused not in tag)
+        return interpolate(**parts)
+
+    app.interpolate_index = interpolate_used
+
+
+# -- what the rooms are given ----------------------------------------------------------------
+
+
+def city_of(workspace: Workspace, cfg: config_module.Config, ui: dict) -> CityProfile:
+    """The city a viewer looks at (the `ui` store's), the configured one if unknown."""
+    try:
+        return workspace.city(ui_settings(ui)["city"] or cfg.city)
+    except LookupError:
+        return workspace.city(cfg.city)
+
+
+def make_context(
+    workspace: Workspace, cfg: config_module.Config, filters: dict, ui: dict, option: str | None
+) -> ChartContext:
+    """The context of a chart or KPI block from the `filters` and `ui` stores a request
+    carries, each value checked (`components.state`)."""
+    ui, options = ui_settings(ui), ViewState.from_filters(filters).options
+    city = city_of(workspace, cfg, ui)
+    return ChartContext(
+        lang=ui["lang"],
+        theme=ui["theme"],
+        city=city,
+        option=option,
+        page_options=options,
+        engine=chosen_engine(workspace.engine, options),  # ?ds_<kind>=<id>
+        filters=filters_from_data(filters, [d.code for d in city.districts]),
+    )
+
+
+def render_page(
+    workspace: Workspace, cfg: config_module.Config, page: Page, state: ViewState, ui: dict,
+    path: str,
+):  # fmt: skip
+    """A page's content and its options' controls, for the view `state` in the `ui` settings."""
+    ctx = PageContext(
+        workspace=chosen_workspace(workspace, state.options),
+        city=city_of(workspace, cfg, ui),
+        state=state,
+        lang=ui["lang"],
+        theme=ui["theme"],
+        view=make_context(workspace, cfg, filters_data(state), ui, None),
+        path=path or page.path,
+    )
+    return page.layout(ctx), page_options(page, state, ui["lang"], ctx)
+
+
+def coverage(
+    workspace: Workspace, pages: list[Page], city_id: str, path: str = "/",
+    options: dict | None = None,
+) -> tuple[dt.date | None, dt.date | None]:  # fmt: skip
+    """The span of the data the page at `path` draws: its kind's dataset, the one chosen
+    on the page (`?ds_<kind>=<id>`) when there is a choice."""
+    page = find_page(pages, path)
+    kind = page.period_kind if page is not None else traffic_queries.READINGS
+    try:
+        return traffic_queries.coverage(chosen_engine(workspace.engine, options), city_id, kind)
+    except MissingDataset:
+        return None, None
+
+
+def district_options(
+    workspace: Workspace, cfg: config_module.Config, city_id: str, lang: str
+) -> list[dict]:
+    city = city_of(workspace, cfg, {"city": city_id})
+    return [{"label": d.label(lang), "value": d.code} for d in city.districts]
+
+
+def city_options(workspace: Workspace, lang: str) -> list[dict]:
+    return [{"label": c.label(lang), "value": c.id} for c in workspace.cities.values()]
+
+
+def build_services(
+    server: flask.Flask, cfg: config_module.Config, workspace: Workspace
+) -> Services:
+    """The services every room is given: one per app, so one per server process."""
+    pages = all_pages()
+    site = Site(
+        pages,
+        functools.partial(render_page, workspace, cfg),
+        functools.partial(coverage, workspace, pages),
+        functools.partial(district_options, workspace, cfg),
+        functools.partial(city_options, workspace),
+        cfg.city,
+    )
+    return Services(
+        cfg=cfg,
+        workspace=workspace,
+        make_context=functools.partial(make_context, workspace, cfg),
+        site=site,
+        jobs=attach_job_store(server, workspace.data_dir, cfg),  # deck exports, the annex's PDF
+    )
+
+
+def health(services: Services) -> dict:
+    datasets = len(services.workspace.catalog.datasets())
+    return {"status": "ok", "city": services.cfg.city, "datasets": datasets}
+
+
+def register_shell(app: Dash, services: Services) -> None:
+    """What every page shares: the URL and its controls, the router, the chart cards, the KPI
+    blocks, the dataset choosers, and the `/health` and `/download` routes."""
+    register_routing(app, services.site)
+    register_chart_callbacks(app, services.make_context)
+    register_kpi_callbacks(app, services.make_context)
+    register_choice_callbacks(app)
+    app.server.add_url_rule("/health", "health", functools.partial(health, services))
+    register_downloads(app.server, services.workspace)
 
 
 def create_app(cfg: config_module.Config, workspace: Workspace | None = None) -> Dash:
     workspace = workspace or Workspace.open(cfg.data_dir, cfg.cache_size, cfg.query_threads)
     workspace.city(cfg.city)  # fail at start, not on the first request, if the city is unknown
-    pages = all_pages()
-
     app = Dash(
         __name__,
         title="CityLens",
@@ -125,85 +264,40 @@ def create_app(cfg: config_module.Config, workspace: Workspace | None = None) ->
         assets_folder="assets",
         on_error=callback_failed,  # a value no check caught: logged, answered 400
     )
-
-    def city_of(ui: dict):
-        try:
-            return workspace.city(ui_settings(ui)["city"] or cfg.city)
-        except LookupError:
-            return workspace.city(cfg.city)
-
-    def make_context(filters: dict, ui: dict, option: str | None) -> ChartContext:
-        """The context of a chart or KPI block from the `filters` and `ui` stores a request
-        carries, each value checked (`components.state`)."""
-        ui, options = ui_settings(ui), ViewState.from_filters(filters).options
-        city = city_of(ui)
-        return ChartContext(
-            lang=ui["lang"],
-            theme=ui["theme"],
-            city=city,
-            option=option,
-            page_options=options,
-            engine=chosen_engine(workspace.engine, options),  # ?ds_<kind>=<id>
-            filters=filters_from_data(filters, [d.code for d in city.districts]),
-        )
-
-    def render_page(page: Page, state: ViewState, ui: dict, path: str):
-        ctx = PageContext(
-            workspace=chosen_workspace(workspace, state.options),
-            city=city_of(ui),
-            state=state,
-            lang=ui["lang"],
-            theme=ui["theme"],
-            view=make_context(filters_data(state), ui, None),
-            path=path or page.path,
-        )
-        return page.layout(ctx), page_options(page, state, ui["lang"], ctx)
-
-    def coverage(
-        city_id: str, path: str = "/", options: dict | None = None
-    ) -> tuple[dt.date | None, dt.date | None]:
-        """The span of the data the page at `path` draws: its kind's dataset, the one chosen
-        on the page (`?ds_<kind>=<id>`) when there is a choice."""
-        page = site.find(path)
-        kind = page.period_kind if page is not None else traffic_queries.READINGS
-        try:
-            return traffic_queries.coverage(chosen_engine(workspace.engine, options), city_id, kind)
-        except MissingDataset:
-            return None, None
-
-    def district_options(city_id: str, lang: str) -> list[dict]:
-        return [
-            {"label": d.label(lang), "value": d.code} for d in city_of({"city": city_id}).districts
-        ]
-
-    def city_options(lang: str) -> list[dict]:
-        return [{"label": c.label(lang), "value": c.id} for c in workspace.cities.values()]
-
-    site = Site(pages, render_page, coverage, district_options, city_options, cfg.city)
-    app.layout = shell_layout(site)
+    services = build_services(app.server, cfg, workspace)
+    app.layout = shell_layout(services.site)
     preload_graph_scripts(app)
-    register_routing(app, site)
-    register_chart_callbacks(app, make_context)
-    register_kpi_callbacks(app, make_context)
-    attach_job_store(app.server, workspace.data_dir, cfg)  # deck exports, the annex's PDF
-    register_present(app, workspace, make_context)  # /present pages, add-to-deck, exports
-
-    @app.server.get("/health")
-    def health():
-        return {"status": "ok", "city": cfg.city, "datasets": len(workspace.catalog.datasets())}
-
-    register_downloads(app.server, workspace)
-    register_data_page(app, workspace)  # /data: a preview's rows, drawn when it is opened
-    register_sdg_routes(app, workspace)  # /sdg/annex, the compare and add-city callbacks
-    register_uploads(app, workspace, cfg)  # sessions, /login, /upload, explorer, versions
+    register_shell(app, services)
+    for room in ROOMS:
+        room.register(app, services)
     register_http_guards(app.server, cfg.max_request_mb)  # body limits, JSON, headers
-
     register_callback_guard(app)  # a callback request is the one its callback declares
     app.server.config["CITYLENS"] = cfg
+    app.services = services
     app.workspace = workspace
-    app.site = site
-    app.make_context = make_context
+    app.site = services.site
+    app.make_context = services.make_context
     return app
+
+
+def reply_token(workspace: Workspace) -> str:
+    """What every cached callback reply depends on besides its request: every dataset version,
+    the city profiles, the drawing code."""
+    try:
+        stamp = (workspace.data_dir / "cities").stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return f"{workspace.engine.data_token(None)}|{stamp}|{code_token()}"
+
+
+def install_reply_cache(app: Dash) -> None:
+    """Repeated chart and KPI callbacks answered from the caches without running Dash, a reply
+    another worker is computing waited for (`server.reply_cache`); a server's workers each
+    install it before they serve (gunicorn.conf.py)."""
+    workspace = app.workspace
+    locks = KeyLocks(workspace.data_dir / ".reply-locks")
+    token = functools.partial(reply_token, workspace)
+    install_response_cache(app.server, workspace.engine, token, locks)
 
 
 def warm_views(app: Dash, states: list[ViewState], languages: tuple[str, ...], paint=render) -> int:

@@ -109,8 +109,8 @@ def _child(code: str, failure: str) -> str:  # pragma: no cover - runs inside gu
 
 def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gunicorn worker
     """Before the worker serves: (1) repeated chart and KPI callbacks are answered from the
-    caches without running Dash (`server.reply_cache.install_response_cache`), and a reply another
-    worker is computing is waited for (locks in `<data_dir>/.reply-locks`); (2) one request,
+    caches without running Dash (`app.install_reply_cache`), and a reply another worker is
+    computing is waited for (locks in `<data_dir>/.reply-locks`); (2) one request,
     because Dash registers its script paths on a worker's first request and that set-up is not
     thread-safe: a browser's parallel script requests to a fresh worker could get "dash is not
     a registered library" (HTTP 500); (3) what the worker keeps in memory for itself, built
@@ -118,22 +118,9 @@ def post_worker_init(worker) -> None:  # pragma: no cover - runs inside each gun
     (modules, app, caches) left out of Python's full garbage collections, each of which
     otherwise walked them for ~50 ms, holding every thread of the worker."""
     import app as citylens
-    from components.charts import code_token
-    from server.reply_cache import KeyLocks, install_response_cache
 
-    workspace = citylens.app.workspace  # built by loading `app:server`
-    engine = workspace.engine
-    cities = workspace.data_dir / "cities"
-
-    def token() -> str:
-        try:
-            stamp = cities.stat().st_mtime_ns
-        except OSError:
-            stamp = 0
-        return f"{engine.data_token(None)}|{stamp}|{code_token()}"
-
-    locks = KeyLocks(workspace.data_dir / ".reply-locks")
-    install_response_cache(worker.wsgi, engine, token, locks)
+    citylens.install_reply_cache(citylens.app)  # `citylens.app` is the Dash app of `app:server`
     worker.wsgi.test_client().get("/health")
     citylens.warm_worker(citylens.app)
     gc.freeze()
+    worker.log.info("worker %s ready to serve", worker.pid)  # what tests/e2e wait for

@@ -171,16 +171,8 @@ def _coverage(dataset) -> str:
     return f"{v.time_min[:10]} → {v.time_max[:10]}" if v.time_min and v.time_max else "–"
 
 
-def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None = None) -> str:
-    """The annex as one self-contained HTML document in `lang`."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}")
-    city = evaluation.city
-    generated = generated or dt.datetime.now(dt.UTC)
-    computed = fmt_date(evaluation.computed_at.date(), lang)
-    datasets = evaluation.datasets
-    synthetic = any(d.meta.synthetic for d in datasets)
-    out: list[str] = [
+def _head(city, lang: str, generated: dt.datetime, synthetic: bool) -> list[str]:
+    out = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-Hans" if lang == "zh" else lang}"><head><meta charset="utf-8">',
         f"<title>{_e(t('annex.title', lang))} · {_e(city.label(lang))}</title>",
@@ -192,27 +184,35 @@ def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None 
     ]
     if synthetic:
         out.append(f'<p class="warning">{_e(t("annex.notes.synthetic", lang))}</p>')
+    return out
 
-    # summary
-    numbers = {r.id: n for n, r in enumerate(evaluation.results, 1)}
-    out.append(f"<h2>1. {_e(t('annex.section.summary', lang))}</h2>")
-    counts = {"computed": len(evaluation.results), "datasets": len(datasets)}
+
+def _table_head(n: int, keys: tuple[str, ...], lang: str) -> str:
+    return (
+        f"<table><caption>{_e(t('annex.table', lang, n=n))}</caption><thead><tr>"
+        + "".join(f"<th>{_e(t(k, lang))}</th>" for k in keys)
+        + "</tr></thead><tbody>"
+    )
+
+
+def _summary(evaluation: Evaluation, numbers: dict[str, int], lang: str) -> list[str]:
+    counts = {"computed": len(evaluation.results), "datasets": len(evaluation.datasets)}
     summary = t("sdg.summary", lang, gaps=len(evaluation.gaps), **counts)
-    out.append(f"<p>{_e(summary)}</p>")
-    out.append(
-        f"<table><caption>{_e(t('annex.table', lang, n=1))}</caption><thead><tr>"
-        + "".join(
-            f"<th>{_e(t(k, lang))}</th>"
-            for k in (
+    out = [
+        f"<h2>1. {_e(t('annex.section.summary', lang))}</h2>",
+        f"<p>{_e(summary)}</p>",
+        _table_head(
+            1,
+            (
                 "annex.col.target",
                 "sdg.col.indicator",
                 "sdg.col.value",
                 "sdg.col.period",
                 "sdg.col.status",
-            )
-        )
-        + "</tr></thead><tbody>"
-    )
+            ),
+            lang,
+        ),
+    ]
     for target, results, _gaps in evaluation.by_target():
         for r in results:
             out.append(
@@ -225,79 +225,86 @@ def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None 
                 f'<td class="status-{r.status_class}">{_e(status_text(r, lang))}</td></tr>'
             )
     out.append("</tbody></table>")
+    return out
 
-    # indicators by target
-    out.append(f"<h2>2. {_e(t('annex.section.indicators', lang))}</h2>")
+
+def _figure(r: Result, number: int, computed: str, lang: str) -> str:
+    ind = r.indicator
+    name = t(f"sdg.ind.{r.id}.name", lang)
+    svg = sparkline_svg(
+        r.trend,
+        r.trend_unit,
+        lang,
+        status_class=r.status_class,
+        reference=ind.reference.value if ind.reference and not ind.percent else None,
+        percent=ind.percent,
+        digits=ind.digits,
+        width=220,
+        height=54,
+        label=name,
+    )
+    sources = "<br>".join(_e(dataset_text(d, lang)) for d in r.datasets)
+    date = t(
+        "annex.date_text",
+        lang,
+        start=fmt_date(r.period[0], lang),
+        end=fmt_date(r.period[1], lang),
+        computed=computed,
+    )
+    return (
+        f'<figure id="fig-{_e(r.id)}"><figcaption>'
+        f"{_e(t('annex.figure', lang, n=number))}. {_e(name)}</figcaption>"
+        f'<div class="row"><span><span class="value">{_e(value_text(r, lang))}</span>'
+        f"{_e(unit_label(ind, lang))}</span>"
+        f'<span class="status status-{r.status_class}">{_e(status_text(r, lang))}</span>'
+        f"{svg}</div>"
+        f'<p class="muted">{_e(trend_text(r, lang))}</p>'
+        "<dl>"
+        f"<dt>{_e(t('sdg.col.period', lang))}</dt><dd>{_e(period_text(r, lang))}</dd>"
+        f"<dt>{_e(t('sdg.col.reference', lang))}</dt><dd>{_e(reference_text(r, lang))}</dd>"
+        f"<dt>{_e(t('annex.source', lang))}</dt><dd>{sources}</dd>"
+        f"<dt>{_e(t('annex.method', lang))}</dt><dd>{_e(method_text(r, lang))}</dd>"
+        f"<dt>{_e(t('annex.date', lang))}</dt><dd>{_e(date)}</dd>"
+        "</dl></figure>"
+    )
+
+
+def _indicators(evaluation: Evaluation, numbers: dict[str, int], lang: str) -> list[str]:
+    computed = fmt_date(evaluation.computed_at.date(), lang)
+    out = [f"<h2>2. {_e(t('annex.section.indicators', lang))}</h2>"]
     for target, results, _gaps in evaluation.by_target():
         if not results:
             continue
         out.append(f"<h3>SDG {_e(t(f'sdg.{target}', lang))}</h3>")
-        for r in results:
-            ind = r.indicator
-            name = t(f"sdg.ind.{r.id}.name", lang)
-            svg = sparkline_svg(
-                r.trend,
-                r.trend_unit,
-                lang,
-                status_class=r.status_class,
-                reference=ind.reference.value if ind.reference and not ind.percent else None,
-                percent=ind.percent,
-                digits=ind.digits,
-                width=220,
-                height=54,
-                label=name,
-            )
-            sources = "<br>".join(_e(dataset_text(d, lang)) for d in r.datasets)
-            date = t(
-                "annex.date_text",
-                lang,
-                start=fmt_date(r.period[0], lang),
-                end=fmt_date(r.period[1], lang),
-                computed=computed,
-            )
-            out.append(
-                f'<figure id="fig-{_e(r.id)}"><figcaption>'
-                f"{_e(t('annex.figure', lang, n=numbers[r.id]))}. {_e(name)}</figcaption>"
-                f'<div class="row"><span><span class="value">{_e(value_text(r, lang))}</span>'
-                f"{_e(unit_label(ind, lang))}</span>"
-                f'<span class="status status-{r.status_class}">{_e(status_text(r, lang))}</span>'
-                f"{svg}</div>"
-                f'<p class="muted">{_e(trend_text(r, lang))}</p>'
-                "<dl>"
-                f"<dt>{_e(t('sdg.col.period', lang))}</dt><dd>{_e(period_text(r, lang))}</dd>"
-                f"<dt>{_e(t('sdg.col.reference', lang))}</dt><dd>{_e(reference_text(r, lang))}</dd>"
-                f"<dt>{_e(t('annex.source', lang))}</dt><dd>{sources}</dd>"
-                f"<dt>{_e(t('annex.method', lang))}</dt><dd>{_e(method_text(r, lang))}</dd>"
-                f"<dt>{_e(t('annex.date', lang))}</dt><dd>{_e(date)}</dd>"
-                "</dl></figure>"
-            )
+        out.extend(_figure(r, numbers[r.id], computed, lang) for r in results)
+    return out
 
-    # gaps
-    out.append(f"<h2>3. {_e(t('annex.section.gaps', lang))}</h2>")
-    if evaluation.gaps:
-        out.append(
-            f"<table><caption>{_e(t('annex.table', lang, n=2))}</caption><thead><tr>"
-            f"<th>{_e(t('annex.col.target', lang))}</th><th>{_e(t('sdg.col.indicator', lang))}</th>"
-            f"<th>{_e(t('annex.col.why', lang))}</th><th>{_e(t('annex.col.need', lang))}</th>"
-            "</tr></thead><tbody>"
-        )
-        for target, _results, gaps in evaluation.by_target():
-            for g in gaps:
-                out.append(
-                    f"<tr><td>{_e(target)}</td><td>{_e(gap_name(g, lang))}</td>"
-                    f"<td>{_e(gap_reason(g, lang))}</td><td>{_e(gap_need(g, lang))}</td></tr>"
-                )
-        out.append("</tbody></table>")
-    else:
-        out.append(f"<p>{_e(t('annex.none', lang))}</p>")
 
-    # datasets
-    out.append(f"<h2>4. {_e(t('annex.section.sources', lang))}</h2>")
+def _gaps(evaluation: Evaluation, lang: str) -> list[str]:
+    out = [f"<h2>3. {_e(t('annex.section.gaps', lang))}</h2>"]
+    if not evaluation.gaps:
+        return [*out, f"<p>{_e(t('annex.none', lang))}</p>"]
     out.append(
-        f"<table><caption>{_e(t('annex.table', lang, n=3))}</caption><thead><tr>"
-        + "".join(
-            f"<th>{_e(t(k, lang))}</th>"
-            for k in (
+        _table_head(
+            2, ("annex.col.target", "sdg.col.indicator", "annex.col.why", "annex.col.need"), lang
+        )
+    )
+    for target, _results, gaps in evaluation.by_target():
+        for g in gaps:
+            out.append(
+                f"<tr><td>{_e(target)}</td><td>{_e(gap_name(g, lang))}</td>"
+                f"<td>{_e(gap_reason(g, lang))}</td><td>{_e(gap_need(g, lang))}</td></tr>"
+            )
+    out.append("</tbody></table>")
+    return out
+
+
+def _sources(datasets, lang: str) -> list[str]:
+    out = [
+        f"<h2>4. {_e(t('annex.section.sources', lang))}</h2>",
+        _table_head(
+            3,
+            (
                 "annex.col.dataset",
                 "annex.col.publisher",
                 "annex.col.licence",
@@ -305,10 +312,10 @@ def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None 
                 "annex.col.version",
                 "annex.col.rows",
                 "annex.col.nature",
-            )
-        )
-        + "</tr></thead><tbody>"
-    )
+            ),
+            lang,
+        ),
+    ]
     for d in datasets:
         flag = "synthetic" if d.meta.synthetic else "real"
         publisher = _e(d.meta.source or "–")
@@ -322,9 +329,11 @@ def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None 
             f'<td class="flag-{flag}">{_e(t(f"annex.{flag}", lang))}</td></tr>'
         )
     out.append("</tbody></table>")
+    return out
 
-    # notes
-    out.append(f"<h2>5. {_e(t('annex.section.notes', lang))}</h2>")
+
+def _notes(city, lang: str, generated: dt.datetime) -> list[str]:
+    out = [f"<h2>5. {_e(t('annex.section.notes', lang))}</h2>"]
     for key in ("annex.notes.period", "annex.notes.trend", "annex.notes.status"):
         out.append(f"<p>{_e(t(key, lang))}</p>")
     if city.boundaries_attribution:
@@ -334,7 +343,28 @@ def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None 
         f"{_e(generated.isoformat(timespec='seconds'))}</footer>"
     )
     out.append("</body></html>")
-    return "\n".join(out)
+    return out
+
+
+def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None = None) -> str:
+    """The annex as one self-contained HTML document in `lang`."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
+    city = evaluation.city
+    generated = generated or dt.datetime.now(dt.UTC)
+    datasets = evaluation.datasets
+    numbers = {r.id: n for n, r in enumerate(evaluation.results, 1)}
+    synthetic = any(d.meta.synthetic for d in datasets)
+    return "\n".join(
+        [
+            *_head(city, lang, generated, synthetic),
+            *_summary(evaluation, numbers, lang),
+            *_indicators(evaluation, numbers, lang),
+            *_gaps(evaluation, lang),
+            *_sources(datasets, lang),
+            *_notes(city, lang, generated),
+        ]
+    )
 
 
 class PdfError(RuntimeError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -333,7 +334,7 @@ def chart_frame(chart: Chart, ctx: ChartContext) -> pd.DataFrame | None:
         return None
 
 
-# -- zoom detail and the points cap (issue 6) --------------------------------------------------
+# -- zoom detail and the points cap --------------------------------------------------------
 # Charts whose zoom on the x (time) axis fetches the zoomed range again, at the finer bucket the
 # shorter span allows: the render callback narrows the filters to the zoomed days.
 ZOOM_DETAIL = frozenset({"traffic-volume-speed"})
@@ -446,39 +447,64 @@ def draw(chart: Chart, ctx: ChartContext) -> tuple[dict, str, bool]:
     return out, "", True
 
 
+def zoom_figure(make_context: ContextFactory, chart_id: str, relayout: object, option: object,
+                filters: object, ui: object) -> dict:  # fmt: skip
+    """The figure of a ZOOM_DETAIL chart for the days of a zoom on its x axis (the whole
+    period again for a double-click); PreventUpdate for a relayout that is not such a zoom,
+    or a zoom on days without data (what is drawn stays)."""
+    zoom = zoom_range(relayout)
+    if zoom is None:
+        raise PreventUpdate  # a resize, a y-only zoom
+    chart = REGISTRY[chart_id]
+    ctx = make_context(filters, ui, chart_option(chart, option))
+    if zoom != "reset":
+        ctx = zoomed(ctx, zoom)
+        if ctx is None:
+            raise PreventUpdate
+    figure, _message, shown = render(chart, ctx)
+    if not shown:
+        raise PreventUpdate
+    return figure
+
+
 def register_zoom(app, make_context: ContextFactory, chart_id: str) -> None:
     """A zoom on the x axis of a ZOOM_DETAIL chart re-renders it for the zoomed days; a
     double-click (autorange) renders the whole period again. Only these charts listen to
     their graph's relayoutData, so no other chart sends a request when it is drawn."""
     graph = {"type": "chart-graph", "id": chart_id}
-
-    @app.callback(
+    app.callback(
         Output(graph, "figure", allow_duplicate=True),
         Input(graph, "relayoutData"),
         State({"type": "chart-option", "id": chart_id}, "value"),
         State("filters", "data"),
         State("ui", "data"),
         prevent_initial_call=True,
-    )
-    def _zoom(relayout, option, filters, ui):
-        zoom = zoom_range(relayout)
-        if zoom is None:
-            raise PreventUpdate  # a resize, a y-only zoom
-        ctx = make_context(filters, ui, chart_option(REGISTRY[chart_id], option))
-        if zoom != "reset":
-            ctx = zoomed(ctx, zoom)
-            if ctx is None:
-                raise PreventUpdate
-        figure, _message, shown = render(REGISTRY[chart_id], ctx)
-        if not shown:
-            raise PreventUpdate  # nothing in the zoomed days: keep what is drawn
-        return figure
+    )(functools.partial(zoom_figure, make_context, chart_id))
+
+
+def render_card(make_context: ContextFactory, option: object, filters: object, ui: object,
+                component_id: object) -> tuple[dict, str, bool]:  # fmt: skip
+    """The figure and empty-state message of the card `component_id` names, with the option
+    picked on it, in the view of the `filters` and `ui` stores."""
+    chart = registered(component_id)
+    return render(chart, make_context(filters, ui, chart_option(chart, option)))
+
+
+def download_csv(make_context: ContextFactory, n_clicks: object, option: object, filters: object,
+                 ui: object, component_id: object):  # fmt: skip
+    """The data of the card `component_id` names as a CSV download."""
+    if not n_clicks:
+        return no_update
+    chart = registered(component_id)
+    frame = chart_frame(chart, make_context(filters, ui, chart_option(chart, option)))
+    if frame is None:
+        return no_update
+    return dcc.send_string(safe_csv(frame), f"{slug(chart.id)}.csv")
 
 
 def register_callbacks(app, make_context: ContextFactory) -> None:
     """The callbacks every card shares; `make_context(filters, ui, option)` builds the context."""
-
-    @app.callback(
+    app.callback(
         Output({"type": "chart-graph", "id": MATCH}, "figure"),
         Output({"type": "chart-empty", "id": MATCH}, "children"),
         Output({"type": "chart-empty", "id": MATCH}, "hidden"),
@@ -486,15 +512,10 @@ def register_callbacks(app, make_context: ContextFactory) -> None:
         Input("filters", "data"),
         Input("ui", "data"),
         State({"type": "chart-option", "id": MATCH}, "id"),
-    )
-    def _render(option, filters, ui, component_id):
-        chart = registered(component_id)
-        return render(chart, make_context(filters, ui, chart_option(chart, option)))
-
+    )(functools.partial(render_card, make_context))
     for chart_id in sorted(ZOOM_DETAIL):
         register_zoom(app, make_context, chart_id)
-
-    @app.callback(
+    app.callback(
         Output({"type": "chart-file", "id": MATCH}, "data"),
         Input({"type": "chart-download", "id": MATCH}, "n_clicks"),
         State({"type": "chart-option", "id": MATCH}, "value"),
@@ -502,12 +523,4 @@ def register_callbacks(app, make_context: ContextFactory) -> None:
         State("ui", "data"),
         State({"type": "chart-download", "id": MATCH}, "id"),
         prevent_initial_call=True,
-    )
-    def _download(n_clicks, option, filters, ui, component_id):
-        if not n_clicks:
-            return no_update
-        chart = registered(component_id)
-        frame = chart_frame(chart, make_context(filters, ui, chart_option(chart, option)))
-        if frame is None:
-            return no_update
-        return dcc.send_string(safe_csv(frame), f"{slug(chart.id)}.csv")
+    )(functools.partial(download_csv, make_context))

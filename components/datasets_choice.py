@@ -5,8 +5,8 @@ The choice is a page option kept in the URL, `?ds_air_quality_hourly=<dataset id
 the most recently updated dataset of the kind is used, as everywhere. Choosing in the dropdown
 loads the page again with the new URL, so everything on it is drawn from the chosen dataset.
 
-Queries never see the choice: they call `engine.find / dataset / source / rollup / plan` as
-before, on a *view* of the query engine (`chosen_engine`) whose `find` answers with the chosen
+Queries never see the choice: they call `engine.find / dataset / source / rollup / plan` on a
+*view* of the query engine (`chosen_engine`) whose `find` answers with the chosen
 dataset. The view shares the real engine's DuckDB connection and caches; the engine's own
 methods run bound to the view, so a method that looks a dataset up through `self` (`source`,
 `rollup`, `plan`…) sees the choice too. A choice naming a dataset of another kind or city, or
@@ -23,6 +23,8 @@ from dash import ALL, Input, dcc, html
 
 from datasets.catalog import Catalog, CatalogError, Dataset
 from i18n import t
+
+from .page import PageOption
 
 PREFIX = "ds_"
 
@@ -171,7 +173,6 @@ def kinds_of(charts: Sequence) -> tuple[str, ...]:
 def with_dataset_choices(page, charts: Sequence):
     """`page` with one dataset chooser per kind its charts read (shown only where the city has
     more than one dataset of that kind)."""
-    from pages import PageOption
 
     def lister(kind: str) -> Callable:
         return lambda page_ctx: dataset_choices(page_ctx, kind)

@@ -1,4 +1,4 @@
-"""The explorer's figure: a small frame from `explorer_query.build` and the spec in, a plotly
+"""The explorer's figure: a small frame from `datasets.queries.explorer` and the spec in, a plotly
 figure out. Pure: no query, no request, the same input gives the same figure.
 
 Text that comes from a file (column names, categories, units) is escaped before plotly sees it,
@@ -18,9 +18,8 @@ import plotly.graph_objects as go
 from components.charts import FigureContext
 from components.figures import geo
 from components.theme import PALETTE, colorway
+from datasets.queries.explorer import Spec
 from i18n import t
-
-from .explorer_query import Spec
 
 MAP_HEIGHT = 480
 

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from components.charts import FigureContext, blank_figure, finish_json
 from components.explorer_figure import MAP_HEIGHT, Axes, explorer_figure
-from components.explorer_query import (
+from components.explorer_query import spec_from_options
+from datasets.catalog import Dataset
+from datasets.queries import explorer as queries
+from datasets.queries.explorer import (
     MAX_CATEGORIES,
     MAX_POINTS,
     MAX_SERIES,
     NAMED_LEFT_OUT,
     Col,
     Spec,
-    build,
-    choose_bucket,
     columns_of,
-    series_left_out_query,
-    span_query,
-    spec_from_options,
 )
-from datasets.catalog import Dataset
 from datasets.query import QueryEngine
 from datasets.schemas import KINDS
 from i18n import fmt_number, t, unit_text
@@ -38,14 +35,13 @@ def preferred_time(dataset: Dataset) -> str | None:
     return kind.time_column if kind else None
 
 
-def series_note(engine: QueryEngine, src: str, spec: Spec, cols: list[Col], lang: str) -> str:
+def series_note(
+    engine: QueryEngine, dataset: Dataset, spec: Spec, cols: list[Col], lang: str
+) -> str:
     """ "Showing the 7 largest of 19 series of station; 12 more not shown: …", or "" when every
     series is drawn."""
-    query = series_left_out_query(spec, cols, src)
-    if query is None:
-        return ""
-    left = engine.frame(*query)
-    if left.empty:
+    left = queries.series_left_out(engine, dataset, spec, cols)
+    if left is None or left.empty:
         return ""
     total = int(left["total"].iloc[0])
     names = [str(v) for v in left["v"].head(NAMED_LEFT_OUT)]
@@ -69,18 +65,7 @@ def explorer_chart(
     lang = fig_ctx.lang
     cols = columns_of(dataset)
     spec = spec_from_options(options, cols, preferred_time(dataset))
-    src = engine.source(dataset.meta.city, dataset.meta.kind, dataset.id)
-    roles = {c.name: c.role for c in cols}
-    bucket = spec.bucket
-    time_x = spec.x and roles.get(spec.x) == "time" and spec.chart not in {"scatter", "map"}
-    if time_x and bucket == "auto":
-        sql, params = span_query(spec, src)
-        span = engine.frame(sql, params)
-        lo, hi = span["lo"].iloc[0], span["hi"].iloc[0]
-        seconds = (hi - lo).total_seconds() if lo == lo and hi == hi else None
-        bucket = choose_bucket(seconds, MAX_SERIES if spec.color else 1)
-    query = build(spec, cols, src, bucket)
-    frame = engine.frame(query.sql, query.params)
+    frame, query = queries.chart_frame(engine, dataset, spec, cols)
     notes = [t(key, lang) for key in spec.notes]
     if frame.empty:
         return blank_figure(fig_ctx), " ".join([*notes, t("chart.empty", lang)])
@@ -94,7 +79,7 @@ def explorer_chart(
         shown += " " + t("explorer.note.bucket", lang, bucket=bucket_name)
     if len(frame) >= MAX_POINTS:
         shown += " " + t("explorer.note.capped", lang, n=fmt_number(MAX_POINTS, lang))
-    left_out = series_note(engine, src, spec, cols, lang)
+    left_out = series_note(engine, dataset, spec, cols, lang)
     if left_out:
         shown += " " + left_out
     if query.x_role in {"text", "bool"} and frame["x"].nunique() >= MAX_CATEGORIES:

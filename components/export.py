@@ -225,28 +225,90 @@ def _line_width(size: int, lang: str, bold: bool = False) -> int:
     return int((PAGE_WIDTH - 2 * SIDE_PX) / (size * em) * 0.92)
 
 
-def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
-    """A slide as one static 16:9 figure: section and counter, title, chart, takeaway, sources.
+def _text(text: str, x: float, y: float, size: int, colour: str, **props) -> dict:
+    """A text annotation in paper coordinates."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x,
+        "y": y,
+        "showarrow": False,
+        "font": {"size": size, "color": colour},
+        **props,
+    }
 
-    The bottom margin is measured from the text it holds (the chart's tick labels and axis
-    title, then the takeaway's lines, then the sources' lines), so none of them meet."""
-    fig = copy.deepcopy(still(view.figure))
-    layout = fig.setdefault("layout", {})
-    colours = PALETTE[theme]
+
+def _page_lines(view: SlideView, lang: str) -> tuple[list[str], list[str]]:
+    """The takeaway's and the sources' lines, as wrapped on the page."""
     takeaway = _wrap(view.takeaway, _line_width(TAKEAWAY_PX, lang, bold=True))
-    takeaway = takeaway if view.takeaway else []
     sources = [
         line for source in view.sources for line in _wrap(source, _line_width(SOURCE_PX, lang))
     ]
+    return (takeaway if view.takeaway else []), sources
+
+
+def _page_margin(margin: dict | None, takeaway: list[str], sources: list[str]) -> dict:
+    """The chart's margins on the page: the title above, and below, measured from the text it
+    holds (the chart's tick labels and axis title, then the takeaway's lines, then the
+    sources' lines), so none of them meet."""
     takeaway_px = len(takeaway) * TAKEAWAY_PX * LINE_HEIGHT
     sources_px = len(sources) * SOURCE_PX * LINE_HEIGHT
-    margin = dict(layout.get("margin") or {})
+    margin = dict(margin or {})
     margin.update(
         t=TOP_PX + int(margin.get("t", 16) or 16),
         b=AXIS_PX + int(takeaway_px) + int(sources_px) + 2 * GAP_PX,
         l=max(margin.get("l", SIDE_PX) or 0, SIDE_PX),
         r=max(margin.get("r", SIDE_PX) or 0, SIDE_PX),
     )
+    return margin
+
+
+def _page_notes(
+    view: SlideView, lang: str, theme: str, margin: dict, takeaway: list[str], sources: list[str]
+) -> list[dict]:
+    """What the page writes around the chart: section and counter above it, the takeaway and
+    the sources under it, the empty-state message across it."""
+    text = PALETTE[theme]["text"]
+    plot_height = PAGE_HEIGHT - margin["t"] - margin["b"]
+    plot_width = PAGE_WIDTH - margin["l"] - margin["r"]
+    page_left = -(margin["l"] - SIDE_PX) / plot_width  # paper x of the page's left text edge
+    top = f"{html.escape(view.section)}    " if view.section else ""
+    counter = top + t("present.counter", lang, index=view.index, count=view.count)
+    notes = [
+        _text(
+            counter,
+            1 + (margin["r"] - SIDE_PX) / plot_width,
+            1 + (margin["t"] - 20) / plot_height,
+            SOURCE_PX,
+            text,
+            xanchor="right",
+            yanchor="top",
+        )
+    ]
+    under = {"xanchor": "left", "align": "left"}
+    if takeaway:
+        lines = "<br>".join(f"<b>{html.escape(line)}</b>" for line in takeaway)
+        colour = "#56b4e9" if theme == "dark" else "#0072b2"
+        y = -(AXIS_PX + GAP_PX) / plot_height
+        notes.append(_text(lines, page_left, y, TAKEAWAY_PX, colour, yanchor="top", **under))
+    if sources:
+        lines = "<br>".join(html.escape(line) for line in sources)
+        colour = "#4b5563" if theme == "light" else "#9ca3af"
+        y = -(margin["b"] - GAP_PX) / plot_height
+        notes.append(_text(lines, page_left, y, SOURCE_PX, colour, yanchor="bottom", **under))
+    if view.message:
+        notes.append(_text(html.escape(view.message), 0.5, 0.5, 26, text))
+    return notes
+
+
+def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
+    """A slide as one static 16:9 figure: section and counter, title, chart, takeaway, sources."""
+    fig = copy.deepcopy(still(view.figure))
+    layout = fig.setdefault("layout", {})
+    colours = PALETTE[theme]
+    takeaway, sources = _page_lines(view, lang)
+    margin = _page_margin(layout.get("margin"), takeaway, sources)
     layout.update(
         width=PAGE_WIDTH,
         height=PAGE_HEIGHT,
@@ -263,74 +325,8 @@ def pdf_figure(view: SlideView, lang: str, theme: str) -> dict:
             "font": {"size": 34, "color": colours["text"]},
         },
     )
-    plot_height = PAGE_HEIGHT - margin["t"] - margin["b"]
-    plot_width = PAGE_WIDTH - margin["l"] - margin["r"]
-
-    def below(px: float) -> float:  # paper y of a point `px` pixels under the plot area
-        return -px / plot_height
-
-    def above(px: float) -> float:
-        return 1 + px / plot_height
-
-    page_left = -(margin["l"] - SIDE_PX) / plot_width  # paper x of the page's left text edge
-    notes = list(layout.get("annotations") or [])
-    top = f"{html.escape(view.section)}    " if view.section else ""
-    notes.append(
-        {
-            "text": top + t("present.counter", lang, index=view.index, count=view.count),
-            "xref": "paper",
-            "yref": "paper",
-            "x": 1 + (margin["r"] - SIDE_PX) / plot_width,
-            "y": above(margin["t"] - 20),
-            "xanchor": "right",
-            "yanchor": "top",
-            "showarrow": False,
-            "font": {"size": SOURCE_PX, "color": colours["text"]},
-        }
-    )
-    if takeaway:
-        notes.append(
-            {
-                "text": "<br>".join(f"<b>{html.escape(line)}</b>" for line in takeaway),
-                "xref": "paper",
-                "yref": "paper",
-                "x": page_left,
-                "y": below(AXIS_PX + GAP_PX),
-                "xanchor": "left",
-                "yanchor": "top",
-                "align": "left",
-                "showarrow": False,
-                "font": {"size": TAKEAWAY_PX, "color": "#56b4e9" if theme == "dark" else "#0072b2"},
-            }
-        )
-    if sources:
-        notes.append(
-            {
-                "text": "<br>".join(html.escape(line) for line in sources),
-                "xref": "paper",
-                "yref": "paper",
-                "x": page_left,
-                "y": below(margin["b"] - GAP_PX),
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "align": "left",
-                "showarrow": False,
-                "font": {"size": SOURCE_PX, "color": "#4b5563" if theme == "light" else "#9ca3af"},
-            }
-        )
-    if view.message:
-        notes.append(
-            {
-                "text": html.escape(view.message),
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"size": 26, "color": colours["text"]},
-            }
-        )
-    layout["annotations"] = notes
+    notes = _page_notes(view, lang, theme, margin, takeaway, sources)
+    layout["annotations"] = [*(layout.get("annotations") or []), *notes]
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -133,18 +134,21 @@ def kpi_block(block_id: str, label: str = "", cards: int = 4):
     )
 
 
-def register_kpi_callbacks(app, make_context) -> None:
-    """One request per block, when its page is shown and whenever the filters change."""
+def refreshed_block(make_context: Callable, filters: object, ui: object, block: object) -> list:
+    """The cards of the KPI block `block` names, in the view of the `filters` and `ui` stores;
+    a block no page has is answered 404."""
+    block_id = block.get("id") if isinstance(block, dict) else None
+    build = KPI_BLOCKS.get(block_id) if isinstance(block_id, str) else None
+    if build is None:
+        flask.abort(404)
+    return build(make_context(filters, ui, None))
 
-    @app.callback(
+
+def register_kpi_callbacks(app, make_context: Callable) -> None:
+    """One request per block, when its page is shown and whenever the filters change."""
+    app.callback(
         Output({"type": "kpi-block", "id": MATCH}, "children"),
         Input("filters", "data"),
         State("ui", "data"),
         State({"type": "kpi-block", "id": MATCH}, "id"),
-    )
-    def _refresh(filters, ui, block):
-        block_id = block.get("id") if isinstance(block, dict) else None
-        build = KPI_BLOCKS.get(block_id) if isinstance(block_id, str) else None
-        if build is None:  # a block no page has
-            flask.abort(404)
-        return build(make_context(filters, ui, None))
+    )(functools.partial(refreshed_block, make_context))

@@ -9,6 +9,7 @@ cards always describe the same days. Presets and comparisons are links: the URL 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from babel import dates as babel_dates
 from dash import Input, Output, State, dcc, html, no_update
@@ -130,28 +131,31 @@ def period_line(
     ]
 
 
+def redrawn_line(site, filters: object, ui: object, pathname: object, search: str | None) -> object:
+    """The period line of the view in the `filters` store (`no_update` before the stores are
+    set; nothing for a city without data)."""
+    if not filters or not ui:
+        return no_update
+    ui = ui_settings(ui)
+    shown = ViewState.from_filters(filters)
+    if shown.start is None or shown.end is None:
+        return []
+    path = "/" + (pathname if isinstance(pathname, str) else "").strip("/")
+    return period_line(
+        ViewState.from_query(search),
+        (shown.start, shown.end),
+        site.coverage(ui["city"] or site.default_city, path, shown.options),
+        ui["lang"],
+        path,
+    )
+
+
 def register_period_line(app, site) -> None:
     """Redraw the period line whenever the filters or the language change."""
-
-    @app.callback(
+    app.callback(
         Output("filter-period", "children"),
         Input("filters", "data"),
         Input("ui", "data"),
         State("url", "pathname"),
         State("url", "search"),
-    )
-    def _period_line(filters, ui, pathname, search):
-        if not filters or not ui:
-            return no_update
-        ui = ui_settings(ui)
-        shown = ViewState.from_filters(filters)
-        if shown.start is None or shown.end is None:  # a city without data
-            return []
-        path = "/" + (pathname if isinstance(pathname, str) else "").strip("/")
-        return period_line(
-            ViewState.from_query(search),
-            (shown.start, shown.end),
-            site.coverage(ui["city"] or site.default_city, path, shown.options),
-            ui["lang"],
-            path,
-        )
+    )(functools.partial(redrawn_line, site))

@@ -8,6 +8,7 @@ control and a click on a district map all go through `sync()`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from datasets.query import Filters
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 from .charts import REGISTRY
+from .page import Page
 from .period import COMPARISON_PARAM, register_period_line, with_default_period
 from .state import THEMES, ViewState, parse_codes, parse_date, ui_settings
 
@@ -42,7 +44,7 @@ def _component_json(value):
 class Site:
     """What the shell needs from the app: its pages and a few lookups per city."""
 
-    pages: list  # of pages.Page
+    pages: list[Page]
     render_page: Callable  # (page, state, ui, path) -> (content, page options)
     # (city id, path, page options) -> the span of the data that page draws
     coverage: Callable[[str, str, dict], tuple[dt.date | None, dt.date | None]]
@@ -54,14 +56,18 @@ class Site:
     def nav_pages(self) -> list:
         return [p for p in self.pages if p.in_nav]
 
-    def find(self, pathname: object):
-        path = "/" + (pathname if isinstance(pathname, str) else "/").strip("/")
-        exact = next((p for p in self.pages if p.path == path), None)
-        if exact is not None:
-            return exact
-        return next(
-            (p for p in self.pages if p.prefix and path.startswith(p.path.rstrip("/") + "/")), None
-        )
+    def find(self, pathname: object) -> Page | None:
+        return find_page(self.pages, pathname)
+
+
+def find_page(pages: list[Page], pathname: object) -> Page | None:
+    """The page at `pathname`: the one with that exact path, else one serving paths below its
+    own (`Page.prefix`)."""
+    path = "/" + (pathname if isinstance(pathname, str) else "/").strip("/")
+    exact = next((p for p in pages if p.path == path), None)
+    if exact is not None:
+        return exact
+    return next((p for p in pages if p.prefix and path.startswith(p.path.rstrip("/") + "/")), None)
 
 
 def nav_id(page) -> str:
@@ -192,11 +198,142 @@ def _components(node) -> Iterator:
     yield from _components(getattr(node, "children", None))
 
 
+def synced(site: Site, search: str | None, trigger: object, values: dict, saved: object,
+           old_filters: object, old_ui: object, pathname: object) -> tuple:  # fmt: skip
+    """The URL, the controls and the stores after `trigger` changed (`next_state`): `values`
+    holds the controls' current values as the request sent them; `saved` is what the browser
+    keeps in its local storage. Returns the outputs of `sync`, in order."""
+    state = next_state(ViewState.from_query(search), trigger, values)
+    known_cities = {o["value"] for o in site.city_options(DEFAULT_LANGUAGE)}
+    if state.city == site.default_city or (state.city and state.city not in known_cities):
+        state = state.with_changes(city=None)
+
+    saved = saved if isinstance(saved, dict) else {}
+    remembered = {
+        "lang": saved.get("lang") if saved.get("lang") in LANGUAGES else None,
+        "theme": saved.get("theme") if saved.get("theme") in THEMES else None,
+    }
+    ui = {
+        "lang": state.lang or remembered["lang"] or browser_language(),
+        "theme": state.theme or remembered["theme"] or "light",
+        "city": state.city or site.default_city,
+    }
+    # Dates beyond the city's data are brought to its first and last day (the date picker,
+    # the link and every chart then show the period actually drawn), districts to its own
+    first, last = site.coverage(ui["city"], pathname, state.options)
+    district_options = site.district_options(ui["city"], ui["lang"])
+    state = state.within(first, last, [o["value"] for o in district_options])
+    # Without dates in the link, the charts, the KPIs and the picker all show the data's
+    # default period; the link stays without them, so it follows the data as it grows
+    shown = with_default_period(state, first, last)
+    new_filters = filters_data(shown)
+    new_search = state.to_query()
+    return (
+        new_search if new_search != (search or "") else no_update,
+        (shown.start or first).isoformat() if (shown.start or first) else None,
+        (shown.end or last).isoformat() if (shown.end or last) else None,
+        district_options,
+        list(state.districts),
+        ui["lang"],
+        ui["theme"],
+        ui["city"],
+        [
+            state.options.get(name, value if isinstance(value, str) else None)
+            for name, value in values["options"].items()
+        ],
+        new_filters if new_filters != old_filters else no_update,
+        ui if ui != old_ui else no_update,
+        remembered_choice(remembered, state, trigger),
+        *[page.path + nav_query(state) for page in site.nav_pages],
+    )
+
+
+def sync(site: Site, search, start, end, districts, lang, theme, city, _reset, option_values,
+         _clicks, saved, old_filters, old_ui, pathname) -> tuple:  # fmt: skip
+    """The Dash adapter of `synced`: the trigger, the page options and a map click are read
+    from the callback context."""
+    option_names = [item["id"]["name"] for item in ctx.inputs_list[8]]
+    options = dict(zip(option_names, option_values, strict=True))
+    click = ctx.triggered[0]["value"] if ctx.triggered else None
+    values = {"start": start, "end": end, "districts": districts, "lang": lang,
+              "theme": theme, "city": city, "options": options, "click": click}  # fmt: skip
+    return synced(site, search, ctx.triggered_id, values, saved, old_filters, old_ui, pathname)
+
+
+def not_found(lang: str) -> html.Div:
+    return html.Div(
+        [html.H1(t("page.not_found", lang)), html.A(t("page.back_home", lang), href="/")],
+        className="not-found",
+    )
+
+
+def route(site: Site, pathname: object, ui: object, search: str | None) -> tuple:
+    """The page at `pathname` for the view in `search`, its options, whether the filter bar
+    is hidden, the navigation links' classes and the footer's synthetic-data notice."""
+    if not ui:
+        return (no_update,) * (5 + len(site.nav_pages))
+    ui = ui_settings(ui)
+    page = site.find(pathname)
+    nav_classes = [
+        "nav-link active" if page is nav_page else "nav-link" for nav_page in site.nav_pages
+    ]
+    if page is None:
+        return not_found(ui["lang"]), [], True, *nav_classes, "", True
+    content, options = site.render_page(page, ViewState.from_query(search), ui, pathname)
+    synthetic = synthetic_shown(content)
+    notice = t("footer.synthetic", ui["lang"], datasets=", ".join(synthetic))
+    return (
+        wire_ready(content),
+        wire_ready(options),
+        not page.filters,
+        *nav_classes,
+        notice if synthetic else "",
+        not synthetic,
+    )
+
+
+def chrome(site: Site, ui: object) -> tuple:
+    """The texts of the header, filter bar and footer in the viewer's language."""
+    if not ui:
+        return (no_update,) * (len(site.nav_pages) + 14)
+    lang = ui_settings(ui)["lang"]
+    cities = site.city_options(lang)
+    return (
+        *[t(page.nav, lang) for page in site.nav_pages],
+        t("app.tagline", lang),
+        t("ui.skip", lang),
+        t("ui.language", lang),
+        t("filter.dates", lang),
+        t("filter.districts", lang),
+        t("filter.all_districts", lang),
+        t("filter.reset", lang),
+        t("footer.about", lang),
+        [{"label": t(f"ui.theme_{name}", lang), "value": name} for name in ("light", "dark")],
+        t("filter.start", lang),
+        t("filter.end", lang),
+        cities,
+        len(cities) < 2,
+        t("ui.city", lang),
+    )
+
+
+THEME_SWITCH = """
+function(ui) {
+    if (!ui) { return window.dash_clientside.no_update; }
+    document.documentElement.lang = ui.lang === 'zh' ? 'zh-Hans' : ui.lang;
+    document.body.classList.toggle('theme-dark', ui.theme === 'dark');
+    document.body.classList.toggle('theme-light', ui.theme !== 'dark');
+    return ui.theme;
+}
+"""
+
+
 def register_routing(app, site: Site) -> None:
+    """The shell's callbacks: `sync` owns the URL and every control mirroring it, `route`
+    draws the page, `chrome` translates the shell, and the theme is switched in the browser."""
     nav_ids = [nav_id(p) for p in site.nav_pages]
     register_period_line(app, site)
-
-    @app.callback(
+    app.callback(
         Output("url", "search"),
         Output("filter-dates", "start_date"),
         Output("filter-dates", "end_date"),
@@ -224,59 +361,8 @@ def register_routing(app, site: Site) -> None:
         State("filters", "data"),
         State("ui", "data"),
         State("url", "pathname"),
-    )
-    def sync(search, start, end, districts, lang, theme, city, _reset, option_values, _clicks,
-             saved, old_filters, old_ui, pathname):  # fmt: skip
-        option_names = [item["id"]["name"] for item in ctx.inputs_list[8]]
-        options = dict(zip(option_names, option_values, strict=True))
-        click = ctx.triggered[0]["value"] if ctx.triggered else None
-        values = {"start": start, "end": end, "districts": districts, "lang": lang,
-                  "theme": theme, "city": city, "options": options, "click": click}  # fmt: skip
-        state = next_state(ViewState.from_query(search), ctx.triggered_id, values)
-        known_cities = {o["value"] for o in site.city_options(DEFAULT_LANGUAGE)}
-        if state.city == site.default_city or (state.city and state.city not in known_cities):
-            state = state.with_changes(city=None)
-
-        saved = saved if isinstance(saved, dict) else {}  # the browser's local storage
-        remembered = {
-            "lang": saved.get("lang") if saved.get("lang") in LANGUAGES else None,
-            "theme": saved.get("theme") if saved.get("theme") in THEMES else None,
-        }
-        ui = {
-            "lang": state.lang or remembered["lang"] or browser_language(),
-            "theme": state.theme or remembered["theme"] or "light",
-            "city": state.city or site.default_city,
-        }
-        # Dates beyond the city's data are brought to its first and last day (the date picker,
-        # the link and every chart then show the period actually drawn), districts to its own
-        first, last = site.coverage(ui["city"], pathname, state.options)
-        district_options = site.district_options(ui["city"], ui["lang"])
-        state = state.within(first, last, [o["value"] for o in district_options])
-        # Without dates in the link, the charts, the KPIs and the picker all show the data's
-        # default period; the link stays without them, so it follows the data as it grows
-        shown = with_default_period(state, first, last)
-        new_filters = filters_data(shown)
-        new_search = state.to_query()
-        return (
-            new_search if new_search != (search or "") else no_update,
-            (shown.start or first).isoformat() if (shown.start or first) else None,
-            (shown.end or last).isoformat() if (shown.end or last) else None,
-            district_options,
-            list(state.districts),
-            ui["lang"],
-            ui["theme"],
-            ui["city"],
-            [
-                state.options.get(name, value if isinstance(value, str) else None)
-                for name, value in options.items()
-            ],
-            new_filters if new_filters != old_filters else no_update,
-            ui if ui != old_ui else no_update,
-            remembered_choice(remembered, state, ctx.triggered_id),
-            *[page.path + nav_query(state) for page in site.nav_pages],
-        )
-
-    @app.callback(
+    )(functools.partial(sync, site))
+    app.callback(
         Output("page", "children"),
         Output("page-options", "children"),
         Output("filter-bar", "hidden"),
@@ -286,37 +372,8 @@ def register_routing(app, site: Site) -> None:
         Input("url", "pathname"),
         Input("ui", "data"),
         State("url", "search"),
-    )
-    def route(pathname, ui, search):
-        if not ui:
-            return [no_update] * (5 + len(nav_ids))
-        ui = ui_settings(ui)
-        page = site.find(pathname)
-        nav_classes = [
-            "nav-link active" if page is nav_page else "nav-link" for nav_page in site.nav_pages
-        ]
-        if page is None:
-            missing = html.Div(
-                [
-                    html.H1(t("page.not_found", ui["lang"])),
-                    html.A(t("page.back_home", ui["lang"]), href="/"),
-                ],
-                className="not-found",
-            )
-            return missing, [], True, *nav_classes, "", True
-        content, options = site.render_page(page, ViewState.from_query(search), ui, pathname)
-        synthetic = synthetic_shown(content)
-        notice = t("footer.synthetic", ui["lang"], datasets=", ".join(synthetic))
-        return (
-            wire_ready(content),
-            wire_ready(options),
-            not page.filters,
-            *nav_classes,
-            notice if synthetic else "",
-            not synthetic,
-        )
-
-    @app.callback(
+    )(functools.partial(route, site))
+    app.callback(
         *[Output(element_id, "children") for element_id in nav_ids],
         Output("brand-tagline", "children"),
         Output("skip-link", "children"),
@@ -333,40 +390,5 @@ def register_routing(app, site: Site) -> None:
         Output("city-block", "hidden"),
         Output("city-label", "children"),
         Input("ui", "data"),
-    )
-    def chrome(ui):
-        if not ui:
-            return [no_update] * (len(nav_ids) + 14)
-        lang = ui_settings(ui)["lang"]
-        cities = site.city_options(lang)
-        return (
-            *[t(page.nav, lang) for page in site.nav_pages],
-            t("app.tagline", lang),
-            t("ui.skip", lang),
-            t("ui.language", lang),
-            t("filter.dates", lang),
-            t("filter.districts", lang),
-            t("filter.all_districts", lang),
-            t("filter.reset", lang),
-            t("footer.about", lang),
-            [{"label": t(f"ui.theme_{name}", lang), "value": name} for name in ("light", "dark")],
-            t("filter.start", lang),
-            t("filter.end", lang),
-            cities,
-            len(cities) < 2,
-            t("ui.city", lang),
-        )
-
-    app.clientside_callback(
-        """
-        function(ui) {
-            if (!ui) { return window.dash_clientside.no_update; }
-            document.documentElement.lang = ui.lang === 'zh' ? 'zh-Hans' : ui.lang;
-            document.body.classList.toggle('theme-dark', ui.theme === 'dark');
-            document.body.classList.toggle('theme-light', ui.theme !== 'dark');
-            return ui.theme;
-        }
-        """,
-        Output("theme-holder", "className"),
-        Input("ui", "data"),
-    )
+    )(functools.partial(chrome, site))
+    app.clientside_callback(THEME_SWITCH, Output("theme-holder", "className"), Input("ui", "data"))

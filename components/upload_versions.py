@@ -1,22 +1,18 @@
 """Analysts' actions on `/data`: each dataset's versions, with restore, and delete (confirmed).
 
-The section is drawn for analysts only, and each callback checks the session again on the
-server: a visitor who forges the callback request gets the login notice and nothing changes.
-Restoring moves the dataset's current-version pointer (the files of every version stay);
-deleting removes the dataset and its files.
+The section is drawn for analysts only; its callbacks (`pages/data.py`) check the session again
+on the server, so a visitor who forges the callback request gets the login notice and nothing
+changes.
 """
 
 from __future__ import annotations
 
-from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import dcc, html
 
-from datasets.catalog import CatalogError, Dataset
+from datasets.catalog import Dataset
 from datasets.workspace import Workspace
 from i18n import fmt_number, t
-
-from .auth import analyst_bar, current_analyst, visitor_notice
-from .state import ui_settings
+from server.auth import analyst_bar, current_analyst
 
 
 def card_id(dataset_id: str) -> dict:
@@ -68,11 +64,13 @@ def versions_table(workspace: Workspace, dataset: Dataset, lang: str):
     )
 
 
-def analyst_actions(workspace: Workspace, dataset: Dataset, lang: str, message: str = ""):
-    """Versions (restore) and delete, for an analyst; nothing for a visitor. The versions'
-    table is drawn when opened (`register_version_callbacks`), as /data's previews are; open
+def analyst_actions(
+    workspace: Workspace, dataset: Dataset, lang: str, analyst: str | None, message: str = ""
+):
+    """Versions (restore) and delete, for an `analyst`; nothing for a visitor (None). The versions'
+    table is drawn when opened (`pages/data.py`), as /data's previews are; open
     with a message after an action, it comes drawn."""
-    if current_analyst() is None:
+    if analyst is None:
         return None
     return html.Details(
         [
@@ -120,61 +118,3 @@ def catalog_tools(lang: str):
             )
         )
     return html.Div(tools, className="catalog-tools")
-
-
-def register_version_callbacks(app, workspace: Workspace) -> None:
-    @app.callback(
-        Output(versions_rows_id(MATCH), "children"),
-        Input(versions_summary_id(MATCH), "n_clicks"),
-        State(versions_rows_id(MATCH), "children"),
-        State("ui", "data"),
-        prevent_initial_call=True,
-    )
-    def _versions(clicks, shown, ui):
-        trigger = ctx.triggered_id
-        # closing the table, or a forged request: nothing to draw
-        if shown or not clicks or not isinstance(trigger, dict):
-            raise PreventUpdate
-        lang = ui_settings(ui)["lang"]
-        if current_analyst() is None:
-            return visitor_notice(lang, "/data", "auth.required")
-        try:
-            dataset = workspace.catalog.get(str(trigger["id"]))
-        except CatalogError:
-            raise PreventUpdate from None
-        return versions_table(workspace, dataset, lang)
-
-    @app.callback(
-        Output(card_id(MATCH), "children"),
-        Input({"type": "ds-restore", "id": MATCH, "v": ALL}, "n_clicks"),
-        Input({"type": "ds-delete", "id": MATCH}, "submit_n_clicks"),
-        State("ui", "data"),
-        prevent_initial_call=True,
-    )
-    def _act(restores, delete, ui):
-        from pages.data import dataset_card
-
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0]["value"]):
-            raise PreventUpdate
-        lang = ui_settings(ui)["lang"]
-        if current_analyst() is None:
-            return visitor_notice(lang, "/data", "auth.required")
-        dataset_id = trigger["id"]
-        try:
-            if trigger["type"] == "ds-delete":
-                title = workspace.catalog.get(dataset_id).title(lang)
-                workspace.catalog.delete(dataset_id)
-                workspace.engine.clear_cache()
-                return html.P(
-                    t("versions.deleted", lang, title=title),
-                    className="card versions-deleted",
-                    role="status",
-                )
-            version = int(trigger["v"])
-            workspace.catalog.restore(dataset_id, version)
-            workspace.engine.clear_cache()
-            message = t("versions.restored", lang, version=version)
-            return dataset_card(workspace.catalog.get(dataset_id), lang, workspace, message)
-        except (CatalogError, ValueError) as exc:
-            return html.P(str(exc), className="card upload-error", role="alert")

@@ -14,7 +14,10 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import config
 
@@ -86,14 +89,18 @@ def _ingest_overrides(args) -> dict:
     return overrides
 
 
-def cmd_ingest(args) -> int:
-    from tqdm import tqdm
+@dataclass
+class _IngestRun:
+    """What an ingest got to before it ended or was refused: each is printed either way."""
 
-    from .ingest import IngestError, UploadMeta, discard, inspect, ready, validate
-    from .ingest import commit as commit_upload
+    report: Any = None
+    version: Any = None
+    place_warnings: list = field(default_factory=list)
+
+
+def cmd_ingest(args) -> int:
+    from .ingest import IngestError, discard
     from .ingest.errors import printable
-    from .ingest.place_check import check_place
-    from .ingest.validate import SCRATCH_FILE
     from .workspace import city_profile
 
     cfg = config.from_env()
@@ -115,11 +122,41 @@ def cmd_ingest(args) -> int:
     elif args.mode != "new" and args.dataset and (data_dir / "catalog.sqlite").exists():
         with contextlib.suppress(Exception):  # if missing, commit names the dataset
             overrides["kind"] = _workspace(args).catalog.get(args.dataset).meta.kind
+    bar, on_progress = _progress_bar(args.quiet)
+    run = _IngestRun()
+    refusal = None
+    try:
+        _ingest_steps(args, path, overrides, city, on_progress, run)
+    except IngestError as exc:
+        refusal = exc
+    finally:
+        bar.close()
+        if run.report is not None:
+            _print_report(run.report, args.verbose)
+            print(f"  city: {city.label('en')} ({city.id})", file=sys.stderr)
+            for warning in run.place_warnings:
+                print(f"  warning: {warning.message(city.label('en'))}", file=sys.stderr)
+            discard(run.report)
+    if refusal is not None:
+        print(str(refusal), file=sys.stderr)
+        return 2
+    if run.version is None:
+        print(run.report.summary())
+        return 0 if run.report.ok else 2
+    print(f"{run.version.dataset_id} v{run.version.version}")
+    return 0
+
+
+def _progress_bar(quiet: bool) -> tuple[Any, Callable[[float, str], None]]:
+    """A bar on stderr (shown on a terminal only, unless `quiet`) and the `on_progress` that
+    moves it: inspection, validation and commit each take their share of 100 %."""
+    from tqdm import tqdm
+
     bar = tqdm(
         total=100,
         unit="%",
         bar_format="{desc:<9} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
-        disable=args.quiet or None,  # None: shown on a terminal only
+        disable=quiet or None,  # None: shown on a terminal only
         file=sys.stderr,
     )
     weights = {"inspect": (0, 2), "validate": (2, 95), "commit": (97, 3)}
@@ -130,53 +167,46 @@ def cmd_ingest(args) -> int:
         bar.n = min(100, int(start + span * fraction))
         bar.refresh()
 
-    report = version = refusal = None
-    place_warnings: list = []
-    try:
-        inspection = inspect(
-            path, filename=args.name or path.name, overrides=overrides, on_progress=on_progress
-        )
-        report = validate(inspection, mapping=_mapping(inspection, args), on_progress=on_progress)
-        if report.scratch is not None and report.rows_ok:
-            place_warnings = check_place(report.scratch / SCRATCH_FILE, city)
-        if not args.dry_run:
-            ready(report, args.drop_bad_rows)  # before the data folder is opened (or created)
-            meta = UploadMeta(
-                title=args.title or "",
-                description=args.description or "",
-                source=args.source or "",
-                source_url=args.source_url or "",
-                licence=args.licence or "",
-                city=city.id,
-                sdg=tuple(args.sdg.split(",")) if args.sdg else None,
-            )
-            version = commit_upload(
-                report,
-                _workspace(args),  # opened (and created) only once the file is accepted
-                meta,
-                mode=args.mode,
-                dataset_id=args.dataset,
-                drop_bad_rows=args.drop_bad_rows,
-                on_progress=on_progress,
-            )
-    except IngestError as exc:
-        refusal = exc
-    finally:
-        bar.close()
-        if report is not None:
-            _print_report(report, args.verbose)
-            print(f"  city: {city.label('en')} ({city.id})", file=sys.stderr)
-            for warning in place_warnings:
-                print(f"  warning: {warning.message(city.label('en'))}", file=sys.stderr)
-            discard(report)
-    if refusal is not None:
-        print(str(refusal), file=sys.stderr)
-        return 2
-    if version is None:
-        print(report.summary())
-        return 0 if report.ok else 2
-    print(f"{version.dataset_id} v{version.version}")
-    return 0
+    return bar, on_progress
+
+
+def _ingest_steps(args, path: Path, overrides: dict, city, on_progress, run: _IngestRun) -> None:
+    """Inspect, validate, check the places against `city` and (unless a dry run) commit,
+    recording each result on `run` as it comes; a refusal raises IngestError."""
+    from .ingest import UploadMeta, inspect, ready, validate
+    from .ingest import commit as commit_upload
+    from .ingest.place_check import check_place
+    from .ingest.validate import SCRATCH_FILE
+
+    inspection = inspect(
+        path, filename=args.name or path.name, overrides=overrides, on_progress=on_progress
+    )
+    run.report = report = validate(
+        inspection, mapping=_mapping(inspection, args), on_progress=on_progress
+    )
+    if report.scratch is not None and report.rows_ok:
+        run.place_warnings = check_place(report.scratch / SCRATCH_FILE, city)
+    if args.dry_run:
+        return
+    ready(report, args.drop_bad_rows)  # before the data folder is opened (or created)
+    meta = UploadMeta(
+        title=args.title or "",
+        description=args.description or "",
+        source=args.source or "",
+        source_url=args.source_url or "",
+        licence=args.licence or "",
+        city=city.id,
+        sdg=tuple(args.sdg.split(",")) if args.sdg else None,
+    )
+    run.version = commit_upload(
+        report,
+        _workspace(args),  # opened (and created) only once the file is accepted
+        meta,
+        mode=args.mode,
+        dataset_id=args.dataset,
+        drop_bad_rows=args.drop_bad_rows,
+        on_progress=on_progress,
+    )
 
 
 def cmd_add_city(args) -> int:
@@ -268,31 +298,10 @@ def _print_report(report, verbose: bool) -> None:
         )
 
 
-def parser() -> argparse.ArgumentParser:
+def _add_ingest_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `ingest`: the file, what to file it as, and how to read it."""
     from .ingest.whole_column import ORDERS
 
-    root = argparse.ArgumentParser(prog="python -m datasets", description=__doc__.split("\n")[0])
-    sub = root.add_subparsers(dest="command", required=True)
-
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument(
-            "--data-dir", help=f"data folder (default ${config.env_name('data_dir')} or data)"
-        )
-        return p
-
-    p = add("list", "print the catalog")
-    p.add_argument("--json", action="store_true", help="one JSON array with every entry")
-    p.set_defaults(run=cmd_list)
-
-    p = add("generate-demo", "(re)generate the demo city, e.g. larger for benchmarks")
-    p.add_argument("--detectors", type=int, default=60, help="traffic detectors (default 60)")
-    p.add_argument("--days", type=int, default=365, help="days from 2017-01-01 (default 365)")
-    p.add_argument("--seed", type=int, default=2017, help="random seed (default 2017)")
-    p.add_argument("--city", help="city profile with a demo.json (default the configured city)")
-    p.set_defaults(run=cmd_generate_demo)
-
-    p = add("ingest", "read a CSV/TSV, Excel, Parquet, JSON or GeoJSON file into the catalog")
     p.add_argument("file", help="the file to read (its size is checked before it is read)")
     p.add_argument("--kind", help="a known kind, generic, or auto (default: detected)")
     p.add_argument("--title", help="dataset title (default: the file name)")
@@ -330,6 +339,32 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="the file name to show in messages (default the file's)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="show the mapping and more")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m datasets", description=__doc__.split("\n")[0])
+    sub = root.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(
+            "--data-dir", help=f"data folder (default ${config.env_name('data_dir')} or data)"
+        )
+        return p
+
+    p = add("list", "print the catalog")
+    p.add_argument("--json", action="store_true", help="one JSON array with every entry")
+    p.set_defaults(run=cmd_list)
+
+    p = add("generate-demo", "(re)generate the demo city, e.g. larger for benchmarks")
+    p.add_argument("--detectors", type=int, default=60, help="traffic detectors (default 60)")
+    p.add_argument("--days", type=int, default=365, help="days from 2017-01-01 (default 365)")
+    p.add_argument("--seed", type=int, default=2017, help="random seed (default 2017)")
+    p.add_argument("--city", help="city profile with a demo.json (default the configured city)")
+    p.set_defaults(run=cmd_generate_demo)
+
+    p = add("ingest", "read a CSV/TSV, Excel, Parquet, JSON or GeoJSON file into the catalog")
+    _add_ingest_arguments(p)
     p.set_defaults(run=cmd_ingest)
 
     p = add("add-city", "add a city from its district boundaries (GeoJSON); prints its id")
@@ -345,7 +380,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--id", help="city id (default: from the name)")
     p.set_defaults(run=cmd_add_city)
 
-    from .accounts import add_commands as add_account_commands
+    from .records.accounts_cli import add_commands as add_account_commands
 
     add_account_commands(add)
     return root

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -196,17 +196,17 @@ class LRU:
 
     def __init__(self, size: int) -> None:
         self.size = max(0, int(size))
-        self._items: OrderedDict[str, object] = OrderedDict()
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str):
+    def get(self, key: Hashable) -> object | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: str, value) -> None:
+    def put(self, key: Hashable, value: object) -> None:
         if self.size == 0:
             return
         with self._lock:

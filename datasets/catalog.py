@@ -5,6 +5,11 @@ name, and moved into place inside the same write transaction that records them, 
 moment either the catalog names a complete version or the version's folder is an orphan that
 `reconcile()` removes on the next open. Versions are immutable folders; restoring one only
 moves the `current_version` pointer.
+
+Beside its raw parts (`*.parquet`) a version folder may hold files derived from each part, laid
+out as `_<family>/<name>/<part stem>.parquet` (the rollups are one family). The leading
+underscore keeps them out of every reader of the raw rows; an append links each part's derived
+files along with the part, renamed alike, so they stay valid without being rebuilt.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from .locks import held
-from .rollups import link_rollups
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -158,7 +162,7 @@ def _now() -> str:
 
 def _fsync_tree(folder: Path) -> None:
     for path in folder.iterdir():
-        if path.is_dir():  # _rollups/<grain>/ beside the raw parts
+        if path.is_dir():  # _<family>/<name>/: derived files beside the raw parts
             _fsync_tree(path)
             continue
         with open(path, "rb") as fh:
@@ -168,6 +172,30 @@ def _fsync_tree(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def derived_path(folder: Path | str, family: str, name: str, part: Path | str) -> Path:
+    """Where the file `name` of a `family` (a folder starting with `_`) derived from the raw
+    `part` of a version folder lives."""
+    return Path(folder) / family / name / f"{Path(part).stem}.parquet"
+
+
+def link_derived(source_folder: Path, part: Path, target_folder: Path, new_name: str) -> int:
+    """Hard-link every derived file of `part` (a raw file of `source_folder`) beside its copy
+    called `new_name` in `target_folder`; returns how many were linked."""
+    linked = 0
+    families = sorted(
+        p for p in Path(source_folder).iterdir() if p.is_dir() and p.name.startswith("_")
+    )
+    for family in families:
+        for name_dir in sorted(p for p in family.iterdir() if p.is_dir()):
+            path = derived_path(source_folder, family.name, name_dir.name, part)
+            if path.is_file():
+                dest = derived_path(target_folder, family.name, name_dir.name, new_name)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.link(path, dest)
+                linked += 1
+    return linked
 
 
 def describe_parquet(folder: Path, time_column: str | None, units: dict[str, str]) -> dict:
@@ -350,7 +378,7 @@ class Catalog:
         for path in sorted(current.glob("*.parquet")):
             name = f"{len(list(staging.iterdir())):04d}-{path.name}"
             os.link(path, staging / name)
-            link_rollups(current, path, staging, name)  # its rollups follow it, renamed alike
+            link_derived(current, path, staging, name)  # its derived files follow it
 
     def _commit(self, con, meta, staging, dataset_dir, info, mode, note) -> Version:
         row = con.execute(

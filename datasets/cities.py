@@ -10,7 +10,10 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 BUILTIN_CITIES_DIR = Path(__file__).parent / "cities"
 DEFAULT_CITY = "hangzhou-2017"
@@ -86,7 +89,7 @@ class CityProfile:
             out[feature["id"]] = (polygon.representative_point(), polygon.area)
         return out
 
-    def district_shape(self, code: int):
+    def district_shape(self, code: int) -> BaseGeometry:
         """The district polygon as a shapely geometry (for placing and checking points)."""
         from shapely.geometry import shape
 

@@ -4,7 +4,6 @@ multi-million-row dataset never sits in memory at once."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from .cache import LRU
 from .catalog import Dataset
 from .cells import short_sql
 from .cities import CityProfile
@@ -106,12 +106,23 @@ def csv_size_estimate(dataset: Dataset, district_names: dict[int, str] | None = 
     return header_bytes + round(row_bytes * dataset.current.rows)
 
 
-@functools.lru_cache(maxsize=256)
+_WIDTHS = LRU(256)  # by folder, publication time and district names
+
+
 def _csv_widths(
     folder: Path, published: str, names: tuple[tuple[int, str], ...] | None
 ) -> tuple[int, float]:
-    """(header bytes, average bytes of a row) of the CSV of the first rows in `folder`; a
-    version's files never change once `published` (a folder reused after a delete is not)."""
+    """(header bytes, average bytes of a row) of the CSV of the first rows in `folder`, kept:
+    a version's files never change once `published` (a folder reused after a delete is not)."""
+    key = (folder, published, names)
+    widths = _WIDTHS.get(key)
+    if widths is None:
+        widths = _measure_widths(folder, names)
+        _WIDTHS.put(key, widths)
+    return widths
+
+
+def _measure_widths(folder: Path, names: tuple[tuple[int, str], ...] | None) -> tuple[int, float]:
     head = pads.dataset(folder, format="parquet").head(ESTIMATE_ROWS)
     district_names = dict(names) if names is not None else None
     text = "".join(_csv_text(head.to_batches(), district_names)).encode()

@@ -341,7 +341,7 @@ class QueryEngine:
         compute: Callable[[], object],
         encode: Callable[[object], bytes],
         decode: Callable[[bytes], object],
-    ):
+    ) -> object:
         """Any result (e.g. a rendered figure) through the same layers as query results: this
         process's LRU, the shared cache, single-flight. `parts` must name everything the
         result depends on, the data's versions included (`data_token`)."""
@@ -402,7 +402,7 @@ class QueryEngine:
         kinds: Sequence[str],
         parts: tuple,
         compute: Callable[[], object],
-    ):
+    ) -> object:
         """A large value built from query results once per version of the datasets of `kinds`
         (e.g. running totals), kept in this process apart from the many small results, which
         would push it out, and handed out as it is (None included): callers must not change it."""

@@ -7,7 +7,7 @@ against 5.5 ms from its Parquet files.
 name the files); just before DuckDB runs a query, `rewrite` swaps each small source for its
 table. A version folder never changes once published (a new version is a new folder), so a
 folder's inode and mtime name a table's content. Tables are only added: once `budget_bytes`
-of tables are resident, larger or later sources are read from their files as before; tables
+of tables are resident, larger or later sources are read from their files; tables
 of replaced versions go when the worker is recycled. A table's size is counted as DuckDB
 holds it, about 8 bytes a value (rows x columns, from the Parquet footers): 5-8 times its
 compressed Parquet.

@@ -7,7 +7,8 @@ every reader of the raw rows: DuckDB's `*.parquet` glob is not recursive, and py
 
 Rollups hold only sums, counts, minima and maxima (and, for a quantile, an exact histogram of
 the stored values), which add up across parts: an appended version links the old parts'
-rollups beside the old parts (`Catalog._link_current_files`) and builds only the new part's.
+rollups beside the old parts (the catalog's derived files, `catalog.link_derived`) and builds
+only the new part's.
 The query engine answers from the coarsest complete grain (`QueryEngine.plan`) and falls back
 to the raw rows when a grain is missing or was built by another definition (data written
 before rollups existed, or after a definition change).
@@ -37,6 +38,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .catalog import derived_path
+
 ROLLUPS_DIR = "_rollups"  # "_": pyarrow datasets and pd.read_parquet(folder) skip it
 META_KEY = "citylens_rollup"
 # Rollups are sorted by time: small row groups let a query of a few days skip the rest of the
@@ -44,10 +47,14 @@ META_KEY = "citylens_rollup"
 ROW_GROUP_ROWS = 16 * 1024
 
 
-def _traffic_constants() -> dict[str, str]:
-    """The query constants a traffic rollup bakes in (a change makes old rollups unusable)."""
-    from datasets.queries.traffic import NIGHT_END_HOUR, PEAK_HOURS
+# Traffic definitions the rollups bake in and the traffic queries share (a change makes old
+# rollups unusable: their tag then differs from the definition's).
+NIGHT_END_HOUR = 5  # free-flow speeds come from the readings of 00:00-04:59
+PEAK_HOURS = (7, 8, 17, 18)  # 07:00-08:59 and 17:00-18:59
 
+
+def _traffic_constants() -> dict[str, str]:
+    """The query constants a traffic rollup bakes in."""
     return {
         "peak_hours": ", ".join(str(int(h)) for h in PEAK_HOURS),
         "night_end_hour": str(int(NIGHT_END_HOUR)),
@@ -185,7 +192,7 @@ def grains_for(kind: str) -> list[Grain]:
 
 
 def rollup_path(folder: Path, grain: str, part: Path | str) -> Path:
-    return Path(folder) / ROLLUPS_DIR / grain / f"{Path(part).stem}.parquet"
+    return derived_path(folder, ROLLUPS_DIR, grain, part)
 
 
 def _quote(path: Path) -> str:
@@ -375,20 +382,3 @@ def complete(folder: Path | str, grain: str) -> bool:
     if spec is None or not parts:
         return False
     return all(_current(rollup_path(folder, grain, part), spec) for part in parts)
-
-
-def link_rollups(source_folder: Path, part: Path, target_folder: Path, new_name: str) -> int:
-    """Hard-link every rollup of `part` (a raw file of `source_folder`) beside its copy called
-    `new_name` in `target_folder`; returns how many were linked."""
-    linked = 0
-    root = Path(source_folder) / ROLLUPS_DIR
-    if not root.is_dir():
-        return 0
-    for grain_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        path = grain_dir / f"{Path(part).stem}.parquet"
-        if path.is_file():
-            dest = rollup_path(target_folder, grain_dir.name, new_name)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, dest)
-            linked += 1
-    return linked

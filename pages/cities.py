@@ -16,19 +16,20 @@ workspace sees the new folder at once, so the city switcher, `?city=<id>` and th
 know it without a restart.
 
 Only analysts add cities: the form, the route and the callback each check the session
-(`components.auth.current_analyst()`); a visitor sees a reason and a way to log in.
+(`server.auth.current_analyst()`); a visitor sees a reason and a way to log in.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import unquote
 
 import flask
 from dash import Input, Output, State, dcc, html, no_update
 from werkzeug.exceptions import ClientDisconnected
 
-from components.auth import csrf_token, current_analyst, require_analyst_json, visitor_notice
 from components.kpi import page_header
+from components.page import Page, PageContext
 from components.state import ui_settings
 from datasets.city_admin import (
     MAX_BYTES,
@@ -42,9 +43,10 @@ from datasets.city_admin import (
 from datasets.ingest import IngestError
 from datasets.pending_districts import Busy, Pending, PendingDistricts
 from i18n import LANGUAGES, fmt_number, normalize_language, t
+from server.auth import csrf_token, current_analyst, require_analyst_json, visitor_notice
 from server.http import allow_body
 
-from . import Page, PageContext
+from .services import Services
 
 DISTRICTS_ROUTE = "/cities/districts"
 ACCEPT = ".geojson,.json,application/geo+json,application/json"
@@ -214,6 +216,7 @@ PAGE = Page(
     path="/cities", nav="cities.title", title="cities.title", layout=layout, filters=False,
     in_nav=False,
 )  # fmt: skip
+PAGES = (PAGE,)
 
 
 def _refusal(message: str, status: int):
@@ -240,38 +243,37 @@ def file_message(pending: Pending, lang: str) -> str:
     return f"{ready} {simplified(pending, lang)}".strip()
 
 
-def register_district_route(server: flask.Flask, store: PendingDistricts) -> None:
-    @server.post(DISTRICTS_ROUTE)
-    def receive_districts():
-        # The file's limit and a little room, rather than the server's few MB: a file declared
-        # just over it gets the JSON answer of `store.receive`, which the page shows.
-        allow_body(MAX_BYTES + 1024 * 1024)
-        owner, refused = require_analyst_json()
-        if refused:
-            return refused
-        # the language from the query only: `request.values` would parse a form body
-        lang = normalize_language(flask.request.args.get("lang"))
-        headers = flask.request.headers
-        filename = unquote(headers.get("X-Filename", ""))[:1000]
-        name_field = unquote(headers.get("X-Name-Field", "")).strip()[:200] or None
-        try:
-            pending = store.receive(
-                owner, filename, flask.request.stream, flask.request.content_length, name_field
-            )
-        except TooLarge as exc:
-            return _refusal(t("cities.refused", lang, reason=str(exc)), 413)
-        except IngestError as exc:  # cut off: fewer bytes than declared
-            return _refusal(t("cities.refused", lang, reason=str(exc)), 400)
-        except ClientDisconnected:
-            return _refusal(t("cities.file.cut_off", lang), 400)
-        except DiskFull:
-            return _refusal(t("cities.file.disk_full", lang), 507)
-        except Busy:
-            return _refusal(t("cities.file.busy", lang), 503)
-        except CityError as exc:  # the request did its part: the verdict is on the file
-            return _refusal(t("cities.refused", lang, reason=str(exc)), 200)
-        message = file_message(pending, lang)
-        return flask.jsonify(token=pending.token, file=pending.file, message=message), 201
+def receive_districts(store: PendingDistricts):
+    """`POST /cities/districts`: the district file, checked and kept pending for its owner."""
+    # The file's limit and a little room, rather than the server's few MB: a file declared
+    # just over it gets the JSON answer of `store.receive`, which the page shows.
+    allow_body(MAX_BYTES + 1024 * 1024)
+    owner, refused = require_analyst_json()
+    if refused:
+        return refused
+    # the language from the query only: `request.values` would parse a form body
+    lang = normalize_language(flask.request.args.get("lang"))
+    headers = flask.request.headers
+    filename = unquote(headers.get("X-Filename", ""))[:1000]
+    name_field = unquote(headers.get("X-Name-Field", "")).strip()[:200] or None
+    try:
+        pending = store.receive(
+            owner, filename, flask.request.stream, flask.request.content_length, name_field
+        )
+    except TooLarge as exc:
+        return _refusal(t("cities.refused", lang, reason=str(exc)), 413)
+    except IngestError as exc:  # cut off: fewer bytes than declared
+        return _refusal(t("cities.refused", lang, reason=str(exc)), 400)
+    except ClientDisconnected:
+        return _refusal(t("cities.file.cut_off", lang), 400)
+    except DiskFull:
+        return _refusal(t("cities.file.disk_full", lang), 507)
+    except Busy:
+        return _refusal(t("cities.file.busy", lang), 503)
+    except CityError as exc:  # the request did its part: the verdict is on the file
+        return _refusal(t("cities.refused", lang, reason=str(exc)), 200)
+    message = file_message(pending, lang)
+    return flask.jsonify(token=pending.token, file=pending.file, message=message), 201
 
 
 def submit(
@@ -326,11 +328,68 @@ def submit(
     return True, f"{added} {simplified(pending, lang)}".strip(), city_id
 
 
-def register(app, workspace) -> None:
-    store = PendingDistricts(workspace.data_dir)
-    register_district_route(app.server, store)
+def _added(city_id: str, lang: str) -> list:
+    """What comes next for a new city: its SDG page and its first upload."""
+    return [
+        html.P(t("cities.next", lang, id=city_id), className="muted"),
+        html.A(
+            t("cities.open_sdg", lang) + " →",
+            href=f"/sdg?city={city_id}",
+            className="btn btn-small",
+            id="city-open-sdg",
+        ),
+        html.A(
+            t("cities.open_upload", lang) + " →",
+            href=f"/data/upload?city={city_id}",
+            className="btn btn-small",
+            id="city-open-upload",
+        ),
+    ]
 
-    @app.callback(
+
+def add(
+    workspace,
+    store: PendingDistricts,
+    owner: str | None,
+    *,
+    n_clicks: int | None,
+    ui: dict | None,
+    **values,
+) -> tuple:
+    """(result, its class, the city list, the city switcher's options, whether the switcher is
+    hidden, the pending file's token, the file's status line) once the form is submitted by
+    `owner` (None: a visitor); `values` are the form's fields as `submit` reads them."""
+    if not n_clicks:
+        return (no_update,) * 7
+    lang = ui_settings(ui)["lang"]
+    ok, message, city_id = submit(workspace, store, lang, owner, values)
+    children = [html.P(message, id="city-message")]
+    if ok:
+        children += _added(city_id, lang)
+    options = [{"label": c.label(lang), "value": c.id} for c in workspace.cities.values()]
+    return (
+        children,
+        "city-result " + ("ok" if ok else "error"),
+        city_list(workspace, lang).children,
+        options,
+        len(options) < 2,
+        None if ok else no_update,  # the pending file became the city
+        "" if ok else no_update,
+    )
+
+
+def _add_request(workspace, store: PendingDistricts, **values):
+    return add(workspace, store, analyst(), **values)
+
+
+def register(app, services: Services) -> None:
+    """The district file's route and the form's callback."""
+    workspace = services.workspace
+    store = PendingDistricts(workspace.data_dir)
+    app.server.add_url_rule(
+        DISTRICTS_ROUTE, "receive_districts", partial(receive_districts, store), methods=["POST"]
+    )
+    app.callback(
         Output("city-result", "children"),
         Output("city-result", "className"),
         Output("city-list", "children"),
@@ -338,59 +397,15 @@ def register(app, workspace) -> None:
         Output("city-block", "hidden", allow_duplicate=True),
         Output("city-districts", "data"),
         Output("city-file-status", "children"),
-        Input("city-submit", "n_clicks"),
-        State("city-name", "value"),
-        *[State(f"city-name-{code}", "value") for code in LANGUAGES if code != "en"],
-        State("city-tz", "value"),
-        State("city-population", "value"),
-        State("city-name-field", "value"),
-        State("city-districts", "data"),
-        State("ui", "data"),
+        inputs=dict(n_clicks=Input("city-submit", "n_clicks")),
+        state=dict(
+            name=State("city-name", "value"),
+            names={code: State(f"city-name-{code}", "value") for code in LANGUAGES if code != "en"},
+            timezone=State("city-tz", "value"),
+            population=State("city-population", "value"),
+            name_field=State("city-name-field", "value"),
+            districts=State("city-districts", "data"),
+            ui=State("ui", "data"),
+        ),
         prevent_initial_call=True,
-    )
-    def add(n_clicks, name, name_fr, name_es, name_zh, tz, population, name_field, districts,
-            ui):  # fmt: skip
-        if not n_clicks:
-            return (no_update,) * 7
-        lang = ui_settings(ui)["lang"]
-        ok, message, city_id = submit(
-            workspace,
-            store,
-            lang,
-            analyst(),
-            {
-                "name": name,
-                "names": {"fr": name_fr, "es": name_es, "zh": name_zh},
-                "timezone": tz,
-                "population": population,
-                "name_field": name_field,
-                "districts": districts,
-            },
-        )
-        children = [html.P(message, id="city-message")]
-        if ok:
-            children += [
-                html.P(t("cities.next", lang, id=city_id), className="muted"),
-                html.A(
-                    t("cities.open_sdg", lang) + " →",
-                    href=f"/sdg?city={city_id}",
-                    className="btn btn-small",
-                    id="city-open-sdg",
-                ),
-                html.A(
-                    t("cities.open_upload", lang) + " →",
-                    href=f"/data/upload?city={city_id}",
-                    className="btn btn-small",
-                    id="city-open-upload",
-                ),
-            ]
-        options = [{"label": c.label(lang), "value": c.id} for c in workspace.cities.values()]
-        return (
-            children,
-            "city-result " + ("ok" if ok else "error"),
-            city_list(workspace, lang).children,
-            options,
-            len(options) < 2,
-            None if ok else no_update,  # the pending file became the city
-            "" if ok else no_update,
-        )
+    )(partial(_add_request, workspace, store))

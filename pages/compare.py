@@ -8,20 +8,25 @@ The chosen cities live in the URL (`?cities=hangzhou-2017,beijing`), so a compar
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from components.annex import period_text, status_text, value_text
-from components.charts import Chart, ChartContext, card, data_flag, register, sdg_badges
+from components.charts import Chart, ChartContext, card, data_flag, sdg_badges
+from components.charts import register as declare_chart
 from components.figures import sdg as figures
 from components.kpi import kpi_block, page_header, register_kpis
+from components.page import Page, PageContext
 from components.state import ViewState
 from datasets.cities import CityProfile
 from datasets.indicators import INDICATORS, Evaluation, evaluate, fetch_air_city_daily, unit_label
 from datasets.query import MissingDataset
+from datasets.workspace import Workspace
 from i18n import fmt_number, t
 
-from . import Page, PageContext
+from .services import Services
 
 MAX_DEFAULT = 4  # cities shown when the URL names none
 NONE = "-"  # `?cities=-`: every box unticked
@@ -120,7 +125,7 @@ def _raise_if_no_air(ctx: ChartContext) -> None:
 
 
 CHARTS: tuple[Chart, ...] = (
-    register(
+    declare_chart(
         Chart(
             id="compare-pm25-profile",
             title="compare.chart.pm25_profile",
@@ -133,7 +138,7 @@ CHARTS: tuple[Chart, ...] = (
             wide=True,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="compare-good-days",
             title="compare.chart.good_days",
@@ -145,7 +150,7 @@ CHARTS: tuple[Chart, ...] = (
             height=360,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="compare-pm25-distribution",
             title="compare.chart.distribution",
@@ -399,19 +404,26 @@ def layout(ctx: PageContext):
 PAGE = Page(path="/compare", nav="nav.compare", title="compare.title", layout=layout, filters=False)
 
 
-def register(app, workspace) -> None:
-    _STATE["workspace"] = workspace
+PAGES = (PAGE,)
 
-    @app.callback(
+
+def choose_cities(workspace: Workspace, values: object, search: str | None):
+    """The link with the ticked known cities in `?cities=` (`-` when none is ticked)."""
+    state = ViewState.from_query(search)
+    values = values if isinstance(values, list) else []
+    chosen = [v for v in values if isinstance(v, str) and v in workspace.cities]
+    options = {**state.options, "cities": ",".join(chosen) or NONE}
+    new = state.with_changes(options=options).to_query()
+    return new if new != (search or "") else no_update
+
+
+def register(app, services: Services) -> None:
+    """The city checkboxes write the link; the charts learn the known cities from the
+    workspace (they are given only its query engine)."""
+    _STATE["workspace"] = services.workspace
+    app.callback(
         Output("url", "search", allow_duplicate=True),
         Input("compare-cities", "value"),
         State("url", "search"),
         prevent_initial_call=True,
-    )
-    def choose_cities(values, search):
-        state = ViewState.from_query(search)
-        values = values if isinstance(values, list) else []
-        chosen = [v for v in values if isinstance(v, str) and v in workspace.cities]
-        options = {**state.options, "cities": ",".join(chosen) or NONE}
-        new = state.with_changes(options=options).to_query()
-        return new if new != (search or "") else no_update
+    )(functools.partial(choose_cities, services.workspace))

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from dash import MATCH, Input, Output, State, ctx, html
+from functools import partial
+
+from dash import ALL, MATCH, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from components.charts import data_flag, sdg_badges
 from components.kpi import page_header
+from components.page import Page, PageContext
 from components.routing import wire_ready
-from components.upload_versions import analyst_actions, card_id, catalog_tools
+from components.state import ui_settings
+from components.upload_versions import (
+    analyst_actions,
+    card_id,
+    catalog_tools,
+    versions_rows_id,
+    versions_summary_id,
+    versions_table,
+)
 from datasets.catalog import CatalogError, Dataset
 from datasets.export import csv_size_estimate, district_names, preview
 from datasets.workspace import Workspace
 from i18n import fmt_number, t
+from server.auth import current_analyst, visitor_notice
 
-from . import Page, PageContext
+from .services import Services
 
 PREVIEW_ROWS = 8
 
@@ -52,7 +64,7 @@ def preview_table(dataset: Dataset, workspace: Workspace):
 
 
 def preview_section(dataset: Dataset, lang: str):
-    """The preview's rows come when it is opened (`register_callbacks`): drawn with the page,
+    """The preview's rows come when it is opened (`preview_rows`): drawn with the page,
     the tables were two thirds of its components, and the browser's time to draw a page grows
     faster than its components (dash-renderer looks each up again on every store update)."""
     return html.Details(
@@ -94,8 +106,10 @@ def csv_link(dataset: Dataset, lang: str, workspace: Workspace):
     )
 
 
-def dataset_card(dataset: Dataset, lang: str, workspace: Workspace, message: str = ""):
-    """One dataset; an analyst also gets its versions, restore and delete."""
+def dataset_card(
+    dataset: Dataset, lang: str, workspace: Workspace, analyst: str | None, message: str = ""
+):
+    """One dataset; an `analyst` also gets its versions, restore and delete."""
     m = dataset.meta
     v = dataset.current
     units = ", ".join(f"{c['name']} ({c['unit']})" if c["unit"] else c["name"] for c in v.columns)
@@ -144,7 +158,7 @@ def dataset_card(dataset: Dataset, lang: str, workspace: Workspace, message: str
                 ],
                 className="dataset-actions",
             ),
-            analyst_actions(workspace, dataset, lang, message),
+            analyst_actions(workspace, dataset, lang, analyst, message),
         ],
         className="card dataset-card",
         id=dataset.id,
@@ -153,6 +167,7 @@ def dataset_card(dataset: Dataset, lang: str, workspace: Workspace, message: str
 
 def layout(ctx: PageContext):
     datasets = ctx.workspace.catalog.datasets(city=ctx.city.id)
+    analyst = current_analyst()
     by_table = {
         table: [d for d in datasets if d.meta.round_table == table]
         for table in ("traffic", "ecology", "other")
@@ -167,7 +182,7 @@ def layout(ctx: PageContext):
         sections.append(
             html.Div(
                 [
-                    html.Div(dataset_card(d, ctx.lang, ctx.workspace), id=card_id(d.id))
+                    html.Div(dataset_card(d, ctx.lang, ctx.workspace, analyst), id=card_id(d.id))
                     for d in members
                 ],
                 className="dataset-list",
@@ -185,23 +200,116 @@ def layout(ctx: PageContext):
     )
 
 
-def register_callbacks(app, workspace: Workspace) -> None:
-    @app.callback(
-        Output(preview_rows_id(MATCH), "children"),
-        Input(preview_id(MATCH), "n_clicks"),
-        State(preview_rows_id(MATCH), "children"),
-        prevent_initial_call=True,
+def preview_rows(workspace: Workspace, *, trigger: object, clicks: int | None, shown: object):
+    """The rows of the preview `trigger` (its id) once it is opened."""
+    # closing the preview, or a forged request: nothing to draw
+    if shown or not clicks or not isinstance(trigger, dict):
+        raise PreventUpdate
+    try:
+        dataset = workspace.catalog.get(str(trigger["id"]))
+    except CatalogError:
+        raise PreventUpdate from None
+    return wire_ready(preview_table(dataset, workspace))
+
+
+def versions_rows(
+    workspace: Workspace,
+    analyst: str | None,
+    *,
+    trigger: object,
+    clicks: int | None,
+    shown: object,
+    ui: dict | None,
+):
+    """The versions' table of the dataset `trigger` (its id) once it is opened."""
+    # closing the table, or a forged request: nothing to draw
+    if shown or not clicks or not isinstance(trigger, dict):
+        raise PreventUpdate
+    lang = ui_settings(ui)["lang"]
+    if analyst is None:
+        return visitor_notice(lang, "/data", "auth.required")
+    try:
+        dataset = workspace.catalog.get(str(trigger["id"]))
+    except CatalogError:
+        raise PreventUpdate from None
+    return versions_table(workspace, dataset, lang)
+
+
+def act(
+    workspace: Workspace, analyst: str | None, *, trigger: object, clicked: bool, ui: dict | None
+):
+    """The card of a dataset once an analyst restored one of its versions (`trigger` is the
+    button's id, with the version) or deleted it (confirmed). Restoring moves the dataset's
+    current-version pointer (the files of every version stay); deleting removes the dataset and
+    its files."""
+    if not isinstance(trigger, dict) or not clicked:
+        raise PreventUpdate
+    lang = ui_settings(ui)["lang"]
+    if analyst is None:
+        return visitor_notice(lang, "/data", "auth.required")
+    dataset_id = trigger["id"]
+    try:
+        if trigger["type"] == "ds-delete":
+            title = workspace.catalog.get(dataset_id).title(lang)
+            workspace.catalog.delete(dataset_id)
+            workspace.engine.clear_cache()
+            return html.P(
+                t("versions.deleted", lang, title=title),
+                className="card versions-deleted",
+                role="status",
+            )
+        version = int(trigger["v"])
+        workspace.catalog.restore(dataset_id, version)
+        workspace.engine.clear_cache()
+        message = t("versions.restored", lang, version=version)
+        dataset = workspace.catalog.get(dataset_id)
+        return dataset_card(dataset, lang, workspace, analyst, message)
+    except (CatalogError, ValueError) as exc:
+        return html.P(str(exc), className="card upload-error", role="alert")
+
+
+def _preview_request(workspace: Workspace, clicks, shown):
+    return preview_rows(workspace, trigger=ctx.triggered_id, clicks=clicks, shown=shown)
+
+
+def _versions_request(workspace: Workspace, clicks, shown, ui):
+    trigger = ctx.triggered_id
+    return versions_rows(
+        workspace, current_analyst(), trigger=trigger, clicks=clicks, shown=shown, ui=ui
     )
-    def _preview(clicks, shown):
-        trigger = ctx.triggered_id
-        # closing the preview, or a forged request: nothing to draw
-        if shown or not clicks or not isinstance(trigger, dict):
-            raise PreventUpdate
-        try:
-            dataset = workspace.catalog.get(str(trigger["id"]))
-        except CatalogError:
-            raise PreventUpdate from None
-        return wire_ready(preview_table(dataset, workspace))
+
+
+def _act_request(workspace: Workspace, restores, delete, ui):
+    clicked = bool(ctx.triggered and ctx.triggered[0]["value"])
+    return act(workspace, current_analyst(), trigger=ctx.triggered_id, clicked=clicked, ui=ui)
+
+
+def register(app, services: Services) -> None:
+    """A preview's rows, drawn when it is opened; for analysts, the versions' table, restore
+    and delete."""
+    workspace = services.workspace
+    app.callback(
+        Output(preview_rows_id(MATCH), "children"),
+        inputs=dict(clicks=Input(preview_id(MATCH), "n_clicks")),
+        state=dict(shown=State(preview_rows_id(MATCH), "children")),
+        prevent_initial_call=True,
+    )(partial(_preview_request, workspace))
+    app.callback(
+        Output(versions_rows_id(MATCH), "children"),
+        inputs=dict(clicks=Input(versions_summary_id(MATCH), "n_clicks")),
+        state=dict(shown=State(versions_rows_id(MATCH), "children"), ui=State("ui", "data")),
+        prevent_initial_call=True,
+    )(partial(_versions_request, workspace))
+    app.callback(
+        Output(card_id(MATCH), "children"),
+        inputs=dict(
+            restores=Input({"type": "ds-restore", "id": MATCH, "v": ALL}, "n_clicks"),
+            delete=Input({"type": "ds-delete", "id": MATCH}, "submit_n_clicks"),
+        ),
+        state=dict(ui=State("ui", "data")),
+        prevent_initial_call=True,
+    )(partial(_act_request, workspace))
 
 
 PAGE = Page(path="/data", nav="nav.data", title="data.title", layout=layout, filters=False)
+PAGES = (PAGE,)

@@ -13,14 +13,17 @@ import datetime as dt
 import pandas as pd
 from dash import html
 
-from components.charts import Chart, ChartContext, card, dataset_title, register
+from components.charts import Chart, ChartContext, card, dataset_title
+from components.charts import register as declare_chart
+from components.datasets_choice import with_dataset_choices
 from components.figures import ecology as figures
 from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
+from components.page import Page, PageContext, PageOption
 from components.period import comparison_of, kpi_caption, kpi_trend_note, no_data_note
 from datasets.queries import ecology as q
 from i18n import t
 
-from . import Page, PageContext, PageOption
+from .services import Services
 
 
 def _standard(ctx: ChartContext) -> str:
@@ -32,7 +35,7 @@ def _standard(ctx: ChartContext) -> str:
 AIR = ("air_quality_hourly", "air_stations")
 
 CHARTS: tuple[Chart, ...] = (
-    register(
+    declare_chart(
         Chart(
             id="eco-aqi-daily",
             title="eco.chart.aqi_daily",
@@ -45,7 +48,7 @@ CHARTS: tuple[Chart, ...] = (
             wide=True,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-aqi-calendar",
             title="eco.chart.calendar",
@@ -58,7 +61,7 @@ CHARTS: tuple[Chart, ...] = (
             wide=True,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-stations-map",
             title="eco.chart.map",
@@ -71,7 +74,7 @@ CHARTS: tuple[Chart, ...] = (
             filters_district=True,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-good-days",
             title="eco.chart.good_days",
@@ -87,7 +90,7 @@ CHARTS: tuple[Chart, ...] = (
             height=430,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-pollutants",
             title="eco.chart.pollutants",
@@ -104,7 +107,7 @@ CHARTS: tuple[Chart, ...] = (
             wide=True,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-no2-traffic",
             title="eco.chart.no2_traffic",
@@ -116,7 +119,7 @@ CHARTS: tuple[Chart, ...] = (
             height=380,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-energy",
             title="eco.chart.energy",
@@ -128,7 +131,7 @@ CHARTS: tuple[Chart, ...] = (
             height=380,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-mobility",
             title="eco.chart.mobility",
@@ -140,7 +143,7 @@ CHARTS: tuple[Chart, ...] = (
             height=380,
         )
     ),
-    register(
+    declare_chart(
         Chart(
             id="eco-waste",
             title="eco.chart.waste",
@@ -162,27 +165,16 @@ def _date(value) -> dt.date:
     return pd.Timestamp(value).date()
 
 
-def kpi_section(ctx: ChartContext) -> list:
-    """The caption saying which periods are compared, and the row of KPI cards."""
-    engine, city, filters, lang = ctx.engine, ctx.city, ctx.filters, ctx.lang
-    standard = _standard(ctx)
-    comparison = comparison_of(ctx.page_options)
-    frame = q.kpis(engine, city.id, filters, standard, comparison)
-    if frame.empty:
-        return []
-    first = frame.iloc[0]
-    start, end = _date(first["start"]), _date(first["end"])
-    # each KPI's comparison period lies before its own dataset's first day or not; the block
-    # says "no earlier period" once when none of them has one
-    has_earlier = bool(frame["previous"].notna().any())
-    caption = kpi_caption(start, end, comparison, has_earlier, lang)
+def _kpis(ctx: ChartContext, frame: pd.DataFrame, standard: str) -> tuple[Kpi, ...]:
+    """The ecology cards from the KPI query's rows (one per kpi: value, previous)."""
+    engine, city, lang = ctx.engine, ctx.city, ctx.lang
     values = frame.set_index("kpi")
 
     def value(kpi: str, column: str) -> float | None:
         number = values.loc[kpi, column]
         return None if pd.isna(number) else float(number)
 
-    specs = (
+    return (
         Kpi(
             "eco-pm25",
             "eco.kpi.pm25",
@@ -237,6 +229,23 @@ def kpi_section(ctx: ChartContext) -> list:
             percent=True,
         ),
     )
+
+
+def kpi_section(ctx: ChartContext) -> list:
+    """The caption saying which periods are compared, and the row of KPI cards."""
+    engine, city, filters, lang = ctx.engine, ctx.city, ctx.filters, ctx.lang
+    standard = _standard(ctx)
+    comparison = comparison_of(ctx.page_options)
+    frame = q.kpis(engine, city.id, filters, standard, comparison)
+    if frame.empty:
+        return []
+    first = frame.iloc[0]
+    start, end = _date(first["start"]), _date(first["end"])
+    # each KPI's comparison period lies before its own dataset's first day or not; the block
+    # says "no earlier period" once when none of them has one
+    has_earlier = bool(frame["previous"].notna().any())
+    caption = kpi_caption(start, end, comparison, has_earlier, lang)
+    specs = _kpis(ctx, frame, standard)
     note = kpi_trend_note(comparison, (end - start).days + 1, lang)
     no_data = no_data_note(filters.districts, lang)
     no_trend = None if has_earlier else ""
@@ -289,3 +298,10 @@ PAGE = Page(
         ),
     ),
 )
+
+PAGES = (with_dataset_choices(PAGE, CHARTS),)
+
+
+def register(app, services: Services) -> None:
+    """Nothing to wire: the room's charts and KPI blocks are declarations, drawn by the
+    shell's shared callbacks (`components.charts`, `components.kpi`)."""

@@ -1,6 +1,6 @@
 """`/`: the forum overview — the event, each round table's headline figures, a way into each.
 
-The KPI blocks are the round-table pages' own (registered when `all_pages()` imports them).
+The KPI blocks are the round-table rooms' own (declared when `app.py` imports those rooms).
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from dash import dcc, html
 
 from components.charts import source_line
 from components.kpi import KPI_KINDS, kpi_block
+from components.page import Page, PageContext
 from i18n import t
 
-from . import Page, PageContext
+from .services import Services
 
 
 def fact(number: str, label_key: str, lang: str):
@@ -103,3 +104,10 @@ def layout(ctx: PageContext):
 
 
 PAGE = Page(path="/", nav="nav.overview", title="overview.title", layout=layout)
+
+PAGES = (PAGE,)
+
+
+def register(app, services: Services) -> None:
+    """Nothing to wire: the room's charts and KPI blocks are declarations, drawn by the
+    shell's shared callbacks (`components.charts`, `components.kpi`)."""

@@ -9,13 +9,13 @@ the four languages) that a city attaches to its Voluntary Local Review.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import flask
 import pandas as pd
 from dash import dcc, html
 
-from components import job_routes
 from components.annex import (
     build_html,
     build_pdf,
@@ -30,17 +30,20 @@ from components.annex import (
     value_text,
 )
 from components.annex import filename as annex_filename
-from components.charts import Chart, ChartContext, card, data_flag, register, sdg_badges
+from components.charts import Chart, ChartContext, card, data_flag, sdg_badges
+from components.charts import register as declare_chart
 from components.figures import sdg as figures
 from components.kpi import page_header
+from components.page import Page, PageContext
 from datasets.cities import DEFAULT_CITY, CityProfile
 from datasets.indicators import Gap, Result, evaluate, unit_label
 from datasets.query import MissingDataset
 from datasets.workspace import Workspace
 from i18n import LANGUAGE_NAMES, LANGUAGES, fmt_date, t
+from server import job_routes
 from server.jobs import Busy
 
-from . import Page, PageContext
+from .services import Services
 
 UPLOAD_PATH = "/data/upload"
 AIR = ("air_quality_hourly", "air_stations")
@@ -64,7 +67,7 @@ def pm25_months(ctx: ChartContext) -> pd.DataFrame:
     return result.months.dropna(subset=["value"]).reset_index(drop=True)
 
 
-PM25_CHART = register(
+PM25_CHART = declare_chart(
     Chart(
         id="sdg-pm25-who",
         title="sdg.chart.pm25_who",
@@ -285,52 +288,52 @@ def annex_key(workspace: Workspace, city: CityProfile, lang: str) -> str:
     return json.dumps([city.id, lang, people, workspace.engine.data_token(city.id)])
 
 
-def register_annex(server: flask.Flask, workspace) -> None:
-    jobs = job_routes.job_store(server)
-
-    def print_annex(params: dict, progress) -> tuple[bytes, str, str]:
-        evaluation = evaluate(workspace.engine, workspace.city(params["city"]))
-        lang = params["lang"]
-        pdf = build_pdf(build_html(evaluation, lang), progress=progress)
-        return pdf, annex_filename(evaluation, lang, "pdf"), "application/pdf"
-
-    jobs.register(ANNEX_PDF, print_annex)
-
-    @server.get("/sdg/annex")
-    def sdg_annex():
-        args = flask.request.args
-        lang = args.get("lang", "en")
-        fmt = args.get("format", "html")
-        if lang not in LANGUAGES or fmt not in ("html", "pdf"):
-            flask.abort(400)
-        cfg = server.config.get("CITYLENS")
-        try:
-            city = workspace.city(args.get("city") or (cfg.city if cfg else DEFAULT_CITY))
-        except LookupError:
-            flask.abort(404)
-        disposition = "attachment" if args.get("download") else "inline"
-        if fmt == "html":
-            # inline: the evaluation is the one /sdg itself shows (cached until the data
-            # change), and writing it out as HTML is string work of milliseconds
-            evaluation = evaluate(workspace.engine, city)
-            name = annex_filename(evaluation, lang, fmt)
-            return flask.Response(
-                build_html(evaluation, lang),
-                mimetype="text/html",
-                headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
-            )
-        params = {"city": city.id, "lang": lang}
-        try:
-            job = job_routes.submit(jobs, ANNEX_PDF, params, annex_key(workspace, city, lang))
-        except Busy as exc:
-            return job_routes.busy_reply(exc)
-        return job_routes.waited_reply(jobs, job, disposition)
+def print_annex(workspace: Workspace, params: dict, progress) -> tuple[bytes, str, str]:
+    """The job that prints the annex of `params` (city, lang) to PDF."""
+    evaluation = evaluate(workspace.engine, workspace.city(params["city"]))
+    lang = params["lang"]
+    pdf = build_pdf(build_html(evaluation, lang), progress=progress)
+    return pdf, annex_filename(evaluation, lang, "pdf"), "application/pdf"
 
 
-def register_routes(app, workspace) -> None:
-    """The server routes and callbacks of the SDG, comparison and cities pages."""
-    from . import cities, compare
+def annex_reply(services: Services):
+    """`GET /sdg/annex?city=&lang=&format=html|pdf[&download=1]`: the HTML at once, the PDF
+    through the job store (waited for up to the export wait, or the job's status)."""
+    workspace, jobs = services.workspace, services.jobs
+    args = flask.request.args
+    lang = args.get("lang", "en")
+    fmt = args.get("format", "html")
+    if lang not in LANGUAGES or fmt not in ("html", "pdf"):
+        flask.abort(400)
+    try:
+        city = workspace.city(args.get("city") or services.cfg.city)
+    except LookupError:
+        flask.abort(404)
+    disposition = "attachment" if args.get("download") else "inline"
+    if fmt == "html":
+        # inline: the evaluation is the one /sdg itself shows (cached until the data
+        # change), and writing it out as HTML is string work of milliseconds
+        evaluation = evaluate(workspace.engine, city)
+        name = annex_filename(evaluation, lang, fmt)
+        return flask.Response(
+            build_html(evaluation, lang),
+            mimetype="text/html",
+            headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+        )
+    params = {"city": city.id, "lang": lang}
+    try:
+        job = job_routes.submit(jobs, ANNEX_PDF, params, annex_key(workspace, city, lang))
+    except Busy as exc:
+        return job_routes.busy_reply(exc)
+    return job_routes.waited_reply(jobs, job, disposition)
 
-    register_annex(app.server, workspace)
-    compare.register(app, workspace)
-    cities.register(app, workspace)
+
+PAGES = (PAGE,)
+
+
+def register(app, services: Services) -> None:
+    """The annex: its route and the job printing its PDF."""
+    services.jobs.register(ANNEX_PDF, functools.partial(print_annex, services.workspace))
+    app.server.add_url_rule(
+        "/sdg/annex", "sdg_annex", functools.partial(annex_reply, services), methods=["GET"]
+    )

@@ -14,15 +14,18 @@ from dataclasses import replace
 import pandas as pd
 from dash import html
 
-from components.charts import Chart, ChartContext, card, dataset_title, register
+from components.charts import Chart, ChartContext, card, dataset_title
+from components.charts import register as declare_chart
+from components.datasets_choice import with_dataset_choices
 from components.figures import traffic as figures
 from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
+from components.page import Page, PageContext
 from components.period import comparison_of, kpi_caption, kpi_trend_note, no_data_note
 from datasets.queries import traffic as queries
 from datasets.query import MissingDataset
 from i18n import t
 
-from . import Page, PageContext
+from .services import Services
 
 BUCKET_OPTIONS = tuple((b, f"traffic.bucket.{b}") for b in queries.BUCKET_ORDER)
 
@@ -44,7 +47,7 @@ def _district_speeds(ctx: ChartContext) -> pd.DataFrame:
     return frame.assign(chosen=frame["district"].astype(int).isin(chosen))
 
 
-DISTRICT_MAP = register(
+DISTRICT_MAP = declare_chart(
     Chart(
         id="traffic-district-map",
         title="traffic.chart.district_map",
@@ -59,7 +62,7 @@ DISTRICT_MAP = register(
         filters_district=True,
     )
 )
-HOUR_WEEKDAY = register(
+HOUR_WEEKDAY = declare_chart(
     Chart(
         id="traffic-hour-weekday",
         title="traffic.chart.hour_weekday",
@@ -73,7 +76,7 @@ HOUR_WEEKDAY = register(
         height=420,
     )
 )
-VOLUME_SPEED = register(
+VOLUME_SPEED = declare_chart(
     Chart(
         id="traffic-volume-speed",
         title="traffic.chart.volume_speed",
@@ -90,7 +93,7 @@ VOLUME_SPEED = register(
         wide=True,
     )
 )
-PILOT = register(
+PILOT = declare_chart(
     Chart(
         id="traffic-pilot",
         title="traffic.chart.pilot",
@@ -104,7 +107,7 @@ PILOT = register(
         dated=False,  # fixed windows around the pilot start, whatever the dates chosen
     )
 )
-INCIDENT_MAP = register(
+INCIDENT_MAP = declare_chart(
     Chart(
         id="traffic-incident-map",
         title="traffic.chart.incident_map",
@@ -116,7 +119,7 @@ INCIDENT_MAP = register(
         height=440,
     )
 )
-CLEARANCE = register(
+CLEARANCE = declare_chart(
     Chart(
         id="traffic-incident-clearance",
         title="traffic.chart.clearance",
@@ -128,7 +131,7 @@ CLEARANCE = register(
         height=440,
     )
 )
-EMERGENCY = register(
+EMERGENCY = declare_chart(
     Chart(
         id="traffic-emergency",
         title="traffic.chart.emergency",
@@ -140,7 +143,7 @@ EMERGENCY = register(
         height=400,
     )
 )
-METRO = register(
+METRO = declare_chart(
     Chart(
         id="traffic-metro",
         title="traffic.chart.metro",
@@ -282,3 +285,10 @@ def layout(ctx: PageContext):
 register_kpis("traffic", kpi_row, kinds=(queries.READINGS, queries.INCIDENTS, queries.RUNS))
 
 PAGE = Page(path="/traffic", nav="nav.traffic", title="traffic.title", layout=layout)
+
+PAGES = (with_dataset_choices(PAGE, CHARTS),)
+
+
+def register(app, services: Services) -> None:
+    """Nothing to wire: the room's charts and KPI blocks are declarations, drawn by the
+    shell's shared callbacks (`components.charts`, `components.kpi`)."""

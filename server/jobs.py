@@ -1,11 +1,13 @@
-"""The one job store of CityLens: long work (a deck's PDF or HTML, the SDG annex's PDF) kept as
-records every server process reads, and run by a bounded number of runners across processes.
+"""The one job store of CityLens: long work (a deck's PDF or HTML, the SDG annex's PDF, an
+upload's validation and publishing) kept as records every server process reads, and run by a
+bounded number of runners across processes.
 
-Jobs live in SQLite at `<data_dir>/jobs.sqlite` (WAL: every gunicorn worker of one data folder
-reads and writes it) and their results under `<data_dir>/jobs/<id>/`, written atomically. A job
-is a kind (a function registered by name, `fn(params, progress) -> (bytes or path, filename,
-mimetype)`) and JSON params: the record alone is enough to run it in any process that registered
-the kind, so nothing here depends on the web server it runs in.
+Jobs are records in `<data_dir>/jobs.sqlite` (`datasets.records.jobs`; WAL: every gunicorn
+worker of one data folder reads and writes it) and their results under `<data_dir>/jobs/<id>/`,
+written atomically. A job is a kind (a function registered by name, `fn(params, progress) ->
+(bytes or path, filename, mimetype)`, or None for work that keeps what it makes elsewhere) and
+JSON params: the record alone is enough to run it in any process that registered the kind, so
+nothing here depends on the web server it runs in.
 
 - Bounded: at most `max_running` jobs run at once across all processes, at most `max_queued`
   wait beyond the free slots, and one client has at most `per_client` queued or running.
@@ -22,33 +24,65 @@ the kind, so nothing here depends on the web server it runs in.
 
 Each process runs a dispatcher thread, started on first use: it claims queued jobs of the kinds
 it knows when a slot is free (woken by a submit, otherwise every `POLL_S`), runs each in a thread
-of its own, beats its jobs' heartbeat, and cancels, requeues and evicts for everyone.
+of its own, beats its jobs' heartbeat, and requeues the jobs of dead runners for every process.
+The limits (slots, queue, abandonment, what is kept) bound the kinds the store registered, so
+two stores on one folder (exports, uploads) share the table and its code but not their slots.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import logging
 import os
 import re
 import secrets
 import shutil
 import socket
-import sqlite3
 import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from datasets.records import db
+from datasets.records import jobs as records
+from datasets.records.jobs import (
+    ACTIVE,
+    CANCELLED,
+    DB_FILE,
+    DONE,
+    FAILED,
+    HOLDING,
+    QUEUED,
+    RUNNING,
+    STOPPING,
+)
+
+__all__ = [
+    "ACTIVE",
+    "CANCELLED",
+    "DB_FILE",
+    "DONE",
+    "FAILED",
+    "HOLDING",
+    "QUEUED",
+    "RESULTS_DIR",
+    "RUNNING",
+    "STOPPING",
+    "Busy",
+    "Cancelled",
+    "Job",
+    "JobLimits",
+    "JobStore",
+    "Progress",
+]
+
 log = logging.getLogger(__name__)
 
-DB_FILE = "jobs.sqlite"
 RESULTS_DIR = "jobs"
 RESULT_FILE = "result"
 POLL_S = 0.5  # the dispatcher's pace when no submit wakes it
@@ -60,48 +94,11 @@ RESULT_GRACE_S = 300.0  # a fresh result outlives the size cap this long, for it
 RETRY_AFTER_S = 10  # what a refused client is told to wait
 EXIT_GRACE_S = 10.0  # at exit, how long running jobs get to stop (and close their Chromium)
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-STOPPING = "stopping"  # cancelled while running: it holds its slot until its runner has stopped
-ACTIVE = (QUEUED, RUNNING)  # what a client may still wait for
-HOLDING = (RUNNING, STOPPING)  # what takes one of the `max_running` slots
-CANCEL_SQL = "state = CASE state WHEN ? THEN ? ELSE ? END"  # running: stopping; queued: cancelled
-CANCEL_ARGS = (RUNNING, STOPPING, CANCELLED)
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{24}")
 
 Progress = Callable[[int, int], None]
 Output = tuple[bytes | Path, str, str]  # the result (bytes, or a file to move in), name, type
-Runner = Callable[[dict[str, Any], Progress], Output]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    dedup_key TEXT NOT NULL,
-    params TEXT NOT NULL,
-    owner TEXT,
-    client TEXT NOT NULL,
-    state TEXT NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0,
-    total INTEGER NOT NULL DEFAULT 0,
-    error TEXT NOT NULL DEFAULT '',
-    result_path TEXT,
-    result_bytes INTEGER NOT NULL DEFAULT 0,
-    filename TEXT NOT NULL DEFAULT '',
-    mimetype TEXT NOT NULL DEFAULT '',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    runner TEXT,
-    runner_host TEXT,
-    runner_pid INTEGER,
-    heartbeat REAL,
-    asked REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created);
-CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (dedup_key, state);
-CREATE INDEX IF NOT EXISTS jobs_by_client ON jobs (client, state);
-"""
+Runner = Callable[[dict[str, Any], Progress], Output | None]  # None: the work lands elsewhere
 
 
 class Cancelled(Exception):
@@ -158,13 +155,17 @@ class Job:
     finished: float | None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Job:
-        values = {f.name: row[f.name] for f in fields(cls)}
-        return cls(**{**values, "params": json.loads(values["params"])})
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
 
     @property
     def active(self) -> bool:
         return self.state in ACTIVE
+
+    @property
+    def unfinished(self) -> bool:
+        """Queued, running or stopping: its runner may still touch what it works on."""
+        return self.state in (QUEUED, *HOLDING)
 
     @property
     def public_state(self) -> str:
@@ -206,7 +207,9 @@ def _close_open_stores() -> None:
 
 
 class JobStore:
-    """The jobs of one data folder; see the module's docstring."""
+    """The jobs of one data folder; see the module's docstring. Its limits bound the jobs of
+    the kinds it registered: two stores on one folder with different kinds share the table but
+    not their slots."""
 
     def __init__(self, data_dir: Path, limits: JobLimits | None = None) -> None:
         self.data_dir = Path(data_dir)
@@ -223,33 +226,11 @@ class JobStore:
         self._runner = ""
         self._evicted_at = 0.0
         self.results.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode = WAL")
-            con.executescript(SCHEMA)
+        records.create(self.path)
 
-    # -- SQLite -----------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        con.row_factory = sqlite3.Row
-        con.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses no committed state
-        try:
-            yield con
-        finally:
-            con.close()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: one writer at a time across threads and processes."""
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._kinds)
 
     # -- what requests do -------------------------------------------------------------------
 
@@ -271,42 +252,39 @@ class JobStore:
             raise KeyError(f"no job kind {kind!r} is registered")
         self._ensure_dispatcher()
         dedup, now = f"{kind}:{key}", time.time()
-        with self._write() as con:
-            found = con.execute(
-                "SELECT * FROM jobs WHERE dedup_key = ? AND state IN (?, ?, ?)"
-                " ORDER BY created DESC",
-                (dedup, QUEUED, RUNNING, DONE),
-            ).fetchall()
-            for row in found:
-                if row["state"] == DONE and Job.from_row(row).result() is None:
+        with db.transaction(self.path) as con:
+            for row in records.shared(con, dedup):
+                job = Job.from_row(row)
+                if job.state == DONE and job.result() is None:
                     continue  # its result was evicted: compute it again
-                con.execute("UPDATE jobs SET asked = ? WHERE id = ?", (now, row["id"]))
-                return Job.from_row(row)
-            mine = con.execute(
-                "SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
-                (client, QUEUED, RUNNING),
-            ).fetchone()[0]
-            if mine >= self.limits.per_client:
+                records.asked(con, job.id, now)
+                return job
+            if records.client_active(con, self.kinds, client) >= self.limits.per_client:
                 raise Busy("client")
-            queued, running = self._counts(con)
+            queued, running = records.counts(con, self.kinds)
             room = self.limits.max_queued + max(self.limits.max_running - running, 0)
             if queued >= room:
                 raise Busy("queue")
-            job_id = secrets.token_urlsafe(18)
-            con.execute(
-                "INSERT INTO jobs (id, kind, dedup_key, params, owner, client, state, created,"
-                " asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, kind, dedup, json.dumps(params), owner, client, QUEUED, now, now),
+            row = records.insert(
+                con,
+                {
+                    "id": secrets.token_urlsafe(18),
+                    "kind": kind,
+                    "dedup_key": dedup,
+                    "params": params,
+                    "owner": owner,
+                    "client": client,
+                    "created": now,
+                },
             )
-            row = con.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         self._wake.set()
         return Job.from_row(row)
 
     def get(self, job_id: str) -> Job | None:
         if not JOB_ID.fullmatch(job_id or ""):
             return None
-        with self._connect() as con:
-            row = con.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with db.connect(self.path) as con:
+            row = records.get(con, job_id)
         return Job.from_row(row) if row else None
 
     def touch(self, job_id: str) -> Job | None:
@@ -314,13 +292,9 @@ class JobStore:
         if not JOB_ID.fullmatch(job_id or ""):
             return None
         self._ensure_dispatcher()
-        now = time.time()
-        with self._connect() as con:
+        with db.connect(self.path) as con:
             # at most one write a second per job, however fast its clients poll
-            con.execute(
-                "UPDATE jobs SET asked = ? WHERE id = ? AND state IN (?, ?) AND asked < ?",
-                (now, job_id, QUEUED, RUNNING, now - 1),
-            )
+            records.asked(con, job_id, time.time(), at_most_every=1.0)
         return self.get(job_id)
 
     def wait(self, job_id: str, timeout: float) -> Job | None:
@@ -334,12 +308,8 @@ class JobStore:
 
     def cancel(self, job_id: str) -> Job | None:
         """Cancel a queued or running job (a running one stops at its next progress call)."""
-        with self._write() as con:
-            con.execute(
-                f"UPDATE jobs SET {CANCEL_SQL}, error = ?, finished = ?"
-                " WHERE id = ? AND state IN (?, ?)",
-                (*CANCEL_ARGS, "cancelled by its client", time.time(), job_id, QUEUED, RUNNING),
-            )
+        with db.transaction(self.path) as con:
+            records.cancel(con, job_id, "cancelled by its client", time.time())
         self._flag_cancelled(job_id)
         self._wake.set()
         return self.get(job_id)
@@ -356,16 +326,8 @@ class JobStore:
         for _job_id, (_cancelled, thread) in mine:
             thread.join(grace)
         if mine:
-            with self._write() as con:
-                con.execute(
-                    "UPDATE jobs SET state = ?, runner = NULL, runner_pid = NULL,"
-                    " heartbeat = NULL, done = 0 WHERE runner = ? AND state = ?",
-                    (QUEUED, self._runner, RUNNING),
-                )
-                con.execute(
-                    "UPDATE jobs SET state = ? WHERE runner = ? AND state = ?",
-                    (CANCELLED, self._runner, STOPPING),
-                )
+            with db.transaction(self.path) as con:
+                records.release(con, self._runner)
         if self._dispatcher is not None:
             self._dispatcher.join(grace)
 
@@ -401,7 +363,7 @@ class JobStore:
 
     def _tick(self) -> None:
         now = time.time()
-        with self._write() as con:
+        with db.transaction(self.path) as con:
             self._beat(con, now)
             self._reap(con, now)
             claimed = self._claim(con, now)
@@ -411,94 +373,51 @@ class JobStore:
             self._evicted_at = now
             self._evict(now)
 
-    @staticmethod
-    def _counts(con: sqlite3.Connection) -> tuple[int, int]:
-        """Jobs waiting, and jobs holding a slot."""
-        rows = dict(
-            con.execute(
-                "SELECT state, COUNT(*) FROM jobs WHERE state IN (?, ?, ?) GROUP BY state",
-                (QUEUED, *HOLDING),
-            ).fetchall()
-        )
-        return rows.get(QUEUED, 0), sum(rows.get(state, 0) for state in HOLDING)
-
-    def _beat(self, con: sqlite3.Connection, now: float) -> None:
+    def _beat(self, con: db.Connection, now: float) -> None:
         """Refresh the heartbeat of this process's jobs, and stop those cancelled elsewhere."""
         with self._lock:
             mine = list(self._mine)
         if not mine:
             return
-        con.execute(
-            "UPDATE jobs SET heartbeat = ? WHERE runner = ? AND state IN (?, ?)",
-            (now, self._runner, *HOLDING),
-        )
-        running = {
-            row[0]
-            for row in con.execute(
-                "SELECT id FROM jobs WHERE runner = ? AND state = ?", (self._runner, RUNNING)
-            )
-        }
+        running = records.beat(con, self._runner, now)
         for job_id in mine:
             if job_id not in running:
                 self._flag_cancelled(job_id)
 
-    def _reap(self, con: sqlite3.Connection, now: float) -> None:
+    def _reap(self, con: db.Connection, now: float) -> None:
         """Cancel the jobs nobody asks about any more; requeue or fail those whose runner died."""
-        con.execute(
-            f"UPDATE jobs SET {CANCEL_SQL}, error = ?, finished = ?"
-            " WHERE state IN (?, ?) AND asked < ?",
-            (*CANCEL_ARGS, "abandoned", now, QUEUED, RUNNING, now - self.limits.abandon_s),
-        )
+        records.abandon(con, self.kinds, now - self.limits.abandon_s, now)
         host = socket.gethostname()
-        others = con.execute(
-            "SELECT id, state, runner_host, runner_pid, heartbeat, attempts FROM jobs"
-            " WHERE state IN (?, ?) AND runner != ?",
-            (*HOLDING, self._runner),
-        ).fetchall()
-        for row in others:
+        for row in records.held_elsewhere(con, self._runner):
             stale = row["heartbeat"] is None or now - row["heartbeat"] > STALE_S
             gone = row["runner_host"] == host and not _pid_alive(row["runner_pid"])
             if not (stale or gone):
                 continue
             if row["state"] == STOPPING:
-                con.execute("UPDATE jobs SET state = ? WHERE id = ?", (CANCELLED, row["id"]))
+                records.set_state(con, row["id"], CANCELLED)
             elif row["attempts"] < MAX_ATTEMPTS:
-                con.execute(
-                    "UPDATE jobs SET state = ?, runner = NULL, runner_pid = NULL, heartbeat = NULL,"
-                    " done = 0 WHERE id = ?",
-                    (QUEUED, row["id"]),
-                )
+                records.requeue(con, row["id"])
             else:
-                con.execute(
-                    "UPDATE jobs SET state = ?, error = ?, finished = ? WHERE id = ?",
-                    (FAILED, "its runner stopped twice", now, row["id"]),
+                records.set_state(
+                    con, row["id"], FAILED, error="its runner stopped twice", finished=now
                 )
 
-    def _claim(self, con: sqlite3.Connection, now: float) -> list[Job]:
+    def _claim(self, con: db.Connection, now: float) -> list[Job]:
         """Take queued jobs of the kinds this process knows while slots are free."""
-        kinds = list(self._kinds)
-        if not kinds:
+        if not self._kinds:
             return []
-        _queued, running = self._counts(con)
-        free = self.limits.max_running - running
-        marks = ", ".join("?" * len(kinds))
+        _queued, running = records.counts(con, self.kinds)
+        runner = {
+            "runner": self._runner,
+            "runner_host": socket.gethostname(),
+            "runner_pid": os.getpid(),
+        }
         claimed = []
-        while free > 0:
-            row = con.execute(
-                f"SELECT id FROM jobs WHERE state = ? AND kind IN ({marks})"
-                " ORDER BY created LIMIT 1",
-                (QUEUED, *kinds),
-            ).fetchone()
+        for _slot in range(self.limits.max_running - running):
+            row = records.claim(con, self.kinds, runner, now)
             if row is None:
                 break
-            con.execute(
-                "UPDATE jobs SET state = ?, runner = ?, runner_host = ?, runner_pid = ?,"
-                " heartbeat = ?, started = ?, attempts = attempts + 1 WHERE id = ?",
-                (RUNNING, self._runner, socket.gethostname(), os.getpid(), now, now, row["id"]),
-            )
-            found = con.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
-            claimed.append(Job.from_row(found))
-            free -= 1
+            claimed.append(Job.from_row(row))
         return claimed
 
     # -- running one job --------------------------------------------------------------------
@@ -521,7 +440,9 @@ class JobStore:
         if entry:
             entry[0].set()
 
-    def _execute(self, job: Job, cancelled: threading.Event) -> None:
+    def _progress(self, job: Job, cancelled: threading.Event) -> Progress:
+        """The job's `progress(done, total)`: recorded when it changes, and where a job that
+        was cancelled, or taken from this process, learns it must stop."""
         last: list[tuple[int, int]] = []
 
         def progress(done: int, total: int) -> None:
@@ -530,26 +451,30 @@ class JobStore:
             if last and last[-1] == (done, total):
                 return
             last[:] = [(done, total)]
-            with self._connect() as con:
-                moved = con.execute(
-                    "UPDATE jobs SET done = ?, total = ? WHERE id = ? AND runner = ? AND state = ?",
-                    (done, total, job.id, self._runner, RUNNING),
-                ).rowcount
-            if not moved:  # cancelled, or taken from this process meanwhile
+            with db.connect(self.path) as con:
+                moved = records.progress(con, job.id, self._runner, done, total)
+            if not moved:
                 cancelled.set()
                 raise Cancelled(job.id)
 
+        return progress
+
+    def _execute(self, job: Job, cancelled: threading.Event) -> None:
         try:
-            output, filename, mimetype = self._kinds[job.kind](job.params, progress)
-            path, size = self._keep(job.id, output)
-            kept = self._finish(
-                job.id,
-                DONE,
-                result_path=str(path),
-                result_bytes=size,
-                filename=filename,
-                mimetype=mimetype,
-            )
+            made = self._kinds[job.kind](job.params, self._progress(job, cancelled))
+            if made is None:
+                kept = self._finish(job.id, DONE)
+            else:
+                output, filename, mimetype = made
+                path, size = self._keep(job.id, output)
+                kept = self._finish(
+                    job.id,
+                    DONE,
+                    result_path=str(path),
+                    result_bytes=size,
+                    filename=filename,
+                    mimetype=mimetype,
+                )
             if not kept:  # cancelled as it finished
                 self._finish(job.id, CANCELLED, STOPPING)
                 shutil.rmtree(self.results / job.id, ignore_errors=True)
@@ -571,16 +496,8 @@ class JobStore:
     def _finish(self, job_id: str, state: str, was: str = RUNNING, **fields: Any) -> bool:
         """Record how this process's job ended, if it was still its job and in state `was`."""
         fields = {"state": state, "finished": time.time(), **fields}
-        fields_sql = ", ".join(f"{name} = ?" for name in fields)
-        if state == DONE:
-            fields_sql += ", done = total"
-        with self._write() as con:
-            return bool(
-                con.execute(
-                    f"UPDATE jobs SET {fields_sql} WHERE id = ? AND runner = ? AND state = ?",
-                    (*fields.values(), job_id, self._runner, was),
-                ).rowcount
-            )
+        with db.transaction(self.path) as con:
+            return records.finish(con, job_id, self._runner, was, fields)
 
     def _keep(self, job_id: str, output: bytes | Path) -> tuple[Path, int]:
         """Write a job's result into its folder under a temporary name, then rename it: a
@@ -611,32 +528,8 @@ class JobStore:
         `keep_mb`, then result folders no job owns (a runner that died while writing)."""
         cutoff = now - self.limits.keep_hours * 3600
         cap = self.limits.keep_mb * 1024 * 1024
-        with self._write() as con:
-            doomed = [
-                row[0]
-                for row in con.execute(
-                    "SELECT id FROM jobs WHERE state NOT IN (?, ?, ?) AND finished < ?",
-                    (QUEUED, *HOLDING, cutoff),
-                )
-            ]
-            kept = con.execute(
-                "SELECT id, result_bytes, finished FROM jobs WHERE state = ? AND finished >= ?"
-                " ORDER BY finished",
-                (DONE, cutoff),
-            ).fetchall()
-            total = sum(row["result_bytes"] for row in kept)
-            for row in kept:
-                if total <= cap or row["finished"] > now - RESULT_GRACE_S:
-                    break
-                doomed.append(row["id"])
-                total -= row["result_bytes"]
-            con.executemany("DELETE FROM jobs WHERE id = ?", [(job_id,) for job_id in doomed])
-            live = {
-                row[0]
-                for row in con.execute(
-                    "SELECT id FROM jobs WHERE state IN (?, ?, ?, ?)", (QUEUED, *HOLDING, DONE)
-                )
-            }
+        with db.transaction(self.path) as con:
+            doomed, live = records.evict(con, self.kinds, cutoff, cap, now - RESULT_GRACE_S)
         for job_id in doomed:
             shutil.rmtree(self.results / job_id, ignore_errors=True)
         for folder in self.results.iterdir():

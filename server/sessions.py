@@ -6,7 +6,7 @@ store every server process shares: Redis when `CITYLENS_REDIS_URL` is set, other
 the record, so a copy of the cookie taken before is worth nothing after.
 
 Only a login writes a record: visitors never get one (the login form's CSRF token is a cookie of
-its own, see `components.auth`), so a flood of visitors stores nothing. A record lasts
+its own, see `server.auth`), so a flood of visitors stores nothing. A record lasts
 `CITYLENS_SESSION_HOURS` from the login, and is not rewritten by the requests that use it. As a
 last bound on the disk store, past `MAX_FILE_SESSIONS` records the expired ones are swept, then
 the oldest.

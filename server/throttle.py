@@ -15,19 +15,16 @@ A client is its address (`server.client_address`); an IPv6 client is its /64, th
 subscriber usually gets, so rotating through it does not buy fresh counts.
 
 The counts live in Redis when `CITYLENS_REDIS_URL` is set, otherwise in
-`<data_dir>/throttle.sqlite`, a small SQLite table behind the `limits` storage interface.
+`<data_dir>/throttle.sqlite` (`datasets.records.throttle`) behind the `limits` storage
+interface.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import math
-import os
-import sqlite3
 import time
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar, NamedTuple
 
@@ -35,52 +32,27 @@ from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-THROTTLE_FILE = "throttle.sqlite"
+from datasets.records import db
+from datasets.records import throttle as counters
+from datasets.records.throttle import THROTTLE_FILE
+
 SQLITE_SCHEME = "citylens+sqlite"
 REDIS_PREFIX = "citylens-throttle"
 PER_ACCOUNT = parse("10 per 15 minutes")
 PER_CLIENT = parse("100 per 15 minutes")
 IPV6_CLIENT_PREFIX = 64
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters (
-    key TEXT PRIMARY KEY,
-    count INTEGER NOT NULL,
-    expires_at REAL NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS counters_expiry ON counters (expires_at);
-"""
-
-# One statement counts the attempt and reads the count back: a window that has passed starts
-# again at this attempt (the right-hand sides see the row as it was).
-INCREMENT = """
-INSERT INTO counters (key, count, expires_at) VALUES (:key, :amount, :now + :expiry)
-ON CONFLICT (key) DO UPDATE SET
-    count = CASE WHEN expires_at <= :now THEN excluded.count ELSE count + excluded.count END,
-    expires_at = CASE WHEN expires_at <= :now THEN excluded.expires_at ELSE expires_at END
-RETURNING count
-"""
-
 
 class SqliteStorage(Storage):
-    """A `limits` storage in one SQLite file, shared by every process on the machine.
-
-    Fixed windows only (all the login throttle uses). Each increment runs in a `BEGIN
-    IMMEDIATE` transaction, which also drops the windows that have passed, so the table holds
-    only the last 15 minutes' keys.
-    """
+    """A `limits` storage in one SQLite file (`datasets.records.throttle`), shared by every
+    process on the machine. Fixed windows only: all the login throttle uses."""
 
     STORAGE_SCHEME: ClassVar[list[str]] = [SQLITE_SCHEME]
 
     def __init__(self, uri: str, wrap_exceptions: bool = False, **options: float | str | bool):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.path = Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path))
-        created = not self.path.exists()
-        with self._connect() as con:
-            con.executescript(SCHEMA)
-        if created:
-            with contextlib.suppress(OSError):
-                os.chmod(self.path, 0o600)
+        counters.create(self.path)
 
     @classmethod
     def uri_for(cls, path: Path) -> str:
@@ -88,58 +60,28 @@ class SqliteStorage(Storage):
 
     @property
     def base_exceptions(self) -> type[Exception]:
-        return sqlite3.Error
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            yield con
-        finally:
-            con.close()
+        return db.Error
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                con.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))
-                params = {"key": key, "amount": amount, "now": now, "expiry": expiry}
-                (count,) = con.execute(INCREMENT, params).fetchone()
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        return int(count)
-
-    def _live(self, key: str) -> tuple[int, float] | None:
-        with self._connect() as con:
-            row = con.execute(
-                "SELECT count, expires_at FROM counters WHERE key = ? AND expires_at > ?",
-                (key, time.time()),
-            ).fetchone()
-        return row
+        return counters.increment(self.path, key, expiry, amount)
 
     def get(self, key: str) -> int:
-        row = self._live(key)
-        return int(row[0]) if row else 0
+        row = counters.live(self.path, key)
+        return row[0] if row else 0
 
     def get_expiry(self, key: str) -> float:
-        row = self._live(key)
-        return float(row[1]) if row else time.time()
+        row = counters.live(self.path, key)
+        return row[1] if row else time.time()
 
     def check(self) -> bool:
-        with self._connect() as con:
-            con.execute("SELECT 1").fetchone()
+        counters.ping(self.path)
         return True
 
     def reset(self) -> int | None:
-        with self._connect() as con:
-            return con.execute("DELETE FROM counters").rowcount
+        return counters.clear(self.path)
 
     def clear(self, key: str) -> None:
-        with self._connect() as con:
-            con.execute("DELETE FROM counters WHERE key = ?", (key,))
+        counters.clear(self.path, key)
 
 
 def open_storage(data_dir: Path, redis_url: str = "") -> Storage:

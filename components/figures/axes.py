@@ -77,22 +77,25 @@ def localize_axes(fig: Figure, lang: str) -> Figure:
     layout = fig.setdefault("layout", {})
     if lang not in COMPACT_LANGUAGES and lang not in DATE_FORMATS:
         return fig
-    for key in _axis_keys(fig):
+    for key in axis_keys(fig):
         axis = layout.setdefault(key, {})
         if not isinstance(axis, dict) or "tickvals" in axis or axis.get("type") == "category":
             continue
         if axis.get("type") == "date" or (key.startswith("xaxis") and _dates_on(fig, key)):
             if lang in DATE_FORMATS:
                 _localize_dates(axis, lang)
-        elif key.startswith("yaxis") and not axis.get("tickformat") and axis.get("type") != "log":
+        elif not axis.get("tickformat") and axis.get("type") != "log":
+            ref = key[0] + key[5:]  # "y2" for "yaxis2"
+            drawn = _axis_values(fig, ref)
+            if key.startswith("xaxis") and not drawn:  # x carries numbers of horizontal bars only
+                continue
             # a range the builder fixed is what the axis shows, whatever the data reach
             fixed = axis.get("range")
-            shown = _numbers(fixed) if fixed else _axis_values(fig, "y" + key[5:])
-            axis.update(axis_numbers(shown, lang))
+            axis.update(axis_numbers(_numbers(fixed) if fixed else drawn, lang))
     return fig
 
 
-def _axis_keys(fig: Figure) -> list[str]:
+def axis_keys(fig: Figure) -> list[str]:
     """The layout keys of the figure's cartesian axes: those it sets and those its traces use."""
     keys = {k for k in fig["layout"] if k.startswith(("xaxis", "yaxis"))}
     for trace in fig.get("data", []):
@@ -132,25 +135,30 @@ def _localize_dates(axis: dict, lang: str) -> None:
 
 
 def _axis_values(fig: Figure, ref: str) -> list[float]:
-    """The numbers drawn against a y axis ("y", "y2" …) by its vertical traces; stacked bars
-    reach the sum of their stack at each x."""
+    """The numbers drawn along an axis: against a y axis ("y", "y2" …) by its vertical
+    traces, along an x axis by its horizontal bars; stacked bars reach the sum of their stack
+    at each category."""
+    letter, other = ("x", "y") if ref.startswith("x") else ("y", "x")
+    horizontal = letter == "x"
     stacked = fig["layout"].get("barmode") in {"stack", "relative"}
     found: list[float] = []
     stacks: dict[object, float] = {}
     for trace in fig.get("data", []):
         kind = trace.get("type", "scatter")
-        if (trace.get("yaxis") or "y") != ref or trace.get("orientation") == "h":
+        if (trace.get(f"{letter}axis") or letter) != ref:
             continue
-        if kind not in {"scatter", "scattergl", "bar"} or trace.get("y") is None:
+        if (trace.get("orientation") == "h") != horizontal or trace.get(letter) is None:
             continue
-        ys = _numbers(trace["y"])
+        if kind not in ({"bar"} if horizontal else {"scatter", "scattergl", "bar"}):
+            continue
+        numbers = _numbers(trace[letter])
         if stacked and kind == "bar":
-            xs = trace.get("x")
-            xs = list(range(len(ys))) if xs is None else np.asarray(xs, dtype=object).tolist()
-            for x, y in zip(xs, ys, strict=False):
-                stacks[x] = stacks.get(x, 0.0) + (y if y == y else 0.0)
+            at = trace.get(other)
+            at = list(range(len(numbers))) if at is None else np.asarray(at, dtype=object).tolist()
+            for place, number in zip(at, numbers, strict=False):
+                stacks[place] = stacks.get(place, 0.0) + (number if number == number else 0.0)
         else:
-            found.extend(ys)
+            found.extend(numbers)
     return found + list(stacks.values())
 
 

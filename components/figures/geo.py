@@ -52,6 +52,22 @@ def padded(bounds: Bounds, pad: float = 0.08, min_span: float = 0.0) -> Bounds:
     return lon_mid - half_lon, lon_mid + half_lon, lat_mid - half_lat, lat_mid + half_lat
 
 
+CITY_PAD = 0.04  # margin of a whole-city map, of the city's size on each side
+
+
+def whole_city(geojson: dict, *also: Bounds) -> Bounds:
+    """The frame of a whole-city map: the box of every district, grown to hold the boxes
+    `also` (a column of callouts, a station beyond the boundary), with a margin of CITY_PAD.
+    Every map of the city frames the same place, whatever part of it has data."""
+    boxes = [geojson_bounds(geojson["features"]), *also]
+    boxes = [box for box in boxes if box is not None]
+    west = min(b[0] for b in boxes)
+    east = max(b[1] for b in boxes)
+    south = min(b[2] for b in boxes)
+    north = max(b[3] for b in boxes)
+    return padded((west, east, south, north), pad=CITY_PAD)
+
+
 def zoom_bounds(center: dict, zoom: float, width_px: int, height_px: int) -> Bounds:
     """The box a web-map view (centre and zoom level, 512-px tiles) shows in a card of that
     size: the cities' profiles give their default view this way."""

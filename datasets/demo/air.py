@@ -10,6 +10,8 @@ NO2 following traffic (more at near-road stations), rain washing particles out, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -17,7 +19,8 @@ from shapely.geometry import Point
 
 from datasets.cities import CityProfile
 from datasets.demo.calendar import Days, day_arrays, monthly_curve, rain_weight
-from datasets.demo.params import POLLUTANTS, DemoParams, as_params, city_metadata, resolve
+from datasets.demo.params import as_params, city_metadata, resolve
+from datasets.demo.schema import POLLUTANTS, AirParams, DemoParams
 
 STATION_SCHEMA = pa.schema(
     [
@@ -176,24 +179,46 @@ def air_quality_hourly(
     p = resolve(params, days, stations)
     ap = p.air
     d = day_arrays(days)
-    n, h = len(d), 24
+    n, S = len(d), stations.num_rows
     ti = _traffic_matrix(hourly_traffic_index, d)
+    factors = _station_factors(ap, stations)
+    rng = np.random.default_rng([rng_seed, 0xA1])
+    levels = _daily_levels(p, d, rng_seed)
+    # (day, hour, station) arrays
+    st_day = _lognormal(rng.standard_normal((n, 1, S)), ap.station_daily_sd_log)
+    values = _hourly_values(ap, d, ti, levels, st_day, factors, rng)
+    return _air_table(ap, stations, d, values, rng)
+
+
+def _station_factors(ap: AirParams, stations: pa.Table) -> dict[str, np.ndarray]:
+    """Per pollutant, each station's factor: its scale (not for O3), near a road, its kind."""
     ids = stations.column("station_id").to_pylist()
     by_id = {s.id: s for s in ap.stations}
     kinds = stations.column("kind").to_pylist()
     near = np.asarray(stations.column("near_road").to_pylist(), dtype=bool)
     scale = np.array([by_id[i].scale if i in by_id else 1.0 for i in ids])
-    S = len(ids)
-    rng = np.random.default_rng([rng_seed, 0xA1])
 
     def station_factor(pollutant: str) -> np.ndarray:
-        f = scale.copy() if pollutant != "o3" else np.ones(S)
+        f = scale.copy() if pollutant != "o3" else np.ones(len(ids))
         f *= np.where(near, ap.near_road_factors.get(pollutant, 1.0), 1.0)
         for k in set(kinds):
             kf = ap.kind_factors.get(k, {}).get(pollutant, 1.0)
             f[np.asarray(kinds) == k] *= kf
         return f
 
+    return {pollutant: station_factor(pollutant) for pollutant in POLLUTANTS}
+
+
+@dataclass(frozen=True)
+class _DailyLevels:
+    pm: np.ndarray  # PM2.5 per day, washout included
+    met_gas: np.ndarray  # the meteorology the gases share
+    o3: np.ndarray  # O3 MDA8 per day
+
+
+def _daily_levels(p: DemoParams, d: Days, rng_seed: int) -> _DailyLevels:
+    """Each day's city-wide levels: monthly curves times persistent daily noise, rain."""
+    ap = p.air
     w = rain_weight(d.rain_mm, p)
     z_met = _daily_z(rng_seed, 0xA2, d, ap.pm25_daily_ar)
     z_o3 = _daily_z(rng_seed, 0xA3, d, ap.o3_daily_ar)
@@ -206,56 +231,77 @@ def air_quality_hourly(
     o3_rain = _month_normalised(np.exp(-ap.o3_rain_drop * w), d)
     o3_day = monthly_curve(ap.o3_mda8_monthly, d.date) * _lognormal(z_o3, ap.o3_daily_sd_log)
     o3_day *= o3_rain
+    return _DailyLevels(pm_day, met_gas, o3_day)
 
-    # (day, hour, station) arrays
-    st_day = _lognormal(rng.standard_normal((n, 1, S)), ap.station_daily_sd_log)
+
+def _hourly_values(
+    ap: AirParams,
+    d: Days,
+    ti: np.ndarray,
+    levels: _DailyLevels,
+    st_day: np.ndarray,
+    factors: dict[str, np.ndarray],
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """(day, hour, station) values of each pollutant; the draws keep their order in `rng`."""
+    n, h, S = len(d), 24, st_day.shape[2]
 
     def hourly_noise(sd: float) -> np.ndarray:
         return _lognormal(rng.standard_normal((n, h, S)), sd)
 
     hs = ap.hourly_sd_log
     pm25 = (
-        pm_day[:, None, None]
+        levels.pm[:, None, None]
         * _norm(ap.diurnal_pm)[None, :, None]
         * st_day
-        * station_factor("pm25")[None, None, :]
+        * factors["pm25"][None, None, :]
         * hourly_noise(hs)
     )
     ratio = ap.pm10_ratio * _lognormal(rng.standard_normal((n, 1, S)), ap.pm10_ratio_sd_log)
-    pm10 = pm25 * ratio * (station_factor("pm10") / station_factor("pm25"))[None, None, :]
+    pm10 = pm25 * ratio * (factors["pm10"] / factors["pm25"])[None, None, :]
     pm10 *= hourly_noise(hs / 2)
 
     bg = ap.no2_background_share
     traffic = bg + (1 - bg) * ti  # (n, 24)
     no2 = (
-        (monthly_curve(ap.no2_monthly, d.date) * met_gas)[:, None, None]
+        (monthly_curve(ap.no2_monthly, d.date) * levels.met_gas)[:, None, None]
         * (_norm(ap.diurnal_boundary_layer)[None, :] * traffic)[:, :, None]
         * st_day
-        * station_factor("no2")[None, None, :]
+        * factors["no2"][None, None, :]
         * hourly_noise(hs)
     )
     so2 = (
-        (monthly_curve(ap.so2_monthly, d.date) * np.sqrt(met_gas))[:, None, None]
+        (monthly_curve(ap.so2_monthly, d.date) * np.sqrt(levels.met_gas))[:, None, None]
         * _norm(ap.diurnal_pm)[None, :, None]
-        * station_factor("so2")[None, None, :]
+        * factors["so2"][None, None, :]
         * hourly_noise(hs)
     )
     co = (
-        (monthly_curve(ap.co_monthly, d.date) * met_gas**0.6)[:, None, None]
+        (monthly_curve(ap.co_monthly, d.date) * levels.met_gas**0.6)[:, None, None]
         * (0.6 + 0.4 * ti)[:, :, None]
         * _norm(ap.diurnal_boundary_layer)[None, :, None]
-        * station_factor("co")[None, None, :]
+        * factors["co"][None, None, :]
         * hourly_noise(hs / 2)
     )
     o3 = (
-        o3_day[:, None, None]
+        levels.o3[:, None, None]
         * _o3_shape(ap.diurnal_o3)[None, :, None]
-        * station_factor("o3")[None, None, :]
+        * factors["o3"][None, None, :]
         * hourly_noise(hs * 0.6)
     )
+    return {"pm25": pm25, "pm10": pm10, "no2": no2, "so2": so2, "o3": o3, "co": co}
 
-    values = {"pm25": pm25, "pm10": pm10, "no2": no2, "so2": so2, "o3": o3, "co": co}
-    # gaps: half as whole station-hours (outages), half as single values
+
+def _air_table(
+    ap: AirParams,
+    stations: pa.Table,
+    d: Days,
+    values: dict[str, np.ndarray],
+    rng: np.random.Generator,
+) -> pa.Table:
+    """The table, with gaps: half as whole station-hours (outages), half as single values."""
+    ids = stations.column("station_id").to_pylist()
+    n, h, S = len(d), 24, len(ids)
     outage = rng.random((n, h, S)) < ap.missing_rate / 2
     cols = {}
     for k in POLLUTANTS:

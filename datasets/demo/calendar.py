@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from datasets.cities import CityProfile
-from datasets.demo.params import DemoParams, as_params, city_metadata
+from datasets.demo.params import as_params, city_metadata
+from datasets.demo.schema import DemoParams
 
 DAY_SCHEMA = pa.schema(
     [

@@ -16,7 +16,8 @@ import pyarrow as pa
 
 from datasets.demo.calendar import Days, calendar_arrays, day_arrays, monthly_curve, rain_weight
 from datasets.demo.calendar import year_fraction as _year_fraction
-from datasets.demo.params import SECTORS, DemoParams, RidershipParams, resolve
+from datasets.demo.params import resolve
+from datasets.demo.schema import SECTORS, DemoParams, RidershipParams
 
 ENERGY_SCHEMA = pa.schema(
     [

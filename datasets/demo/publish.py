@@ -24,8 +24,12 @@ from ..cities import CityProfile
 from ..rollups import build_rollups
 from ..schemas import KINDS
 from ..workspace import Workspace
-from . import air, ecology, traffic
-from . import calendar as demo_calendar
+from .air import air_quality_hourly, air_stations
+from .calendar import day_table as calendar_days
+from .ecology import energy_daily, mobility_daily, waste_monthly
+from .traffic import traffic_detectors, traffic_readings
+from .traffic_demand import SLOTS, hourly_traffic_index
+from .traffic_events import emergency_runs, incidents
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
 DEMO_START = dt.date(2017, 1, 1)
@@ -63,7 +67,7 @@ def write_parquet(
     chunks: Iterable[pa.Table],
     folder: Path,
     schema: pa.Schema,
-    tick=None,
+    tick: Callable[[], object] | None = None,
     row_group_rows: int = ROW_GROUP_ROWS,
     sorted_by: str | None = None,
 ) -> Path:
@@ -89,10 +93,12 @@ def row_group_rows(kind: str, detectors: int) -> int:
     """About one day of readings per row group (pruned by date), within 128 Ki-1 Mi rows."""
     if kind != "traffic_readings":
         return ROW_GROUP_ROWS
-    return min(max(detectors * traffic.SLOTS, ROW_GROUP_ROWS), 1024 * 1024)
+    return min(max(detectors * SLOTS, ROW_GROUP_ROWS), 1024 * 1024)
 
 
-def write_demo_table(table: DemoTable, folder: Path, detectors: int, tick=None) -> None:
+def write_demo_table(
+    table: DemoTable, folder: Path, detectors: int, tick: Callable[[], object] | None = None
+) -> None:
     """The table's one Parquet part, then its rollups (`datasets.rollups`) beside it."""
     spec = KINDS[table.kind]
     part = write_parquet(
@@ -130,36 +136,33 @@ def metro_flow(file_name: str) -> Iterator[pa.Table]:
 
 
 def demo_tables(city: CityProfile, detectors: int, days: int, seed: int) -> list[DemoTable]:
-    day_table = demo_calendar.day_table(city, DEMO_START, days, seed)
-    detector_table = traffic.traffic_detectors(city, detectors, seed)
-    stations = air.air_stations(city)
+    day_table = calendar_days(city, DEMO_START, days, seed)
+    detector_table = traffic_detectors(city, detectors, seed)
+    stations = air_stations(city)
     batch_days = 7
     return [
         DemoTable("weather_daily", lambda: [day_table]),
         DemoTable("traffic_detectors", lambda: [detector_table]),
         DemoTable(
             "traffic_readings",
-            lambda: traffic.traffic_readings(
-                detector_table, day_table, seed, batch_days=batch_days
-            ),
+            lambda: traffic_readings(detector_table, day_table, seed, batch_days=batch_days),
             steps=-(-days // batch_days),
         ),
-        DemoTable("incidents", lambda: [traffic.incidents(detector_table, day_table, seed)]),
+        DemoTable("incidents", lambda: [incidents(detector_table, day_table, seed)]),
         DemoTable(
-            "emergency_runs", lambda: [traffic.emergency_runs(detector_table, day_table, seed)]
+            "emergency_runs",
+            lambda: [emergency_runs(detector_table, day_table, seed)],
         ),
         DemoTable("air_stations", lambda: [stations]),
         DemoTable(
             "air_quality_hourly",
             lambda: [
-                air.air_quality_hourly(
-                    stations, day_table, traffic.hourly_traffic_index(day_table), seed
-                )
+                air_quality_hourly(stations, day_table, hourly_traffic_index(day_table), seed)
             ],
         ),
-        DemoTable("energy_daily", lambda: [ecology.energy_daily(day_table, seed)]),
-        DemoTable("mobility_daily", lambda: [ecology.mobility_daily(day_table, seed)]),
-        DemoTable("waste_monthly", lambda: [ecology.waste_monthly(day_table, seed)]),
+        DemoTable("energy_daily", lambda: [energy_daily(day_table, seed)]),
+        DemoTable("mobility_daily", lambda: [mobility_daily(day_table, seed)]),
+        DemoTable("waste_monthly", lambda: [waste_monthly(day_table, seed)]),
         *real_tables(city),
     ]
 

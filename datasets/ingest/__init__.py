@@ -26,8 +26,9 @@ from .pipeline import (
     ready,
     validate,
 )
-from .readers import OVERRIDABLE, Limits, Settings, receive, receive_data_url, safe_filename
-from .validate import Report
+from .settings import OVERRIDABLE, Limits, Settings
+from .uploads import receive, receive_data_url, safe_filename
+from .validate.report import Report
 
 __all__ = [
     "GENERIC",

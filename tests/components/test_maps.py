@@ -7,6 +7,7 @@ the page's own query on a real demo workspace."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,8 +16,9 @@ from shapely.geometry import Point
 
 from components.charts import ChartContext, FigureContext, draw
 from components.figures import ecology as eco_figures
-from components.figures import geo
+from components.figures import geo, labels
 from components.figures import traffic as figures
+from components.slides import PROJECTOR_FONT, as_sent, projector, speed_day_figure
 from components.theme import PALETTE, contrast_ratio
 from datasets.cities import builtin_city
 from datasets.query import Filters
@@ -76,15 +78,29 @@ def test_every_district_is_named_with_its_value_in_the_viewers_language(lang):
     assert 0 < len(lines) < len(CITY.districts) / 2  # the crowded centre only
 
 
+def assert_frames_the_city(layout) -> None:
+    west, east = layout.lonaxis.range
+    south, north = layout.lataxis.range
+    for feature in CITY.geojson["features"]:
+        d_west, d_east, d_south, d_north = geo.geojson_bounds([feature])
+        assert west < d_west and d_east < east and south < d_south and d_north < north
+
+
 def test_the_frame_holds_every_district_of_the_city():
     """Two districts have data; the frame is still the whole city, so none is cut."""
     for theme in ("light", "dark"):
-        layout = district_map(theme=theme).layout.geo
-        west, east = layout.lonaxis.range
-        south, north = layout.lataxis.range
-        for feature in CITY.geojson["features"]:
-            d_west, d_east, d_south, d_north = geo.geojson_bounds([feature])
-            assert west < d_west and d_east < east and south < d_south and d_north < north
+        assert_frames_the_city(district_map(theme=theme).layout.geo)
+
+
+def test_the_stations_map_frames_the_whole_city_as_the_district_map_does():
+    """Three stations in the centre: the frame is still the city, with the district map's
+    margin around it, so both maps of a page show the same place."""
+    ctx = FigureContext(lang="en", theme="light", city=CITY)
+    layout = go.Figure(eco_figures.stations_map_figure(stations_frame(), ctx)).layout.geo
+    assert_frames_the_city(layout)
+    city = geo.geojson_bounds(CITY.geojson["features"])
+    south, north = layout.lataxis.range
+    assert (north - south) == pytest.approx((city[3] - city[2]) * (1 + 2 * geo.CITY_PAD))
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -173,3 +189,102 @@ def test_stations_are_named_and_keep_their_colours_in_every_language():
             for lon, lat in zip(tr.lon, tr.lat, strict=True)
         }
     assert len(colours["en"]) == 3 and colours["en"] == colours["zh"]
+
+
+def label_boxes(fig: dict, size: tuple[float, float]) -> list[tuple[str, tuple]]:
+    """The box (pixels) of every name written on a map drawn `size` pixels large: a name is
+    centred on its point, a callout starts just right of it; lines of `<br>` text stack."""
+    layout = fig["layout"]["geo"]
+    frame = (*layout["lonaxis"]["range"], *layout["lataxis"]["range"])
+    at = labels.Projection(frame, size)
+    out = []
+    for trace in fig["data"]:
+        if trace.get("type") != "scattergeo" or "text" not in trace.get("mode", ""):
+            continue
+        font = trace["textfont"]["size"]
+        places = trace.get("textposition")
+        for i, (lon, lat, text) in enumerate(
+            zip(trace["lon"], trace["lat"], trace["text"], strict=True)
+        ):
+            if not text:
+                continue
+            lines = [re.sub("<[^>]+>", "", line) for line in text.split("<br>")]
+            width = max(labels.text_width(line, font, bold=True) for line in lines)
+            height = font * (1 + labels.LINE_SPACING * (len(lines) - 1))
+            x, y = at.point(lon, lat)
+            right = isinstance(places, list) and places[i] == "middle right"
+            x0 = x if right else x - width / 2
+            out.append((lines[0], (x0, y - height / 2, x0 + width, y + height / 2)))
+    return out
+
+
+def assert_apart(boxes: list[tuple[str, tuple]]) -> None:
+    for i, (name, a) in enumerate(boxes):
+        for other, b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, f"{name!r} meets {other!r}"
+
+
+# The district map's plot area in pixels, measured in the browser: a card of the traffic page
+# and the two map slides of the forum deck (the day playback leaves room for its slider), on
+# 1920×1080 and 1366×768 screens.
+SCREENS = ("1920×1080", "1366×768")
+CARD_SIZES = {"1920×1080": (800, 412), "1366×768": (548, 412)}
+SLIDE_SIZES = {
+    "map": {"1920×1080": (1487, 659), "1366×768": (978, 403)},
+    "day": {"1920×1080": (1487, 567), "1366×768": (978, 271)},
+}
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_two_district_names_meet_on_a_card(screen, lang):
+    """Every district with a value: the crowded centre's names and values all drawn."""
+    frame = pd.DataFrame(
+        {
+            "district": [d.code for d in CITY.districts],
+            "detectors": 2,
+            "readings": 100,
+            "speed_kmh": 48.25,
+            "tti": 1.25,
+        }
+    )
+    fig = figures.district_map(frame, FigureContext(lang=lang, theme="dark", city=CITY))
+    boxes = label_boxes(fig, CARD_SIZES[screen])
+    assert len(boxes) >= len(CITY.districts) - 2  # all but a few are named
+    assert_apart(boxes)
+
+
+def day_frame() -> pd.DataFrame:
+    """24 hours of speeds in every district, slower at the peaks."""
+    rows = [
+        {"hour": h, "district": d.code, "detectors": 2, "speed_kmh": 40.0 + h % 7, "tti": 1.2}
+        for h in range(24)
+        for d in CITY.districts
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("slide", ["map", "day"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_two_district_names_meet_on_a_slide(screen, slide, lang):
+    """A slide writes the map's names in projector type: it lays them out again (shorter,
+    fewer) so that none meets another even on the smallest slide map; the day playback's
+    frames write their hourly values into the same layout."""
+    ctx = FigureContext(lang=lang, theme="dark", city=CITY, option="speed")
+    if slide == "map":
+        built = figures.district_map(district_frame(), ctx)
+    else:
+        built = speed_day_figure(day_frame(), ctx).to_plotly_json()
+    fig = projector(as_sent(built))
+    boxes = label_boxes(fig, SLIDE_SIZES[slide][screen])
+    assert len(boxes) >= len(CITY.districts) // 2
+    written = [tr for tr in fig["data"] if tr.get("mode") == "text"]
+    assert all(trace["textfont"]["size"] >= PROJECTOR_FONT for trace in written)
+    assert_apart(boxes)
+    (names,) = written
+    for frame in fig.get("frames") or []:
+        texts = frame["data"][1]["text"]
+        assert [bool(t) for t in texts] == [bool(t) for t in names["text"]]
+        assert [t.count("<br>") for t in texts] == [t.count("<br>") for t in names["text"]]

@@ -57,6 +57,22 @@ def test_stacked_bars_are_counted_to_the_top_of_the_stack(ctx):
     assert max(fig["layout"].get("yaxis", {}).get("tickvals", [0])) >= 12_000
 
 
+def test_a_chinese_horizontal_bar_axis_counts_in_wan_too(ctx):
+    """Horizontal bars draw their numbers along x: that axis gets the 万 ticks, the y axis of
+    names none; stacked bars reach the sum of their stack at each name."""
+    bars = [
+        {"type": "bar", "orientation": "h", "y": ["a", "b"], "x": [2_000_000, 1_500_000]}
+        for _ in range(2)
+    ]
+    fig = finish(figure(bars, barmode="stack"), FigureContext("zh", "light", ctx("zh").city))
+    axis = fig["layout"].get("xaxis", {})
+    assert "400万" in axis.get("ticktext", []), axis
+    assert all("," not in text and "000" not in text for text in axis["ticktext"])
+    assert "tickvals" not in fig["layout"].get("yaxis", {})
+    single = finish(figure(bars[:1]), FigureContext("zh", "light", ctx("zh").city))
+    assert "200万" in single["layout"].get("xaxis", {}).get("ticktext", [])
+
+
 def test_other_languages_keep_plotlys_own_ticks(ctx):
     for lang in ("en", "fr", "es"):
         fig = finish(line_figure(3_000_000), FigureContext(lang, "light", ctx(lang).city))

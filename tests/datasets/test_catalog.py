@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from datasets.catalog import Catalog, CatalogError, DatasetMeta
+from datasets.catalog import Catalog, CatalogError, DatasetMeta, derived_path, describe_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +80,32 @@ def test_append_replace_restore_keep_every_version(tmp_path):
     assert read_current(catalog, "city-things") == [1, 2, 3]
     with pytest.raises(CatalogError, match="no version 9"):
         catalog.restore("city-things", 9)
+
+
+def test_an_append_carries_each_parts_derived_files_renamed_alike(tmp_path):
+    """Files derived from a part (`_<family>/<name>/<part stem>.parquet`, rollups among them)
+    follow the part into the appended version under its new name; raw readers never see them."""
+
+    def with_derived(values: list[int]):
+        def write(folder: Path) -> None:
+            writer(values)(folder)
+            derived = derived_path(folder, "_family", "name", "part-0000.parquet")
+            derived.parent.mkdir(parents=True)
+            pq.write_table(pa.table({"total": [sum(values)]}), derived)
+
+        return write
+
+    catalog = Catalog(tmp_path)
+    catalog.publish(meta(), with_derived([1, 2]))
+    catalog.publish(meta(), writer([3]), mode="append")
+    folder = catalog.get("city-things").folder
+    parts = sorted(p.name for p in folder.glob("*.parquet"))
+    assert len(parts) == 2
+    old = next(p for p in parts if p.endswith("-part-0000.parquet"))
+    derived = sorted(p.relative_to(folder) for p in (folder / "_family").rglob("*.parquet"))
+    assert derived == [Path("_family", "name", old)]
+    assert pq.read_table(folder / derived[0])["total"].to_pylist() == [3]
+    assert describe_parquet(folder, None, {})["rows"] == 3
 
 
 def test_failed_write_leaves_nothing(tmp_path):

@@ -1,5 +1,5 @@
 """Deck storage (atomic, sanitised names, bad files refused clearly; owners, versions, limits),
-the forum deck, the editor."""
+the forum deck. The editor and the deck pages are tested in tests/pages/present."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from datasets.decks import (
     sanitize_name,
 )
 from i18n import LANGUAGES, messages
-from pages.present import PresentOptions, deck_query, editable_deck, edited, merged_slides
 
 
 def two_slides() -> Deck:
@@ -277,45 +276,3 @@ def test_every_forum_text_is_translated():
     for slide in forum_deck().slides:
         for key in (slide.title, slide.takeaway, slide.notes):
             assert all(catalogue[key].get(lang) for lang in LANGUAGES), key
-
-
-def test_present_options_from_the_url():
-    opts = PresentOptions.from_state(ViewState.from_query("?deck=my-talk&slide=3&kiosk=1"))
-    assert (opts.deck, opts.slide, opts.kiosk, opts.advance, opts.theme) == (
-        "my-talk", 3, True, 20, "dark",
-    )  # fmt: skip
-    assert opts.reload == 3600  # a kiosk reloads itself after an hour, at the end of a loop
-    never = PresentOptions.from_state(ViewState.from_query("?kiosk=1&reload=0&advance=30"))
-    assert (never.reload, never.advance) == (0, 30)
-    assert PresentOptions.from_state(ViewState.from_query("?reload=60")).reload == 0
-    odd = PresentOptions.from_state(
-        ViewState.from_query("?deck=../x&slide=-2&advance=x&theme=light")
-    )
-    assert (odd.deck, odd.slide, odd.advance, odd.theme) == ("forum", 1, 0, "light")
-    assert deck_query("forum", "fr", 3) == "?deck=forum&slide=3&lang=fr"
-
-
-def test_the_editor_reorders_removes_and_appends():
-    slides = [{"chart": "a"}, {"chart": "b"}, {"chart": "c"}]
-    moved, took = edited(slides, {"type": "deck-move", "index": 0, "dir": "down"}, [])
-    assert [s["chart"] for s in moved] == ["b", "a", "c"] and not took
-    moved, _ = edited(slides, {"type": "deck-move", "index": 0, "dir": "up"}, [])
-    assert [s["chart"] for s in moved] == ["a", "b", "c"]
-    removed, _ = edited(slides, {"type": "deck-remove", "index": 1}, [])
-    assert [s["chart"] for s in removed] == ["a", "c"]
-    appended, took = edited(slides, "deck-draft-append", [{"chart": "d"}])
-    assert [s["chart"] for s in appended] == ["a", "b", "c", "d"] and took
-
-
-def test_the_editor_keeps_what_was_typed():
-    data = {"slides": [{"chart": "a", "title": "old"}, {"chart": "b"}]}
-    merged = merged_slides(data, ["new", ""], ["so what", None], ["", "notes"])
-    assert merged[0]["title"] == "new" and merged[0]["takeaway"] == "so what"
-    assert merged[1]["notes"] == "notes"
-
-
-def test_the_forum_deck_opens_in_the_editor_as_plain_text_in_the_viewers_language():
-    data = editable_deck(forum_deck(), "fr")
-    assert data["name"] == ""  # saving needs a new name: the built-in deck stays as it is
-    assert data["slides"][0]["title"].startswith("Hangzhou, 7 décembre 2017")
-    assert not any(s["title"].startswith("present.") for s in data["slides"])

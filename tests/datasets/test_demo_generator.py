@@ -19,9 +19,11 @@ import pytest
 import shapely
 
 from datasets.cities import builtin_city, load_city
-from datasets.demo import air, ecology, traffic
+from datasets.demo import air, ecology, traffic, traffic_demand, traffic_events
 from datasets.demo import calendar as cal
-from datasets.demo.params import DemoParamsError, load_params, parse_params
+from datasets.demo.params import load_params
+from datasets.demo.parse import parse_params
+from datasets.demo.schema import INCIDENT_TYPES, DemoParamsError
 
 SEED = 11
 
@@ -114,7 +116,8 @@ def test_generator_code_does_not_hardcode_the_city(params):
     }
     names |= {h.start.isoformat() for h in params.calendar.holidays}
     names.add(params.traffic.pilot.start.isoformat())
-    generators = ("params.py", "calendar.py", "traffic.py", "air.py", "ecology.py")
+    generators = ("params.py", "schema.py", "parse.py", "calendar.py", "traffic.py", "air.py")
+    generators += ("ecology.py", "traffic_demand.py", "traffic_events.py")
     modules = [src_dir / name for name in generators]
     for path in modules:
         literals = _code_literals(path)
@@ -139,7 +142,7 @@ def test_second_city_is_a_second_folder(params, tmp_path):
     det = traffic.traffic_detectors(other, 10, SEED)
     assert sum(det.column("pilot").to_pylist()) == 5
     st = air.air_stations(other)
-    idx = traffic.hourly_traffic_index(days)
+    idx = traffic_demand.hourly_traffic_index(days)
     doubled = air.air_quality_hourly(st, days, idx, SEED).column("pm25").to_numpy(False)
     base_days = cal.day_table(params, date(2017, 3, 1), 14, SEED)
     base = air.air_quality_hourly(air.air_stations(params), base_days, idx, SEED)
@@ -240,15 +243,15 @@ def _all_tables(params, seed: int, start=date(2017, 6, 26), end=date(2017, 7, 9)
     days = _days(params, start, end, seed)
     det = traffic.traffic_detectors(params, 6, seed)
     st = air.air_stations(params)
-    idx = traffic.hourly_traffic_index(days, params=params)
+    idx = traffic_demand.hourly_traffic_index(days, params=params)
     return {
         "weather_daily": cal.weather_daily(days),
         "traffic_detectors": det,
         "traffic_readings": pa.concat_tables(
             traffic.traffic_readings(det, days, seed, batch_days=3, params=params)
         ),
-        "incidents": traffic.incidents(det, days, seed, params=params),
-        "emergency_runs": traffic.emergency_runs(det, days, seed, params=params),
+        "incidents": traffic_events.incidents(det, days, seed, params=params),
+        "emergency_runs": traffic_events.emergency_runs(det, days, seed, params=params),
         "air_stations": st,
         "air_quality_hourly": air.air_quality_hourly(st, days, idx, seed, params=params),
         "energy_daily": ecology.energy_daily(days, seed, params=params),
@@ -399,7 +402,7 @@ def test_pilot_effect_difference_in_differences(params):
 
 @pytest.fixture(scope="module")
 def year_incidents(params, det12, full_year_days):
-    return traffic.incidents(det12, full_year_days, SEED, params=params).to_pandas()
+    return traffic_events.incidents(det12, full_year_days, SEED, params=params).to_pandas()
 
 
 def test_incidents_counts_peaks_and_locations(params, det12, year_incidents):
@@ -410,7 +413,7 @@ def test_incidents_counts_peaks_and_locations(params, det12, year_incidents):
     assert by_hour[8] > 2 * by_hour[3] and by_hour[18] > 2 * by_hour[3]
     assert (inc.cleared_at > inc.detected_at).all()
     assert inc.detected_at.is_monotonic_increasing and inc.incident_id.is_unique
-    assert set(inc.type) <= set(traffic.INCIDENT_TYPES) and inc.severity.between(1, 3).all()
+    assert set(inc.type) <= set(INCIDENT_TYPES) and inc.severity.between(1, 3).all()
     det = det12.to_pandas().set_index("detector_id")
     d_lat = (inc.lat - inc.detector_id.map(det.lat)).abs()
     d_lon = (inc.lon - inc.detector_id.map(det.lon)).abs()
@@ -439,7 +442,7 @@ def test_incidents_on_pilot_corridors_clear_faster_after_start(params, det12, ye
 
 
 def test_emergency_runs_with_priority_faster(params, det12, full_year_days):
-    em = traffic.emergency_runs(det12, full_year_days, SEED, params=params).to_pandas()
+    em = traffic_events.emergency_runs(det12, full_year_days, SEED, params=params).to_pandas()
     pilot_districts = set(det12.filter(det12.column("pilot")).column("district").to_pylist())
     start = pd.Timestamp(params.traffic.pilot.start)
     prio = em[em.signal_priority]
@@ -468,7 +471,7 @@ def three_stations(params):
 
 @pytest.fixture(scope="module")
 def year_air(params, three_stations, full_year_days):
-    idx = traffic.hourly_traffic_index(full_year_days, params=params)
+    idx = traffic_demand.hourly_traffic_index(full_year_days, params=params)
     df = air.air_quality_hourly(three_stations, full_year_days, idx, SEED, params=params)
     return df.to_pandas(), idx
 

@@ -325,10 +325,9 @@ def test_evaluation_is_cached_until_the_data_change(demo_workspace, demo_city, e
 
 
 def test_a_city_with_air_quality_only_lists_the_rest_as_gaps(tmp_path):
-    from tests.datasets.test_city_admin import add_beijing, beijing_head
-
     from datasets.ingest import UploadMeta, ingest
     from datasets.workspace import Workspace
+    from tests.datasets.test_city_admin import add_beijing, beijing_head
 
     workspace = Workspace.open(tmp_path / "data")
     city_id = add_beijing(workspace.data_dir)

@@ -1,4 +1,5 @@
-"""Browser tests: the real app as a subprocess, driven by Debian's headless Chromium.
+"""Browser tests: the real app under gunicorn with two workers, driven by Debian's headless
+Chromium.
 
 Every page a test opens is watched: a request to any host but 127.0.0.1 or a console error
 fails the test, so "works offline" and "no console error" are checked everywhere, not once.
@@ -22,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CITYLENS_CHROMIUM", "/usr/bin/chromium")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+WORKERS = 2  # at least two server processes, as in production
+# No control socket: it would be ~/.gunicorn/gunicorn.ctl, shared by runs at the same time.
+GUNICORN_ARGS = ("-c", "gunicorn.conf.py", "--no-control-socket")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -40,6 +44,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_workers(log: Path, workers: int, proc: subprocess.Popen, timeout: float = 300) -> None:
+    """Until every gunicorn worker serves (each logs "ready to serve" once it has drawn its
+    pages, gunicorn.conf.py), so the tests meet both processes, not only the first one up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        if log.read_text(errors="replace").count("ready to serve") >= workers:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"{workers} gunicorn workers did not boot in {timeout} s")
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
@@ -63,24 +80,25 @@ def data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(data_dir) -> str:
+    """The app as production serves it: gunicorn with two worker processes (gunicorn.conf.py),
+    so state one process keeps for itself (caches, sessions, jobs) must reach the other through
+    what they share, as it must in production. The demo data are created before the workers
+    start, as gunicorn.conf.py does."""
     port = free_port()
     env = {
         **os.environ,
+        "CITYLENS_HOST": "127.0.0.1",
+        "CITYLENS_PORT": str(port),
+        "CITYLENS_DATA_DIR": str(data_dir),
+        "CITYLENS_WORKERS": str(WORKERS),
+        "CITYLENS_THREADS": "8",
+        "CITYLENS_WARM_MONTHS": "0",  # a background pass over every month: not for a test run
         "CITYLENS_DEMO_DETECTORS": "16",
         "CITYLENS_DEMO_DAYS": "365",
     }
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "app.py",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
+        [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "app:server"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -88,12 +106,13 @@ def app_url(data_dir) -> str:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc)
+        wait_healthy(url, proc, timeout=900)  # the demo year and every page drawn, first
+        wait_workers(data_dir / "server.log", WORKERS, proc)
         yield url
     finally:
-        proc.terminate()
+        proc.terminate()  # gunicorn's master stops its workers on SIGTERM
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()

@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT
 from test_present import slide_ready, trace_data
 
-from datasets.accounts import Accounts
 from datasets.workspace import Workspace
+from server.accounts import Accounts
 
 BEIJING = ROOT / "tests" / "fixtures" / "real" / "PRSA_Data_Aotizhongxin_20130301-20170228.csv"
 ANALYST, PASSWORD = "e2e-explorer", "a long e2e explorer password"

@@ -19,8 +19,8 @@ import pytest
 from conftest import ROOT, free_port, screenshot, wait_healthy
 from pypdf import PdfReader
 
-from datasets.accounts import Accounts
 from i18n import t
+from server.accounts import Accounts
 
 FORUM_SLIDES = 15
 PLOT = "#present-graph .js-plotly-plot"

@@ -19,8 +19,8 @@ import pytest
 
 import app as app_module
 import config
-from datasets.accounts import Accounts
 from datasets.workspace import Workspace
+from server.accounts import Accounts
 
 PASSWORD = "correct horse battery"
 ANALYSTS = ("ana", "ben")

@@ -7,6 +7,7 @@ processes, and the full disk is a real tmpfs."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -18,12 +19,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 import shapely
+from dash import no_update
 from shapely.geometry import shape
 
 from components.charts import FigureContext
 from components.figures.traffic import district_map
 from datasets.cities import load_city
 from datasets.city_admin import MAX_BYTES, CityError, NewCity, add_city
+from datasets.pending_districts import PendingDistricts
+from datasets.workspace import Workspace
+from pages.cities import add as submit_form
 
 from .conftest import callback_key, callback_outputs, fill_disk, fingerprint, log_in, session_csrf
 
@@ -168,6 +173,24 @@ def test_the_add_city_callback_takes_a_token_not_the_file(dash_app):
     assert ("city-districts", "data") in props
     request = add_request(dash_app, "Beijing", {"token": "x" * 24, "file": "districts.geojson"})
     assert len(json.dumps(request)) < 4096
+
+
+def test_the_add_city_callback_is_a_function_of_the_analyst_and_the_form(tmp_path):
+    workspace, store = Workspace.open(tmp_path), PendingDistricts(tmp_path)
+    raw = BEIJING.read_bytes()
+    pending = store.receive("ana", "districts.geojson", io.BytesIO(raw), len(raw), None)
+    form = {"name": "Beijing", "names": {"fr": "Pékin", "es": "", "zh": ""},
+            "timezone": "Asia/Shanghai", "population": "", "name_field": "",
+            "districts": {"token": pending.token}}  # fmt: skip
+    ui = {"lang": "en"}
+    assert submit_form(workspace, store, "ana", n_clicks=0, ui=ui, **form) == (no_update,) * 7
+    refused = submit_form(workspace, store, None, n_clicks=1, ui=ui, **form)
+    assert refused[1] == "city-result error" and refused[5] is no_update
+    assert not (tmp_path / "cities" / "beijing").exists()
+    added = submit_form(workspace, store, "ana", n_clicks=1, ui=ui, **form)
+    assert added[1] == "city-result ok" and added[5] is None and added[6] == ""
+    assert "beijing" in [option["value"] for option in added[3]] and added[4] is False
+    assert load_city(tmp_path / "cities" / "beijing").label("fr") == "Pékin"
 
 
 # -- huge boundaries -----------------------------------------------------------------------------

@@ -31,12 +31,12 @@ from components.charts import REGISTRY
 from components.period import fmt_period
 from components.routing import filters_data
 from components.state import ViewState
-from datasets.accounts import Accounts
 from datasets.catalog import DatasetMeta
 from datasets.city_admin import NewCity, add_city
 from datasets.demo import generate_demo
 from datasets.workspace import Workspace
 from i18n import LANGUAGES
+from server.accounts import Accounts
 from server.callback_guard import SAFETY_NET_LOGGER
 from server.jobs import DB_FILE as JOB_DB
 from server.jobs import RESULTS_DIR as JOB_RESULTS

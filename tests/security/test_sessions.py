@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from datasets.accounts import Accounts
+from server.accounts import Accounts
 
 from .conftest import PASSWORD, csrf_of, log_in, session_csrf
 

@@ -16,14 +16,14 @@ import pytest
 import app as app_module
 import config
 from datasets import __main__ as cli
-from datasets.accounts import (
+from datasets.workspace import Workspace
+from server.accounts import (
     ACCOUNTS_FILE,
     SECRET_FILE,
     AccountError,
     Accounts,
     load_secret_key,
 )
-from datasets.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"

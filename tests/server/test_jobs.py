@@ -1,4 +1,5 @@
-"""The job store on its own: a job whose runner process dies is run again once, then failed.
+"""The job store on its own: a job whose runner process dies is run again once, then failed;
+two stores on one folder keep their own slots; a kind may keep no result file.
 
 Runners are real processes on the same data folder, killed with SIGKILL mid-job.
 """
@@ -9,10 +10,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from server.jobs import FAILED, RUNNING, JobLimits, JobStore
+import pytest
+
+from server.jobs import FAILED, RUNNING, Busy, JobLimits, JobStore
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = JobLimits(abandon_s=600)  # nobody polls here: only the runners' deaths count
@@ -97,3 +101,41 @@ def test_a_job_whose_runner_died_twice_is_failed(tmp_path):
         assert "runner stopped" in store.get(job_id).error
     finally:
         store.close()
+
+
+# -- two stores on one folder, and work that keeps its own results ------------------------------
+
+
+def gate_kind(started: threading.Event, release: threading.Event):
+    def run(params, progress):
+        started.set()
+        while not release.wait(0.05):
+            progress(0, 1)
+        return None  # what it made is kept elsewhere
+
+    return run
+
+
+def test_two_stores_on_one_folder_share_the_table_but_not_their_slots(tmp_path):
+    exports = JobStore(tmp_path, JobLimits(max_running=1, max_queued=0, abandon_s=600))
+    uploads = JobStore(tmp_path, JobLimits(max_running=1, max_queued=0, abandon_s=600))
+    started = {name: threading.Event() for name in ("export", "upload")}
+    release = threading.Event()
+    exports.register("export", gate_kind(started["export"], release))
+    uploads.register("upload", gate_kind(started["upload"], release))
+    try:
+        export = exports.submit("export", {}, "a", "10.0.0.1")
+        assert started["export"].wait(30)
+        with pytest.raises(Busy):  # the export slot is taken and its queue holds none
+            exports.submit("export", {}, "b", "10.0.0.2")
+        upload = uploads.submit("upload", {}, "a", "10.0.0.1")  # its own slot is free
+        assert started["upload"].wait(30)
+        assert exports.get(upload.id).kind == "upload"  # one table: any store reads any job
+        release.set()
+        assert wait_for(lambda: {exports.get(j.id).state for j in (export, upload)} == {"done"})
+        assert exports.get(upload.id).result() is None  # no result file for such work
+        assert not (tmp_path / "jobs" / upload.id).exists()
+    finally:
+        release.set()
+        exports.close()
+        uploads.close()

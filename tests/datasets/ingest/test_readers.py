@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from datasets.ingest import IngestError, Limits, receive, receive_data_url, safe_filename
-from datasets.ingest.readers import CsvReader, TextStream, open_reader
+from datasets.ingest.readers import CsvReader, open_reader
+from datasets.ingest.text_stream import TextStream
 
 from .conftest import write
 

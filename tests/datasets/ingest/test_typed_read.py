@@ -14,7 +14,8 @@ from datasets.ingest.readers import CsvReader
 
 from .conftest import write
 
-VALIDATE = sys.modules["datasets.ingest.validate"]
+RUN = sys.modules["datasets.ingest.validate.run"]
+SCRATCH = sys.modules["datasets.ingest.validate.scratch"]
 READERS = sys.modules["datasets.ingest.readers"]
 HEAD = "ts,detector_id,district,pilot,volume,speed_kmh,occupancy\n"
 ROW = "2017-03-01 08:{m:02d}:00.000,D{d:04d},330106,true,{v},45.5,12.5\n"
@@ -72,7 +73,7 @@ def outcome(tmp_path, name: str, content, typed: bool, monkeypatch) -> dict:
     """The report and the rows of one validation, with the typed read allowed or not."""
     with monkeypatch.context() as m:
         if not typed:
-            m.setattr(VALIDATE, "typed_read_types", lambda reader, plans: None)
+            m.setattr(RUN, "typed_read_types", lambda reader, plans: None)
         path = write(tmp_path / name / "t.csv", content)
         report = validate(inspect(path, overrides=OVERRIDES.get(name)), scratch_dir=tmp_path)
         written = report.scratch / "part-0000.parquet"
@@ -106,7 +107,7 @@ def test_typed_and_text_reads_agree(tmp_path, monkeypatch, case, slice_bytes):
     if slice_bytes:  # many slices, Arrow blocks and row groups, their edges anywhere
         monkeypatch.setattr(READERS, "TYPED_SLICE", slice_bytes)
         monkeypatch.setattr(READERS, "CSV_BLOCK", 64)
-        monkeypatch.setattr(VALIDATE, "ROW_GROUP_ROWS", 7)
+        monkeypatch.setattr(SCRATCH, "ROW_GROUP_ROWS", 7)
     typed = outcome(tmp_path / "typed", case, CASES[case], True, monkeypatch)
     text = outcome(tmp_path / "text", case, CASES[case], False, monkeypatch)
     assert typed == text
@@ -166,7 +167,7 @@ def test_a_quoted_newline_across_slices_is_read_by_the_exact_reader(tmp_path, mo
 def test_row_groups_are_whole_whatever_the_batches(tmp_path, monkeypatch):
     monkeypatch.setattr(READERS, "TYPED_SLICE", 300)
     monkeypatch.setattr(READERS, "CSV_BLOCK", 100)
-    monkeypatch.setattr(VALIDATE, "ROW_GROUP_ROWS", 16)
+    monkeypatch.setattr(SCRATCH, "ROW_GROUP_ROWS", 16)
     path = write(tmp_path / "t.csv", CLEAN)
     report = validate(inspect(path), scratch_dir=tmp_path)
     meta = pq.ParquetFile(report.scratch / "part-0000.parquet").metadata

@@ -228,7 +228,7 @@ def test_progress_is_reported(tmp_path):
 
 def _hashed(monkeypatch) -> list[int]:
     """Spy on the hashing of keys (the path of a file not in key order): one entry a call."""
-    validate_mod = sys.modules["datasets.ingest.validate"]
+    validate_mod = sys.modules["datasets.ingest.validate.duplicates"]
     calls = []
     original = validate_mod._repeats
 
@@ -297,7 +297,7 @@ def test_a_repeated_key_in_a_sorted_file_is_found(tmp_path, monkeypatch, at):
 def test_increasing_keys_are_strictly_so(values, increasing):
     import pyarrow as pa
 
-    validate_mod = sys.modules["datasets.ingest.validate"]
+    validate_mod = sys.modules["datasets.ingest.validate.duplicates"]
     keys = pa.record_batch({"k": pa.array(values, pa.float64())})
     assert validate_mod._increasing(None, keys, ["k"]) is increasing
     before = pa.record_batch({"k": pa.array([values[0]], pa.float64())})
@@ -317,7 +317,7 @@ def test_a_generic_table_with_repeated_rows_is_hashed_whole(tmp_path, monkeypatc
 )
 def test_the_distinct_days_of_a_batch(days):
     seen = {1}
-    sys.modules["datasets.ingest.validate"]._add_days(np.array(days, np.int64), seen)
+    sys.modules["datasets.ingest.validate.outputs"]._add_days(np.array(days, np.int64), seen)
     assert seen == {1, *days}
 
 

@@ -18,18 +18,17 @@ import pytest
 from components.charts import FigureContext
 from components.datasets_choice import ChosenEngine, chosen_engine, chosen_ids, dataset_choices
 from components.explorer_figure import Axes, esc, explorer_figure
-from components.explorer_query import (
+from components.explorer_query import charts_for, spec_from_options
+from datasets.catalog import DatasetMeta
+from datasets.queries.explorer import (
     MAX_CATEGORIES,
     MAX_POINTS,
     MAX_SERIES,
     Col,
     build,
-    charts_for,
     choose_bucket,
-    spec_from_options,
     values_query,
 )
-from datasets.catalog import DatasetMeta
 from datasets.query import MissingDataset
 from datasets.workspace import Workspace
 

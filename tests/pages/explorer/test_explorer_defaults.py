@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from components.charts import ChartContext
-from components.explorer_query import MAX_SERIES, columns_of, is_code, spec_from_options
+from components.explorer_query import spec_from_options
 from components.explorer_view import EXPLORER, explorer_chart
 from components.routing import filters_from_data
 from components.slides import as_sent, projector, render_slide
 from datasets.__main__ import main
 from datasets.decks import Deck, Slide
+from datasets.queries.explorer import MAX_SERIES, columns_of, is_code
 from datasets.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[3]

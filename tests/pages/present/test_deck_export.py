@@ -186,7 +186,13 @@ def _lines_of(view, lang: str) -> list[str]:
     return [view.title, *(takeaway if view.takeaway else []), *sources]
 
 
-def test_pdf_pages_are_titled_framed_dark_and_their_texts_do_not_collide(make_context):
+@pytest.fixture(scope="module")
+def forum_pdf(make_context) -> bytes:
+    """The forum deck printed in English on the dark theme (one Chromium run for the tests)."""
+    return export.export_deck(forum_deck(), "pdf", "en", "dark", make_context)
+
+
+def test_pdf_pages_are_titled_framed_dark_and_their_texts_do_not_collide(make_context, forum_pdf):
     """Measured on the printed PDF: pdfplumber finds each of the page's own lines (title,
     takeaway, sources: whole, so not cut) and the box of every word; none of these lines may
     run off the page or touch a word that is not its own (the chart's axis titles, tick labels,
@@ -195,7 +201,7 @@ def test_pdf_pages_are_titled_framed_dark_and_their_texts_do_not_collide(make_co
     import pypdfium2
 
     deck = forum_deck()
-    data = export.export_deck(deck, "pdf", "en", "dark", make_context)
+    data = forum_pdf
     reader = PdfReader(io.BytesIO(data))
     assert reader.metadata.title == deck_title(deck, "en")
     assert reader.metadata.author == "CityLens" and reader.metadata.subject
@@ -237,3 +243,36 @@ def test_pdf_pages_are_titled_framed_dark_and_their_texts_do_not_collide(make_co
         width, height = image.size
         corners = [(0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1)]
         assert all(image.getpixel(xy) == paper for xy in corners), f"white frame, page {index + 1}"
+
+
+def _overlap(a: dict, b: dict) -> float:
+    """The area two word boxes of pdfplumber share (0 when they are apart)."""
+    dx = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
+    dy = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    return dx * dy if dx > 0 and dy > 0 else 0.0
+
+
+def test_no_two_tick_labels_of_a_printed_chart_touch(make_context, forum_pdf):
+    """Every page of the forum deck that draws axes, as printed: no word (tick label, axis
+    title, legend entry, note) touches another, none runs off the page. Measured on the words
+    pdfplumber finds, upright ones (a vertical axis title is printed letter by letter)."""
+    import pdfplumber
+
+    from components.figures.axes import axis_keys
+
+    deck = forum_deck()
+    views = [render_slide(deck, i, "en", "dark", make_context) for i in range(1, 16)]
+    charts = [number for number, view in enumerate(views, start=1) if axis_keys(view.figure)]
+    assert len(charts) >= 8  # the rhythm, pilot, emergency, incidents, AQI, NO2 … slides
+    problems = []
+    with pdfplumber.open(io.BytesIO(forum_pdf)) as pdf:
+        for number in charts:
+            page = pdf.pages[number - 1]
+            words = [w for w in page.extract_words(extra_attrs=["upright"]) if w["upright"]]
+            for i, word in enumerate(words):
+                if word["x0"] < 0 or word["x1"] > page.width:
+                    problems.append(f"page {number}: {word['text']!r} runs off the page")
+                for other in words[i + 1 :]:
+                    if _overlap(word, other) > 0.25:  # a quarter of a square point: touching
+                        problems.append(f"page {number}: {word['text']!r} meets {other['text']!r}")
+    assert not problems, "\n".join(problems)

@@ -18,12 +18,12 @@ import pytest
 
 import app as app_module
 import config
-from datasets.accounts import Accounts
 from datasets.city_admin import NewCity, add_city
 from datasets.ingest import inspect, validate
 from datasets.ingest.place_check import check_place
 from datasets.ingest.validate import SCRATCH_FILE
 from datasets.workspace import Workspace
+from server.accounts import Accounts
 from tests.pages.upload.test_upload_route import PASSWORD, client_for, csrf, post, wait
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -13,8 +13,8 @@ import pytest
 
 import app as app_module
 import config
-from datasets.accounts import Accounts
 from datasets.workspace import Workspace
+from server.accounts import Accounts
 from tests.pages.upload.test_upload_route import (
     PASSWORD,
     callback_key,
@@ -34,7 +34,7 @@ def dash_app(tmp_path):
 def controls(state: dict) -> dict[str, dict]:
     """The values the overrides form holds, {pattern type: {key: value}}, from the panel the page
     draws for `state` (so the test sends what a browser would)."""
-    from components.upload_view import panel_view
+    from pages.upload.panel import panel_view
 
     found: dict[str, dict] = {}
 

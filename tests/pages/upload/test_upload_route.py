@@ -17,10 +17,10 @@ import pytest
 
 import app as app_module
 import config
-from datasets.accounts import Accounts
 from datasets.catalog import DatasetMeta
 from datasets.ingest import UploadMeta
 from datasets.workspace import Workspace
+from server.accounts import Accounts
 
 PASSWORD = "correct horse battery"
 CSV = (
@@ -457,7 +457,7 @@ STATE = {
 
 
 def test_controls_become_sticky_overrides_and_junk_is_dropped():
-    from pages.upload import overrides_from
+    from pages.upload.detect import overrides_from
 
     unchanged = {"encoding": "utf-8", "delimiter": ",", "decimal": ".", "thousands": "",
                  "missing": "NA", "header_line": 1}  # fmt: skip
@@ -479,7 +479,7 @@ def test_controls_become_sticky_overrides_and_junk_is_dropped():
 
 
 def test_mapping_from_the_dropdowns_names_sources_only():
-    from pages.upload import mapping_from
+    from pages.upload.mapping import mapping_from
 
     out = mapping_from(
         STATE,

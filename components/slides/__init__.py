@@ -1,0 +1,80 @@
+"""Slides: the charts that only the forum deck needs, and a slide rendered for a screen or a file.
+
+The deck's charts are ordinary registered `Chart`s (query + pure figure), so a presenter may add
+them to a deck like any other: the council and the host city (opening), the headline KPIs,
+two time playbacks (a weekday of speeds by district as 24 hourly frames of the district map, a
+year of daily AQI revealed week by week) and the SDG table. `render_slide` renders any slide with
+the dashboard's own `render(chart, ctx)`, so a slide's figure is the dashboard's figure.
+"""
+
+from __future__ import annotations
+
+from .deck_charts import AQI_YEAR, CITY, COUNCIL, KPIS, SDG, SPEED_DAY
+from .headlines import (
+    HEADLINE_KINDS,
+    HEADLINES,
+    KPI_SLIDE,
+    SDG_ROWS,
+    headline_data,
+    kpis_figure,
+    sdg_figure,
+)
+from .opening import COUNCIL_FACTS, city_data, city_figure, council_data, council_figure
+from .playback import AQI_STEP_DAYS, BASE_HOUR, aqi_year_figure, speed_day_figure
+from .render import (
+    KEY_FIGURE_FONT,
+    PROJECTOR_FONT,
+    ContextFactory,
+    SlideView,
+    as_sent,
+    deck_title,
+    explorer_slide,
+    projector,
+    render_slide,
+    slide_context,
+    slide_text,
+    slide_title,
+    source_line,
+    source_texts,
+    still,
+)
+
+__all__ = [
+    "AQI_STEP_DAYS",
+    "AQI_YEAR",
+    "BASE_HOUR",
+    "CITY",
+    "COUNCIL",
+    "COUNCIL_FACTS",
+    "HEADLINES",
+    "HEADLINE_KINDS",
+    "KEY_FIGURE_FONT",
+    "KPIS",
+    "KPI_SLIDE",
+    "PROJECTOR_FONT",
+    "SDG",
+    "SDG_ROWS",
+    "SPEED_DAY",
+    "ContextFactory",
+    "SlideView",
+    "aqi_year_figure",
+    "as_sent",
+    "city_data",
+    "city_figure",
+    "council_data",
+    "council_figure",
+    "deck_title",
+    "explorer_slide",
+    "headline_data",
+    "kpis_figure",
+    "projector",
+    "render_slide",
+    "sdg_figure",
+    "slide_context",
+    "slide_text",
+    "slide_title",
+    "source_line",
+    "source_texts",
+    "speed_day_figure",
+    "still",
+]
