@@ -53,6 +53,7 @@ from datasets.workspace import Workspace
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from pages import cities, compare, data, ecology, explorer, overview, present, sdg, traffic, upload
 from pages.services import Services
+from server.auth import register_auth
 from server.callback_guard import callback_failed, register_callback_guard
 from server.http import register_http_guards
 from server.job_routes import attach_job_store
@@ -242,8 +243,10 @@ def health(services: Services) -> dict:
 
 
 def register_shell(app: Dash, services: Services) -> None:
-    """What every page shares: the URL and its controls, the router, the chart cards, the KPI
-    blocks, the dataset choosers, and the `/health` and `/download` routes."""
+    """What every page shares: the sign-in (sessions, /login, /logout), the URL and its
+    controls, the router, the chart cards, the KPI blocks, the dataset choosers, and the
+    `/health` and `/download` routes."""
+    register_auth(app.server, services.cfg, services.workspace.data_dir)
     register_routing(app, services.site)
     register_chart_callbacks(app, services.make_context)
     register_kpi_callbacks(app, services.make_context)

@@ -3,10 +3,6 @@
 
 A room exposes its pages (`PAGES`, a tuple of `components.page.Page`) and `register(app,
 services)` (`pages.services.Services`), which wires its callbacks and routes. `app.py` lists the
-rooms in one place and registers each; this package imports none of them, so a room importing a
-sibling never runs the others' registrations.
+rooms in one place (`ROOMS`) and registers each; this package imports none of them, so a room
+importing a sibling never runs the others' registrations.
 """
-
-from components.page import Page, PageContext, PageOption
-
-__all__ = ["Page", "PageContext", "PageOption"]

@@ -33,6 +33,7 @@ from components.explorer_view import (
     preferred_time,
 )
 from components.kpi import page_header
+from components.page import Page, PageContext
 from components.state import ViewState, parse_date, ui_settings
 from datasets.catalog import CatalogError, Dataset
 from datasets.queries import explorer as queries
@@ -40,7 +41,6 @@ from datasets.queries.explorer import AGGREGATIONS, BUCKETS, Col, Spec, columns_
 from datasets.workspace import Workspace
 from i18n import fmt_number, t
 
-from . import Page, PageContext
 from .services import Services
 
 PREFIX = "/data/"

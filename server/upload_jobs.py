@@ -272,7 +272,10 @@ class Jobs:
         kind: str | None,
         city: str | None,
         report: Progress,
+        done_status: str = "ready",
     ) -> None:
+        """Inspect and validate the file; a clean report leaves the upload `done_status`
+        ("running" when a publish goes on from it, so that no poll takes it for finished)."""
         state = job.read()
         import config
 
@@ -306,7 +309,7 @@ class Jobs:
             )
             self._keep_report(job, validated)
             job.write(
-                status="ready",
+                status=done_status,
                 stage="validate",
                 fraction=1.0,
                 overrides=overrides,
@@ -413,8 +416,9 @@ class Jobs:
         mapping = state.get("mapping") or None
         overrides = state.get("overrides") or {}
         before = state.get("report") or {}
-        self._check(job, overrides, mapping, (mapping or {}).get("kind"), city, report)
-        state = job.read()
+        kind = (mapping or {}).get("kind")
+        self._check(job, overrides, mapping, kind, city, report, done_status="running")
+        state = job.as_written()
         if not (job.folder / STATE_FILE).exists() or state.get("status") == "discarded":
             return None
         found = state.get("report") or {}
@@ -425,12 +429,13 @@ class Jobs:
             return state
         if not state.get("error"):
             job.write(
+                status="ready",
                 error={
                     "message": f"checked again for the time zone of {city} "
                     f"({state.get('timezone')}): review the report, then publish again",
                     "reason": "zone",
                     "key": ZONE_RECHECKED,
-                }
+                },
             )
         return None
 

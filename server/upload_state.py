@@ -99,6 +99,13 @@ class Job:
         """Whether a stage of this upload is queued, running or still stopping."""
         return self._under_way(self.as_written().get("job"))
 
+    def _stage_working(self) -> bool:
+        """Whether a stage of this upload is still at work: its state says running and its job
+        is unfinished. A stage writes its final state just before its job ends, so once the
+        state says otherwise the next stage may be queued, however late the job record is."""
+        state = self.as_written()
+        return state.get("status") == "running" and self._under_way(state.get("job"))
+
     def _under_way(self, job_id: str | None) -> bool:
         found = self.store.touch(job_id) if job_id else None
         return found is not None and found.unfinished
@@ -111,19 +118,20 @@ class Job:
     def admit(self, kind: str, params: dict[str, Any]) -> None:
         """Queue a stage of this upload (refused while one is under way) and mark it running.
 
-        A stage writes its final state just before its job ends, so a request that follows
-        the state at once waits that moment out instead of being refused.
+        A request that follows the state at once is not refused for a stage that has written
+        its final state and is ending (`_stage_working`); one still at work is waited for a
+        moment, then refused.
         """
         self._check_open(self.as_written())
         deadline = time.monotonic() + CLAIM_GRACE_S
-        while self.running():
+        while self._stage_working():
             if time.monotonic() >= deadline:
                 raise JobError("this file is still being processed: wait for it", "busy")
             time.sleep(0.02)
         with self._locked():  # no other process admits a stage of this upload meanwhile
             state = self.as_written()
             self._check_open(state)
-            if self.running():
+            if self._stage_working():
                 raise JobError("this file is still being processed: wait for it", "busy")
             owner = state.get("owner") or ""
             try:

@@ -17,7 +17,7 @@ from components.kpi import page_header
 from components.page import Page, PageContext
 from datasets.ingest import Limits
 from i18n import t
-from server.auth import analyst_bar, current_analyst, register_auth
+from server.auth import analyst_bar, current_analyst
 from server.upload_jobs import Jobs
 
 from ..services import Services
@@ -61,10 +61,8 @@ PAGES = (PAGE,)
 
 
 def register(app, services: Services) -> Jobs:
-    """The sign-in (sessions, /login, /logout), the upload routes and the page's callbacks;
-    returns the upload jobs' store."""
+    """The upload routes and the page's callbacks; returns the upload jobs' store."""
     cfg, workspace = services.cfg, services.workspace
-    register_auth(app.server, cfg, workspace.data_dir)
     store = Jobs(workspace, Limits.from_config(cfg))
     receive.register_routes(app.server, store)
     room = Room(workspace=workspace, jobs=store, default_city=cfg.city)

@@ -443,3 +443,21 @@ def test_an_empty_selection_gives_an_empty_frame(env, query):
     assert query(engine, city.id, NOWHERE).empty
     outside = Filters(dt.date(2030, 1, 1), dt.date(2030, 1, 31))
     assert query(engine, city.id, outside).empty
+
+
+def test_free_flow_of_detectors_none_of_which_has_a_free_flow_speed(monkeypatch):
+    """A city whose readings give no detector a free-flow speed (e.g. a dataset replaced by a
+    single reading) gets NaN for each, not an IndexError that breaks the district map."""
+    import numpy as np
+    import pandas as pd
+
+    from datasets.queries.traffic import speeds
+
+    empty = pd.DataFrame({"detector_id": pd.Series([], dtype="str"), "free_flow_kmh": []})
+    monkeypatch.setattr(speeds, "free_flow_speeds", lambda engine, city_id: empty)
+    out = speeds.free_flow_of(None, "x", ["d1", "d2"])
+    assert out.shape == (2,) and np.isnan(out).all()
+    some = pd.DataFrame({"detector_id": ["d2"], "free_flow_kmh": [61.5]})
+    monkeypatch.setattr(speeds, "free_flow_speeds", lambda engine, city_id: some)
+    out = speeds.free_flow_of(None, "x", ["d1", "d2"])
+    assert np.isnan(out[0]) and out[1] == 61.5

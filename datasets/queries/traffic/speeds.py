@@ -114,8 +114,10 @@ def free_flow_of(engine: QueryEngine, city_id: str, detector_ids) -> np.ndarray:
     """Each detector's free-flow speed (`free_flow_speeds`), NaN where it has none."""
     free_flow = free_flow_speeds(engine, city_id)
     at = pd.Index(free_flow["detector_id"]).get_indexer(pd.Index(detector_ids))
-    speeds = free_flow["free_flow_kmh"].to_numpy("float64", na_value=np.nan)
-    return np.where(at >= 0, speeds[at], np.nan)
+    # one NaN past the end, where a detector without a free-flow speed points (also when none
+    # has one: indexing an empty array would raise)
+    speeds = np.append(free_flow["free_flow_kmh"].to_numpy("float64", na_value=np.nan), np.nan)
+    return speeds[np.where(at >= 0, at, len(speeds) - 1)]
 
 
 def detector_days(engine: QueryEngine, city_id: str) -> DetectorDays | None:

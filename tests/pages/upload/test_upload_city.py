@@ -223,7 +223,30 @@ def test_a_forged_city_falls_back_to_the_viewed_one(dash_app):
     client = client_for(dash_app, "ana")
     token, _ = checked_job(dash_app, client, COUNTS)
     done = commit_on_page(dash_app, client, token, chosen="../../etc", viewed=SEATTLE)
+    assert done["status"] == "committed", done
     assert dash_app.workspace.catalog.get(done["result"]["dataset_id"]).meta.city == SEATTLE
+
+
+def test_publishing_for_another_zone_never_reads_as_finished_before_it_is(dash_app, monkeypatch):
+    """The rows are checked again for the chosen city's time zone before they are published:
+    meanwhile the upload still says "running", so a page polling it does not stop at a
+    "ready" that the publish is about to replace."""
+    from server.upload_state import Job
+
+    written = []
+    write = Job.write
+
+    def recording(self, **changes):
+        if "status" in changes:
+            written.append(changes["status"])
+        return write(self, **changes)
+
+    client = client_for(dash_app, "ana")
+    token, _ = checked_job(dash_app, client, COUNTS)
+    monkeypatch.setattr(Job, "write", recording)
+    done = commit_on_page(dash_app, client, token, chosen=SEATTLE, viewed=SEATTLE)
+    assert done["status"] == "committed", done
+    assert written[-1] == "committed" and "ready" not in written, written
 
 
 # -- places outside the chosen city --------------------------------------------------------------
