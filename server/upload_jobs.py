@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
+import config
 from datasets.catalog import CatalogError
 from datasets.cities import CityProfile
 from datasets.ingest import (
@@ -277,8 +278,6 @@ class Jobs:
         """Inspect and validate the file; a clean report leaves the upload `done_status`
         ("running" when a publish goes on from it, so that no poll takes it for finished)."""
         state = job.read()
-        import config
-
         city = city or config.from_env().city
         zone = self.zone(city)
         overrides = {k: v for k, v in overrides.items() if k != "kind"}
