@@ -140,7 +140,7 @@ class Job:
                 )
             except Busy as exc:
                 raise JobError(
-                    "the server is busy with other files: try again soon", "busy"
+                    "the server is busy with other files: try again soon", "server_busy"
                 ) from exc
             self._replace({**state, "status": "running", "fraction": 0.0, "error": None,
                            "job": stage.id, "updated": utc_now()})  # fmt: skip

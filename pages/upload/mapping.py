@@ -19,7 +19,7 @@ from server.auth import current_analyst
 from server.upload_jobs import JobError
 
 from .detect import overrides_from
-from .room import Room, chosen_city, error_line, job_or_refusal
+from .room import Room, chosen_city, error_line, job_or_refusal, refusal_text
 
 NOT_MAPPED = ""
 
@@ -285,7 +285,7 @@ def check(
     try:
         room.jobs.check(job, overrides, mapping, chosen_kind, chosen_city(room, city, ui))
     except JobError as exc:
-        return error_line(str(exc)), no_update
+        return error_line(refusal_text(exc, lang)), no_update
     return status_view(job.read(), lang), False
 
 

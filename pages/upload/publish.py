@@ -19,7 +19,7 @@ from i18n import fmt_number, t
 from server.auth import current_analyst
 from server.upload_jobs import JobError
 
-from .room import Room, chosen_city, error_line, job_or_refusal, owned_job, visitor
+from .room import Room, chosen_city, error_line, job_or_refusal, owned_job, refusal_text, visitor
 
 ROUND_TABLES = ("traffic", "ecology", "other")
 
@@ -276,7 +276,7 @@ def commit(
             drop_bad_rows="drop" in (drop_bad or []),
         )
     except JobError as exc:
-        return error_line(str(exc)), True
+        return error_line(refusal_text(exc, lang)), True
     return status_view(job.read(), lang), False
 
 

@@ -16,7 +16,7 @@ from i18n import fmt_date, fmt_number, t
 from server.auth import current_analyst
 from server.upload_jobs import JobError
 
-from .room import Room, chosen_city, error_line, job_or_refusal
+from .room import Room, chosen_city, error_line, job_or_refusal, refusal_text
 
 PROBLEMS_SHOWN = 20
 ANSWERS = ("mdy", "dmy")  # the answers to a date question: month first, day first
@@ -268,7 +268,7 @@ def answer_date_order(
     try:
         room.jobs.check(job, overrides, mapping, kind, chosen_city(room, city, ui))
     except JobError as exc:
-        return error_line(str(exc)), no_update
+        return error_line(refusal_text(exc, lang)), no_update
     return status_view(job.read(), lang), False
 
 

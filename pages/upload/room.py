@@ -13,7 +13,7 @@ from components.state import ui_settings
 from datasets.workspace import Workspace
 from i18n import t
 from server.auth import visitor_notice
-from server.upload_jobs import Job, Jobs
+from server.upload_jobs import Job, JobError, Jobs
 
 PATH = "/data/upload"
 
@@ -64,3 +64,13 @@ def job_or_refusal(room: Room, analyst: str | None, data: dict | None, lang: str
     if job is None:
         return None, gone(lang)
     return job, None
+
+
+# Refusals of the job layer, by reason, that the page words in the analyst's language.
+REFUSALS = ("busy", "server_busy", "finished", "not_ready", "disk")
+
+
+def refusal_text(exc: JobError, lang: str) -> str:
+    """What the page says when a stage is refused (the job layer's English for a reason it does
+    not know)."""
+    return t(f"upload.refused.{exc.reason}", lang) if exc.reason in REFUSALS else str(exc)

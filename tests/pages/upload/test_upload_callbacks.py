@@ -188,3 +188,32 @@ def test_again_empties_the_page_and_the_mode_enables_the_target():
         again(0)
     assert again(1) == (None, [], [], None)
     assert target_disabled("new") and not target_disabled("append")
+
+
+def test_every_refusal_of_the_job_layer_is_worded_in_each_language():
+    """A refused stage (busy, finished, not ready, no disk) reads in the analyst's language: the
+    reasons the job layer raises each have a message, and no language falls back to English."""
+    import ast
+    import pathlib
+
+    from i18n import LANGUAGES, t
+    from pages.upload.room import REFUSALS, refusal_text
+    from server.upload_state import JobError
+
+    raised = set()
+    server = pathlib.Path(__file__).resolve().parents[3] / "server"
+    for path in server.glob("upload_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "JobError"
+                and len(node.args) == 2
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                raised.add(node.args[1].value)
+    assert raised and raised <= set(REFUSALS), raised - set(REFUSALS)
+    for reason in REFUSALS:
+        english = refusal_text(JobError("english text", reason), "en")
+        assert english == t(f"upload.refused.{reason}", "en") != "english text"
+        for lang in LANGUAGES[1:]:
+            assert refusal_text(JobError("english text", reason), lang) != english
