@@ -63,6 +63,29 @@ def progress_bar(fraction: float, label: str, element_id: str | None = None):
     )
 
 
+def transfer_row(
+    row_id: str, bar_id: str, fill_id: str, text_id: str, label: str | None = None
+) -> html.Div:
+    """A file's transfer bar, hidden until a drop zone's script (`assets/upload.js`) sends a
+    file and fills it."""
+    return html.Div(
+        ([html.Span(label, className="progress-label")] if label else [])
+        + [
+            html.Div(
+                html.Div(id=fill_id, className="progress-fill"),
+                className="progress",
+                role="progressbar",
+                id=bar_id,
+                **{"aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"},
+            ),
+            html.Span(id=text_id, className="progress-value"),
+        ],
+        className="progress-row",
+        id=row_id,
+        hidden=True,
+    )
+
+
 def status_view(state: dict, lang: str):
     """The processing line: a progress bar while a stage runs, then the error if any."""
     if not state:

@@ -31,6 +31,7 @@ from werkzeug.exceptions import ClientDisconnected
 from components.kpi import page_header
 from components.page import Page, PageContext
 from components.state import ui_settings
+from components.upload_view import transfer_row
 from datasets.city_admin import (
     MAX_BYTES,
     CityError,
@@ -117,20 +118,8 @@ def file_zone(lang: str):
         [
             html.P(t("cities.form.drop", lang), className="dropzone-title"),
             html.Span(id="city-file-slot", className="upload-input-slot"),
-            html.Div(
-                [
-                    html.Div(
-                        html.Div(id="city-file-fill", className="progress-fill"),
-                        className="progress",
-                        role="progressbar",
-                        id="city-file-bar",
-                        **{"aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"},
-                    ),
-                    html.Span(id="city-file-progress", className="progress-value"),
-                ],
-                className="progress-row",
-                id="city-file-transfer",
-                hidden=True,
+            transfer_row(
+                "city-file-transfer", "city-file-bar", "city-file-fill", "city-file-progress"
             ),
             html.P(id="city-file-status", className="city-file-status", role="status"),
         ],

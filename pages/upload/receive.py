@@ -23,6 +23,7 @@ import flask
 from dash import html
 from werkzeug.exceptions import ClientDisconnected
 
+from components.upload_view import transfer_row
 from datasets.ingest import IngestError
 from i18n import fmt_number, t
 from server.auth import csrf_token, current_analyst, require_analyst_json
@@ -116,21 +117,12 @@ def drop_zone(lang: str, max_bytes: int):
                 t("upload.formats", lang, size=fmt_number(max_bytes // MB, lang)),
                 className="muted small",
             ),
-            html.Div(
-                [
-                    html.Span(t("upload.transfer", lang), className="progress-label"),
-                    html.Div(
-                        html.Div(id="upload-transfer-fill", className="progress-fill"),
-                        className="progress",
-                        role="progressbar",
-                        id="upload-transfer-bar",
-                        **{"aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"},
-                    ),
-                    html.Span(id="upload-transfer-text", className="progress-value"),
-                ],
-                className="progress-row",
-                id="upload-transfer",
-                hidden=True,
+            transfer_row(
+                "upload-transfer",
+                "upload-transfer-bar",
+                "upload-transfer-fill",
+                "upload-transfer-text",
+                t("upload.transfer", lang),
             ),
             html.P(id="upload-transfer-error", className="upload-error", role="alert"),
         ],
