@@ -27,7 +27,8 @@ class Timed:
 
 
 def render_payload(chart_id: str, option: str | None, filters: dict, ui: dict) -> dict:
-    """The shared render callback of one chart card, after a filter change."""
+    """The render callback of one chart card (what an option picked on it sends): the same
+    server work as drawing that card for a new view."""
 
     def pid(kind: str) -> dict:
         return {"id": chart_id, "type": kind}
@@ -39,13 +40,48 @@ def render_payload(chart_id: str, option: str | None, filters: dict, ui: dict) -
             {"id": pid("chart-empty"), "property": "children"},
             {"id": pid("chart-empty"), "property": "hidden"},
         ],
+        "inputs": [{"id": pid("chart-option"), "property": "value", "value": option}],
+        "changedPropIds": [json.dumps(pid("chart-option"), separators=(",", ":")) + ".value"],
+        "state": [
+            {"id": "filters", "property": "data", "value": filters},
+            {"id": "ui", "property": "data", "value": ui},
+            {"id": pid("chart-option"), "property": "id", "value": pid("chart-option")},
+        ],
+    }
+
+
+def page_key(keys) -> str:
+    """The callback that draws every card of a page for a new view, among callback keys."""
+    return next(k for k in keys if k.startswith('..{"id":["ALL"],"type":"chart-graph"}.figure@'))
+
+
+def page_payload(key: str, chart_ids: list[str], options: list, filters: dict, ui: dict) -> dict:
+    """Every card of a page after a filter change, as dash-renderer sends it: one output per
+    card for each of the figure, the empty-state message and its flag."""
+    properties = [part.split("}.", 1)[1] for part in key.strip(".").split("...")]
+
+    def ids(kind: str) -> list[dict]:
+        return [{"id": chart_id, "type": kind} for chart_id in chart_ids]
+
+    kinds = ("chart-graph", "chart-empty", "chart-empty")
+    return {
+        "output": key,
+        "outputs": [
+            [{"id": i, "property": prop} for i in ids(kind)]
+            for kind, prop in zip(kinds, properties, strict=True)
+        ],
         "inputs": [
-            {"id": pid("chart-option"), "property": "value", "value": option},
             {"id": "filters", "property": "data", "value": filters},
             {"id": "ui", "property": "data", "value": ui},
         ],
         "changedPropIds": ["filters.data"],
-        "state": [{"id": pid("chart-option"), "property": "id", "value": pid("chart-option")}],
+        "state": [
+            [
+                {"id": i, "property": "value", "value": option}
+                for i, option in zip(ids("chart-option"), options, strict=True)
+            ],
+            [{"id": i, "property": "id", "value": i} for i in ids("chart-option")],
+        ],
     }
 
 

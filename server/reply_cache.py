@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 
 CACHED_OUTPUTS = (
     '..{"id":["MATCH"],"type":"chart-graph"}.figure',  # a chart card's figure
+    '..{"id":["ALL"],"type":"chart-graph"}.figure@',  # every card of a page, for a new view
     '{"id":["MATCH"],"type":"kpi-block"}.children',  # a KPI block
 )
 
 
 def cacheable_output(output: str) -> bool:
-    """Callbacks whose reply depends only on the request body and the data: the chart cards,
-    their zoom, the KPI blocks (not the page router, whose layout may depend on a login)."""
+    """Callbacks whose reply depends only on the request body and the data: the chart cards
+    (one or all of a page), their zoom, the KPI blocks (not the page router, whose layout may depend on a login)."""
     return output.startswith(CACHED_OUTPUTS) or (
         '"type":"chart-graph"}.figure@' in output and output.startswith("{")
     )

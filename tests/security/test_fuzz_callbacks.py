@@ -27,6 +27,7 @@ from dash._utils import stringify_id
 
 import app as app_module
 import config
+from bench.dash_replay import render_payload
 from components.charts import REGISTRY
 from components.period import fmt_period
 from components.routing import filters_data
@@ -655,27 +656,6 @@ def test_unknown_language_theme_city_and_districts_are_dropped(site):
     assert out["url"]["search"] == "?district=330106"
 
 
-def chart_payload(chart_id: str, option, filters, ui) -> dict:
-    option_id = {"type": "chart-option", "id": chart_id}
-    return {
-        "output": '..{"id":["MATCH"],"type":"chart-graph"}.figure...'
-        '{"id":["MATCH"],"type":"chart-empty"}.children...'
-        '{"id":["MATCH"],"type":"chart-empty"}.hidden..',
-        "outputs": [
-            {"id": {"type": "chart-graph", "id": chart_id}, "property": "figure"},
-            {"id": {"type": "chart-empty", "id": chart_id}, "property": "children"},
-            {"id": {"type": "chart-empty", "id": chart_id}, "property": "hidden"},
-        ],
-        "inputs": [
-            {"id": option_id, "property": "value", "value": option},
-            {"id": "filters", "property": "data", "value": filters},
-            {"id": "ui", "property": "data", "value": ui},
-        ],
-        "state": [{"id": option_id, "property": "id", "value": option_id}],
-        "changedPropIds": ["filters.data"],
-    }
-
-
 @pytest.mark.parametrize(
     ("chart_id", "option", "filters", "ui"),
     [
@@ -689,7 +669,7 @@ def chart_payload(chart_id: str, option, filters, ui) -> dict:
 def test_a_chart_answers_crafted_values_with_a_drawing_or_a_refusal(
     site, chart_id, option, filters, ui
 ):
-    response = post(site.visitor(), chart_payload(chart_id, option, filters, ui))
+    response = post(site.visitor(), render_payload(chart_id, option, filters, ui))
     assert response.status_code < 500
     if chart_id in REGISTRY:  # a known chart still draws, from the values it can use
         assert response.status_code == 200
