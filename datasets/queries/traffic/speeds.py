@@ -16,58 +16,56 @@ def free_flow_speeds(engine: QueryEngine, city_id: str) -> pd.DataFrame:
     """Free-flow speed per detector: 85th percentile of its night-time (00:00-04:59) speeds.
 
     A property of the detector, so it is computed over all the data (not the filters) and
-    cached once for every period and district. From the `night_speed` rollup (an exact
-    histogram of the stored speeds) the percentile is interpolated as DuckDB's quantile_cont
-    does: position q (n - 1) in the sorted values, in single precision like the column.
+    cached once for every period and district. The percentile is read from a histogram of the
+    stored speeds (the `night_speed` rollup, or the same counts from the raw rows), interpolated
+    as DuckDB's quantile_cont does: position q (n - 1) in the sorted values, in single
+    precision like the column. A histogram is a grouped count, which DuckDB spills to disk when
+    it outgrows memory; quantile_cont would hold every night reading of a detector at once, and
+    at a megacity's billion readings it ran out of memory.
     """
     src, grain = engine.plan(city_id, READINGS, ("night_speed",))
     if grain is not None:
-        return engine.frame(
-            f"""
-            WITH histogram AS (
-                SELECT detector_id, speed_kmh AS v, sum(n)::BIGINT AS n
-                FROM {src}
-                GROUP BY ALL
-            ),
-            ranked AS (
-                SELECT detector_id, v,
-                       sum(n) OVER (PARTITION BY detector_id ORDER BY v
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
-                       sum(n) OVER (PARTITION BY detector_id) AS total
-                FROM histogram
-            ),
-            position AS (
-                SELECT detector_id, v, upto, total, CAST(total - 1 AS DOUBLE) * ? AS rn
-                FROM ranked
-            ),
-            ends AS (
-                SELECT detector_id,
-                       min(v) FILTER (WHERE upto > floor(rn)) AS lo,
-                       min(v) FILTER (WHERE upto > ceil(rn)) AS hi,
-                       any_value(rn) AS rn,
-                       any_value(total) AS total
-                FROM position
-                GROUP BY detector_id
-            )
-            SELECT detector_id,
-                   CAST(lo + (hi - lo) * (rn - floor(rn)) AS FLOAT) AS free_flow_kmh,
-                   total::BIGINT AS night_readings
-            FROM ends
-            ORDER BY detector_id
-            """,
-            (FREE_FLOW_QUANTILE,),
+        histogram = (
+            f"SELECT detector_id, speed_kmh AS v, sum(n)::BIGINT AS n FROM {src} GROUP BY ALL"
         )
+        params: tuple = (FREE_FLOW_QUANTILE,)
+    else:
+        histogram = f"""
+            SELECT detector_id, speed_kmh AS v, count(*)::BIGINT AS n
+            FROM {src}
+            WHERE hour(ts) < ? AND speed_kmh > 0
+            GROUP BY ALL"""
+        params = (NIGHT_END_HOUR, FREE_FLOW_QUANTILE)
     return engine.frame(
         f"""
+        WITH histogram AS ({histogram}),
+        ranked AS (
+            SELECT detector_id, v,
+                   sum(n) OVER (PARTITION BY detector_id ORDER BY v
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+                   sum(n) OVER (PARTITION BY detector_id) AS total
+            FROM histogram
+        ),
+        position AS (
+            SELECT detector_id, v, upto, total, CAST(total - 1 AS DOUBLE) * ? AS rn
+            FROM ranked
+        ),
+        ends AS (
+            SELECT detector_id,
+                   min(v) FILTER (WHERE upto > floor(rn)) AS lo,
+                   min(v) FILTER (WHERE upto > ceil(rn)) AS hi,
+                   any_value(rn) AS rn,
+                   any_value(total) AS total
+            FROM position
+            GROUP BY detector_id
+        )
         SELECT detector_id,
-               quantile_cont(speed_kmh, ?) AS free_flow_kmh,
-               count(*) AS night_readings
-        FROM {src}
-        WHERE hour(ts) < ? AND speed_kmh > 0
-        GROUP BY detector_id
+               CAST(lo + (hi - lo) * (rn - floor(rn)) AS FLOAT) AS free_flow_kmh,
+               total::BIGINT AS night_readings
+        FROM ends
         ORDER BY detector_id
         """,
-        (FREE_FLOW_QUANTILE, NIGHT_END_HOUR),
+        params,
     )
 
 
