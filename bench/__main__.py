@@ -113,7 +113,9 @@ def run_baseline(way: str, data_dir: Path, city: str, plan_file: Path, rounds: i
     out = plan_file.with_name(f"{way}.json")
     cmd = [sys.executable, "-m", "bench.baselines", "--data-dir", str(data_dir), "--city", city]
     cmd += ["--filters", str(plan_file), "--way", way, "--rounds", str(rounds), "--out", str(out)]
-    subprocess.run(cmd, check=True, cwd=Path(__file__).resolve().parent.parent)
+    done = subprocess.run(cmd, check=False, cwd=Path(__file__).resolve().parent.parent)
+    if done.returncode != 0 or not out.exists():  # killed (e.g. out of memory): say so, go on
+        return {"way": way, "times_ms": {}, "failed": {"*": f"exited with {done.returncode}"}}
     return json.loads(out.read_text())
 
 
@@ -182,6 +184,11 @@ def summarise(args, data, measured, baselines, ingest, loads, rss, peak) -> dict
         "ingest_mb_s": ingest.get("ingest_mb_s"),
         "ingest": ingest,
         "notes": measured.notes,
+        "baseline_failures": {
+            way: {**b.get("failed", {}), **({"needs_mb": b["needs_mb"]} if "needs_mb" in b else {})}
+            for way, b in baselines.items()
+            if b.get("failed")
+        },
     }
 
 
@@ -230,6 +237,9 @@ def report(result: dict) -> None:
     )
     for note in result["notes"]:
         print(f"note: {note}", file=out)
+    for way, failures in result["baseline_failures"].items():
+        for name, why in failures.items():
+            print(f"baseline {way} {name}: {why}", file=out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -187,18 +187,54 @@ class PeakRSS:
         return round(self.peak / 1024**2, 1)
 
 
+def naive_needs_mb(workspace: Workspace, city) -> float:
+    """The memory the naive way needs to hold the readings in pandas: their uncompressed size
+    as the Parquet footers record it (what `read_parquet` materialises, before any copy)."""
+    import pyarrow.parquet as pq
+
+    folder = workspace.catalog.find(city.id, "traffic_readings").folder
+    total = 0
+    for path in sorted(Path(folder).rglob("*.parquet")):
+        meta = pq.ParquetFile(path).metadata
+        total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return round(total / 1024**2, 1)
+
+
 def run(data_dir: Path, city_id: str, way: str, plan: dict, rounds: int) -> dict:
+    """Each interaction's times; an interaction that fails (e.g. DuckDB out of memory) is
+    reported with its error and the others still run. The naive way is not attempted when the
+    readings would not fit in the memory available: the memory it would need is reported."""
     peak = PeakRSS()
     workspace = Workspace.open(data_dir)
     city = workspace.city(city_id)
+    result: dict = {"way": way, "times_ms": {}, "failed": {}}
+    if way == "naive":
+        needs = naive_needs_mb(workspace, city)
+        available = psutil.virtual_memory().available / 1024**2
+        result["needs_mb"] = needs
+        if needs * NAIVE_COPIES > available:
+            result["failed"]["*"] = (
+                f"not run: holding the readings in pandas needs ~{needs * NAIVE_COPIES:,.0f} MB,"
+                f" {available:,.0f} MB available"
+            )
+            result["peak_rss_mb"] = peak.stop()
+            return result
     runner = (naive_runner if way == "naive" else duckdb_runner)(workspace, city)
-    times: dict[str, list[float]] = {}
     for name in DATA_INTERACTIONS:
         for item in plan[name][:rounds]:
             started = time.perf_counter()
-            runner[name](filters_from_json(item))
-            times.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-    return {"way": way, "times_ms": times, "peak_rss_mb": peak.stop()}
+            try:
+                runner[name](filters_from_json(item))
+            except Exception as exc:  # one failing interaction must not lose the others
+                result["failed"][name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                break
+            result["times_ms"].setdefault(name, []).append((time.perf_counter() - started) * 1000)
+    result["peak_rss_mb"] = peak.stop()
+    return result
+
+
+# The naive way holds the table and a filtered copy or two at once.
+NAIVE_COPIES = 3
 
 
 def main(argv: list[str] | None = None) -> int:
