@@ -29,7 +29,8 @@ CACHED_OUTPUTS = (
 
 def cacheable_output(output: str) -> bool:
     """Callbacks whose reply depends only on the request body and the data: the chart cards
-    (one or all of a page), their zoom, the KPI blocks (not the page router, whose layout may depend on a login)."""
+    (one or all of a page), their zoom, the KPI blocks (not the page router, whose layout may
+    depend on a login)."""
     return output.startswith(CACHED_OUTPUTS) or (
         '"type":"chart-graph"}.figure@' in output and output.startswith("{")
     )

@@ -46,9 +46,9 @@ def test_one_reply_draws_every_card_as_each_cards_own_reply_does(client):
     assert set(drawn) >= {graph_key(chart_id) for chart_id in charts}
     for chart_id, option in zip(charts, options, strict=True):
         alone = post(http, render_payload(chart_id, option, filters, UI)).get_json()
-        assert drawn[graph_key(chart_id)]["figure"] == alone["response"][graph_key(chart_id)][
-            "figure"
-        ], chart_id
+        assert (
+            drawn[graph_key(chart_id)]["figure"] == alone["response"][graph_key(chart_id)]["figure"]
+        ), chart_id
 
 
 def test_the_page_reply_follows_each_cards_option(client):
