@@ -51,7 +51,19 @@ from datasets.queries import traffic as traffic_queries
 from datasets.query import MissingDataset
 from datasets.workspace import Workspace
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from pages import cities, compare, data, ecology, explorer, overview, present, sdg, traffic, upload
+from pages import (
+    cities,
+    compare,
+    data,
+    ecology,
+    evaluate,
+    explorer,
+    overview,
+    present,
+    sdg,
+    traffic,
+    upload,
+)
 from pages.services import Services
 from server.auth import register_auth
 from server.callback_guard import callback_failed, register_callback_guard
@@ -64,7 +76,19 @@ pio.json.config.default_engine = "orjson"
 # Every room, in navigation order: each exposes `PAGES` and `register(app, services)`. A page is
 # found by its exact path first, then by prefix (the explorer's /data/<id>), so order matters
 # only for the navigation.
-ROOMS = (overview, traffic, ecology, sdg, compare, cities, data, upload, explorer, present)
+ROOMS = (
+    overview,
+    traffic,
+    ecology,
+    sdg,
+    compare,
+    cities,
+    data,
+    upload,
+    explorer,
+    present,
+    evaluate,
+)
 
 
 def all_pages() -> list[Page]:

@@ -4,6 +4,7 @@
 lines as inline SVG, no script, nothing fetched) in one of the four languages: a summary table,
 every indicator as a numbered figure with its source (dataset, publisher, version, date,
 synthetic or real), method and date, the gaps with the kind of dataset that would fill them, the
+evaluated interventions (effect, 95 % interval, summary, caveats: `annex_evidence`), the
 datasets, and notes on method. `build_pdf(html)` prints that document with headless Chromium,
 which has no network here (every host name resolves to nothing) and finds the system's Noto CJK
 font for Chinese. Chromium runs in a process group of its own, killed whole when the print is
@@ -21,12 +22,14 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from datasets.indicators import Evaluation, Gap, Result, unit_label
 from i18n import LANGUAGES, fmt_date, fmt_figure, fmt_number, t
 
+from .annex_evidence import interventions_section
+from .evidence import Evidence
 from .figures.sdg import sparkline_svg
 
 CHROMIUM = os.environ.get("CITYLENS_CHROMIUM", "/usr/bin/chromium")
@@ -301,9 +304,9 @@ def _gaps(evaluation: Evaluation, lang: str) -> list[str]:
 
 def _sources(datasets, lang: str) -> list[str]:
     out = [
-        f"<h2>4. {_e(t('annex.section.sources', lang))}</h2>",
+        f"<h2>5. {_e(t('annex.section.sources', lang))}</h2>",
         _table_head(
-            3,
+            4,
             (
                 "annex.col.dataset",
                 "annex.col.publisher",
@@ -333,7 +336,7 @@ def _sources(datasets, lang: str) -> list[str]:
 
 
 def _notes(city, lang: str, generated: dt.datetime) -> list[str]:
-    out = [f"<h2>5. {_e(t('annex.section.notes', lang))}</h2>"]
+    out = [f"<h2>6. {_e(t('annex.section.notes', lang))}</h2>"]
     for key in ("annex.notes.period", "annex.notes.trend", "annex.notes.status"):
         out.append(f"<p>{_e(t(key, lang))}</p>")
     if city.boundaries_attribution:
@@ -346,8 +349,14 @@ def _notes(city, lang: str, generated: dt.datetime) -> list[str]:
     return out
 
 
-def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None = None) -> str:
-    """The annex as one self-contained HTML document in `lang`."""
+def build_html(
+    evaluation: Evaluation,
+    lang: str,
+    generated: dt.datetime | None = None,
+    interventions: Sequence[Evidence] = (),
+) -> str:
+    """The annex as one self-contained HTML document in `lang`; `interventions` are the city's
+    evaluated interventions (`components.evidence.city_evidence`)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     city = evaluation.city
@@ -361,6 +370,7 @@ def build_html(evaluation: Evaluation, lang: str, generated: dt.datetime | None 
             *_summary(evaluation, numbers, lang),
             *_indicators(evaluation, numbers, lang),
             *_gaps(evaluation, lang),
+            *interventions_section(interventions, 4, 3, lang),
             *_sources(datasets, lang),
             *_notes(city, lang, generated),
         ]

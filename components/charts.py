@@ -250,6 +250,11 @@ def chart_toolbar(filename: str, lang: str, before: list, after: list):
     )
 
 
+# What a card's graph holds until its figure arrives: no axes, so plotly.js measures no tick
+# labels for a frame nobody reads (its default empty figure costs as much as a small chart).
+PLACEHOLDER = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+
+
 def card(
     chart: Chart, engine: QueryEngine, city: CityProfile, lang: str, option: str | None = None
 ):
@@ -299,6 +304,7 @@ def card(
                     [
                         dcc.Graph(
                             id={"type": "chart-graph", "id": cid},
+                            figure=PLACEHOLDER,
                             config=graph_config(lang, cid),
                             style={"height": f"{chart.height}px"},
                             className="chart-graph",

@@ -209,7 +209,8 @@ def choice_control(option, state, lang: str, page_ctx):
                 className="dataset-choice",
             ),
         ],
-        className="page-option page-option-dataset",
+        className="page-option page-option-"
+        + ("dataset" if option.name.startswith(PREFIX) else option.name),
     )
 
 

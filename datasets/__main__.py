@@ -6,6 +6,13 @@ python -m datasets ingest FILE [--kind KIND|auto] [--title T] [--mode new|append
                                [--dataset ID] [--sheet S] [--city ID] [--data-dir D] [...]
 python -m datasets add-city --name N --districts FILE [--name-field F] [--tz TZ] [--data-dir D]
 python -m datasets add-analyst NAME [--password-stdin] | remove-analyst NAME | list-analysts
+python -m datasets add-intervention --city C --name N --start DATE --treated IDS [--control IDS]
+                                    --outcome KIND.COLUMN [--hours 7-9,17-19] [--weekdays]
+python -m datasets list-interventions [--city C] [--json] | remove-intervention ID
+python -m datasets evaluate --intervention ID [--json FILE]
+python -m datasets forecast --dataset ID --column C [--by station|district|detector]
+                            --horizon 72h [--until TS] [--json FILE]
+python -m datasets detect-incidents --city C [--since DATE] [--until DATE] [--json FILE]
 """
 
 from __future__ import annotations
@@ -380,9 +387,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--id", help="city id (default: from the name)")
     p.set_defaults(run=cmd_add_city)
 
-    from .records.accounts_cli import add_commands as add_account_commands
+    from .evidence import cli, evaluate_cli, forecast_cli, incidents_cli
+    from .records import accounts_cli
 
-    add_account_commands(add)
+    for commands in (accounts_cli, cli, incidents_cli, evaluate_cli, forecast_cli):
+        commands.add_commands(add)
     return root
 
 

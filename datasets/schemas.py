@@ -94,6 +94,7 @@ KINDS: dict[str, Kind] = {
                 C("lat", pa.float64(), "°", min=-90, max=90),
                 C("lon", pa.float64(), "°", min=-180, max=180),
                 C("detector_id", pa.string(), required=False),
+                C("started_at", TS, required=False),  # the true onset, before anyone logged it
             ),
             time_column="detected_at",
             sdg=("3.6", "11.2"),

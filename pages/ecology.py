@@ -23,6 +23,8 @@ from components.period import comparison_of, kpi_caption, kpi_trend_note, no_dat
 from datasets.queries import ecology as q
 from i18n import t
 
+from .forecasts import AIR_FORECAST
+from .forecasts import STATION as FORECAST_STATION
 from .services import Services
 
 
@@ -61,6 +63,7 @@ CHARTS: tuple[Chart, ...] = (
             wide=True,
         )
     ),
+    AIR_FORECAST,
     declare_chart(
         Chart(
             id="eco-stations-map",
@@ -296,6 +299,7 @@ PAGE = Page(
             choices=(("hj633", "eco.aqi.hj633"), ("epa", "eco.aqi.epa")),
             default="hj633",
         ),
+        FORECAST_STATION,
     ),
 )
 

@@ -32,10 +32,12 @@ from components.annex import (
 from components.annex import filename as annex_filename
 from components.charts import Chart, ChartContext, card, data_flag, sdg_badges
 from components.charts import register as declare_chart
+from components.evidence import city_evidence
 from components.figures import sdg as figures
 from components.kpi import page_header
 from components.page import Page, PageContext
 from datasets.cities import DEFAULT_CITY, CityProfile
+from datasets.evidence.interventions import InterventionStore
 from datasets.indicators import Gap, Result, evaluate, unit_label
 from datasets.query import MissingDataset
 from datasets.workspace import Workspace
@@ -283,16 +285,22 @@ ANNEX_PDF = "sdg-annex-pdf"  # the job kind of the annex printed by Chromium
 
 def annex_key(workspace: Workspace, city: CityProfile, lang: str) -> str:
     """What the printed annex depends on: the city (and its population, which per-capita
-    indicators divide by), the language, and the versions of the city's datasets."""
+    indicators divide by), the language, the versions of the city's datasets and the
+    interventions recorded for it (each evaluated in the annex)."""
     people = [city.population, [(d.code, d.population) for d in city.districts]]
-    return json.dumps([city.id, lang, people, workspace.engine.data_token(city.id)])
+    recorded = [
+        (iv.id, iv.created_at) for iv in InterventionStore(workspace.data_dir).list(city.id)
+    ]
+    return json.dumps([city.id, lang, people, workspace.engine.data_token(city.id), recorded])
 
 
 def print_annex(workspace: Workspace, params: dict, progress) -> tuple[bytes, str, str]:
     """The job that prints the annex of `params` (city, lang) to PDF."""
-    evaluation = evaluate(workspace.engine, workspace.city(params["city"]))
+    city = workspace.city(params["city"])
+    evaluation = evaluate(workspace.engine, city)
     lang = params["lang"]
-    pdf = build_pdf(build_html(evaluation, lang), progress=progress)
+    document = build_html(evaluation, lang, interventions=city_evidence(workspace, city))
+    pdf = build_pdf(document, progress=progress)
     return pdf, annex_filename(evaluation, lang, "pdf"), "application/pdf"
 
 
@@ -311,12 +319,13 @@ def annex_reply(services: Services):
         flask.abort(404)
     disposition = "attachment" if args.get("download") else "inline"
     if fmt == "html":
-        # inline: the evaluation is the one /sdg itself shows (cached until the data
-        # change), and writing it out as HTML is string work of milliseconds
+        # inline: the evaluation is the one /sdg itself shows, the interventions' those the
+        # pilot card and /evaluate keep (each cached until the data change; seconds for one
+        # not yet evaluated), and writing it out as HTML is string work of milliseconds
         evaluation = evaluate(workspace.engine, city)
         name = annex_filename(evaluation, lang, fmt)
         return flask.Response(
-            build_html(evaluation, lang),
+            build_html(evaluation, lang, interventions=city_evidence(workspace, city)),
             mimetype="text/html",
             headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
         )

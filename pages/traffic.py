@@ -17,6 +17,7 @@ from dash import html
 from components.charts import Chart, ChartContext, card, dataset_title
 from components.charts import register as declare_chart
 from components.datasets_choice import with_dataset_choices
+from components.evidence import Evidence, attach, pilot_evidence, workspace_of
 from components.figures import traffic as figures
 from components.kpi import Kpi, kpi_block, kpi_card, page_header, register_kpis
 from components.page import Page, PageContext
@@ -25,13 +26,23 @@ from datasets.queries import traffic as queries
 from datasets.query import MissingDataset
 from i18n import t
 
+from .forecasts import TRAFFIC_FORECAST
 from .services import Services
 
 BUCKET_OPTIONS = tuple((b, f"traffic.bucket.{b}") for b in queries.BUCKET_ORDER)
 
 
-def _pilot(ctx: ChartContext):
-    return queries.pilot_daily(ctx.engine, ctx.city.id, ctx.filters, queries.pilot_start(ctx.city))
+def _pilot(ctx: ChartContext) -> pd.DataFrame:
+    """Daily peak-hour speeds of pilot and control detectors, carrying the pilot's causal
+    evaluation for the figure to state. The evaluation judges every pilot corridor, so with a
+    district chosen the figure keeps to the simple difference in differences of those
+    districts and says why."""
+    frame = queries.pilot_daily(ctx.engine, ctx.city.id, ctx.filters, queries.pilot_start(ctx.city))
+    if frame.empty:
+        return frame
+    if ctx.filters.districts:
+        return attach(frame, Evidence(problem="district"))
+    return attach(frame, pilot_evidence(workspace_of(ctx.engine), ctx.city))
 
 
 def _district_speeds(ctx: ChartContext) -> pd.DataFrame:
@@ -102,7 +113,7 @@ PILOT = declare_chart(
         kinds=(queries.READINGS, queries.DETECTORS),
         sdg=("11.2", "9.1"),
         note="traffic.note.pilot",
-        height=400,
+        height=500,
         wide=True,
         dated=False,  # fixed windows around the pilot start, whatever the dates chosen
     )
@@ -165,6 +176,7 @@ CHARTS = (
     DISTRICT_MAP,
     HOUR_WEEKDAY,
     VOLUME_SPEED,
+    TRAFFIC_FORECAST,
     PILOT,
     INCIDENT_MAP,
     CLEARANCE,

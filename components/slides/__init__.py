@@ -3,13 +3,15 @@
 The deck's charts are ordinary registered `Chart`s (query + pure figure), so a presenter may add
 them to a deck like any other: the council and the host city (opening), the headline KPIs,
 two time playbacks (a weekday of speeds by district as 24 hourly frames of the district map, a
-year of daily AQI revealed week by week) and the SDG table. `render_slide` renders any slide with
-the dashboard's own `render(chart, ctx)`, so a slide's figure is the dashboard's figure.
+year of daily AQI revealed week by week), the SDG table, and an intervention's evaluation (its
+effect with the 95 % interval, the summary and the event study). `render_slide` renders any
+slide with the dashboard's own `render(chart, ctx)`, so a slide's figure is the dashboard's.
 """
 
 from __future__ import annotations
 
-from .deck_charts import AQI_YEAR, CITY, COUNCIL, KPIS, SDG, SPEED_DAY
+from .deck_charts import AQI_YEAR, CITY, COUNCIL, EVALUATION, KPIS, SDG, SPEED_DAY
+from .evaluation import EFFECT_FONT, INTERVENTION_OPTION, evaluation_data, evaluation_figure
 from .headlines import (
     HEADLINE_KINDS,
     HEADLINES,
@@ -46,8 +48,11 @@ __all__ = [
     "CITY",
     "COUNCIL",
     "COUNCIL_FACTS",
+    "EFFECT_FONT",
+    "EVALUATION",
     "HEADLINES",
     "HEADLINE_KINDS",
+    "INTERVENTION_OPTION",
     "KEY_FIGURE_FONT",
     "KPIS",
     "KPI_SLIDE",
@@ -64,6 +69,8 @@ __all__ = [
     "council_data",
     "council_figure",
     "deck_title",
+    "evaluation_data",
+    "evaluation_figure",
     "explorer_slide",
     "headline_data",
     "kpis_figure",

@@ -8,6 +8,7 @@ from datasets.queries import ecology as eq
 from datasets.queries import traffic as tq
 
 from ..charts import Chart, ChartContext, register
+from .evaluation import evaluation_data, evaluation_figure
 from .headlines import HEADLINE_KINDS, headline_data, kpis_figure, sdg_figure
 from .opening import city_data, city_figure, council_data, council_figure
 from .playback import aqi_year_figure, speed_day_figure
@@ -80,5 +81,17 @@ SDG = register(
         figure=sdg_figure,
         kinds=HEADLINE_KINDS,
         sdg=("11.2", "11.6.2", "7.2", "12.5", "3.6", "3.9"),
+    )
+)
+EVALUATION = register(
+    Chart(
+        id="present-evaluation",
+        title="present.chart.evaluation",
+        data=evaluation_data,
+        figure=evaluation_figure,
+        kinds=(),
+        note="present.note.evaluation",
+        height=480,
+        dated=False,  # the evaluation's own windows, whatever the dates of the view
     )
 )

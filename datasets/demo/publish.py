@@ -21,6 +21,7 @@ from i18n import LANGUAGES, t
 
 from ..catalog import DatasetMeta
 from ..cities import CityProfile
+from ..evidence.interventions import pilot_intervention
 from ..rollups import build_rollups
 from ..schemas import KINDS
 from ..workspace import Workspace
@@ -243,6 +244,7 @@ def generate_demo(
                 bar.update()
             written.append(meta.id)
     workspace.engine.clear_cache()
+    pilot_intervention(workspace, city)  # the demo ships its signal pilot as an intervention
     return written
 
 

@@ -13,7 +13,6 @@ they share with the incidents and emergency runs of `traffic_events`.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,13 +28,16 @@ from datasets.demo.schema import DemoParams, Road
 from .traffic_demand import (
     SLOT_S,
     SLOTS,
+    DetectorArrays,
     count_calibrated,
     day_modifiers,
     day_type_factors,
     demand_profiles,
+    detector_arrays,
     pilot_ramp,
     profile_index,
 )
+from .traffic_incidents import IncidentEffects, incident_effects, upstream_of
 
 DETECTOR_SCHEMA = pa.schema(
     [
@@ -177,49 +179,6 @@ def traffic_detectors(
     return pa.Table.from_pylist(rows, schema=DETECTOR_SCHEMA.with_metadata(city_metadata(p)))
 
 
-@dataclass(frozen=True)
-class DetectorArrays:
-    ids: list[str]
-    district: np.ndarray
-    pilot: np.ndarray
-    scenic: np.ndarray
-    lanes: np.ndarray
-    cap5: np.ndarray  # capacity, vehicles per 5 minutes, all lanes
-    free_flow: np.ndarray
-    peak_vc: np.ndarray
-
-
-def detector_arrays(params: DemoParams, detectors: pa.Table, rng_seed: int) -> DetectorArrays:
-    t = params.traffic
-    by_key = {(r.name, r.district): r for r in t.roads}
-    by_name = {r.name: r for r in t.roads}
-    cols = detectors.to_pydict()
-    n = len(cols["detector_id"])
-    ff, cap, pvc, scenic = np.empty(n), np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
-    nz = t.noise
-    for i in range(n):
-        rt = t.road_types[cols["road_type"][i]]
-        road = by_key.get((cols["road"][i], cols["district"][i])) or by_name.get(cols["road"][i])
-        # per-detector static character, seeded by the detector id so it is stable whatever
-        # the table's order or size
-        rng = np.random.default_rng([rng_seed, 0x57A7, zlib.crc32(cols["detector_id"][i].encode())])
-        z = rng.standard_normal(2)
-        ff[i] = rt.free_flow_kmh * np.exp(nz.detector_speed_sd * z[0])
-        cap[i] = cols["lanes"][i] * rt.capacity_veh_h_lane / 12.0
-        pvc[i] = (road.peak_vc if road else 1.5) * np.exp(nz.detector_scale_sd * z[1])
-        scenic[i] = bool(road.scenic) if road else False
-    return DetectorArrays(
-        ids=cols["detector_id"],
-        district=np.asarray(cols["district"], dtype=np.int32),
-        pilot=np.asarray(cols["pilot"], dtype=bool),
-        scenic=scenic,
-        lanes=np.asarray(cols["lanes"], dtype=np.float64),
-        cap5=cap,
-        free_flow=ff,
-        peak_vc=pvc,
-    )
-
-
 def _smooth(e: np.ndarray, axis: int) -> np.ndarray:
     """Moving average of three slots (unit variance kept): demand noise persists ~15 minutes."""
     pad = [(0, 0)] * e.ndim
@@ -250,6 +209,8 @@ def traffic_readings(
     as volume nears capacity. Rain lowers free-flow speed and capacity. From the pilot start the
     pilot-corridor detectors get a smaller BPR delay term and a little more capacity (adaptive
     signals): peak speeds +10-15%, travel times -10-15% (DOMAIN.md), control corridors unchanged.
+    Each incident of the `incidents` table slows its detector from onset to clearance and, a few
+    minutes later, the detector upstream (`traffic_incidents`).
     Noise is drawn per detector/day and per slot from a generator seeded by (seed, date), so the
     output does not depend on `batch_days`.
     """
@@ -273,6 +234,7 @@ class _ReadingsModel:
     day_sec: np.ndarray
     ordinal: np.ndarray  # each day's ordinal: the seed of its noise
     dictionary: pa.Array  # the detector ids
+    incidents: IncidentEffects  # where and when incidents slow the readings
 
 
 def _readings_model(
@@ -300,6 +262,7 @@ def _readings_model(
         day_sec=d.epoch_seconds,
         ordinal=d.date.astype(np.int64),
         dictionary=pa.array(det.ids, pa.string()),
+        incidents=incident_effects(p, d, det, upstream_of(detectors), rng_seed),
     )
 
 
@@ -333,6 +296,8 @@ def _readings_batch(m: _ReadingsModel, sl: slice, rng_seed: int) -> pa.Table:
     )
     ratio = demand / cap_eff[:, None, :]
     mean_vol = np.minimum(demand, cap_eff[:, None, :])
+    at, inc_speed, inc_volume = m.incidents.batch(sl, D)
+    mean_vol[at] *= inc_volume
     vol = mean_vol + nz.count_dispersion * np.sqrt(mean_vol) * e_cnt
     vol = np.clip(np.rint(vol), 0, 32767).astype(np.int16)
 
@@ -341,6 +306,7 @@ def _readings_batch(m: _ReadingsModel, sl: slice, rng_seed: int) -> pa.Table:
     v0 = (v0 * np.exp(nz.day_speed_sd * z_spd)).astype(np.float32)
     speed = v0[:, None, :] / (1 + delay[:, None, :] * ratio ** np.float32(t.bpr_beta))
     speed = speed * np.exp(nz.speed_slot_sd * e_spd)
+    speed[at] *= inc_speed
     speed = np.clip(speed, 2.0, v0[:, None, :] * 1.15).astype(np.float32)
     return _readings_table(m, sl, vol, speed)
 

@@ -4,6 +4,9 @@ emergency runs: weekday and weekend profiles, day-type factors, holidays, rain, 
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -162,4 +165,47 @@ def hourly_traffic_index(days: pa.Table, *, params: DemoParams | None = None) ->
         values.ravel(),
         index=pd.DatetimeIndex(ts.astype("datetime64[s]"), name="ts"),
         name="traffic_index",
+    )
+
+
+@dataclass(frozen=True)
+class DetectorArrays:
+    ids: list[str]
+    district: np.ndarray
+    pilot: np.ndarray
+    scenic: np.ndarray
+    lanes: np.ndarray
+    cap5: np.ndarray  # capacity, vehicles per 5 minutes, all lanes
+    free_flow: np.ndarray
+    peak_vc: np.ndarray
+
+
+def detector_arrays(params: DemoParams, detectors: pa.Table, rng_seed: int) -> DetectorArrays:
+    t = params.traffic
+    by_key = {(r.name, r.district): r for r in t.roads}
+    by_name = {r.name: r for r in t.roads}
+    cols = detectors.to_pydict()
+    n = len(cols["detector_id"])
+    ff, cap, pvc, scenic = np.empty(n), np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
+    nz = t.noise
+    for i in range(n):
+        rt = t.road_types[cols["road_type"][i]]
+        road = by_key.get((cols["road"][i], cols["district"][i])) or by_name.get(cols["road"][i])
+        # per-detector static character, seeded by the detector id so it is stable whatever
+        # the table's order or size
+        rng = np.random.default_rng([rng_seed, 0x57A7, zlib.crc32(cols["detector_id"][i].encode())])
+        z = rng.standard_normal(2)
+        ff[i] = rt.free_flow_kmh * np.exp(nz.detector_speed_sd * z[0])
+        cap[i] = cols["lanes"][i] * rt.capacity_veh_h_lane / 12.0
+        pvc[i] = (road.peak_vc if road else 1.5) * np.exp(nz.detector_scale_sd * z[1])
+        scenic[i] = bool(road.scenic) if road else False
+    return DetectorArrays(
+        ids=cols["detector_id"],
+        district=np.asarray(cols["district"], dtype=np.int32),
+        pilot=np.asarray(cols["pilot"], dtype=bool),
+        scenic=scenic,
+        lanes=np.asarray(cols["lanes"], dtype=np.float64),
+        cap5=cap,
+        free_flow=ff,
+        peak_vc=pvc,
     )

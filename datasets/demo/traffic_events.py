@@ -4,6 +4,8 @@ demand is high; runs on pilot corridors after the pilot start get signal priorit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import shapely
@@ -12,8 +14,16 @@ from datasets.demo.calendar import Days, day_arrays, rain_weight
 from datasets.demo.params import resolve
 from datasets.demo.schema import INCIDENT_TYPES, DemoParams, EmergencyParams
 
-from .traffic import DetectorArrays, detector_arrays
-from .traffic_demand import SLOT_S, SLOTS, day_factors, demand_profiles, pilot_ramp, profile_index
+from .traffic_demand import (
+    SLOT_S,
+    SLOTS,
+    DetectorArrays,
+    day_factors,
+    demand_profiles,
+    detector_arrays,
+    pilot_ramp,
+    profile_index,
+)
 
 INCIDENT_SCHEMA = pa.schema(
     [
@@ -28,8 +38,13 @@ INCIDENT_SCHEMA = pa.schema(
         ("lat", pa.float64()),
         ("lon", pa.float64()),
         ("detector_id", pa.string()),
+        ("started_at", pa.timestamp("s")),
     ]
 )
+# minutes from onset to the operator's log, by source (median; log-normal spread)
+REPORT_LAG_MIN = {"video_ai": 1.0, "gps_probe": 3.0, "police_report": 6.0, "citizen_call": 8.0}
+REPORT_LAG_DEFAULT_MIN = 5.0
+REPORT_LAG_SD_LOG = 0.5
 EMERGENCY_SCHEMA = pa.schema(
     [
         ("run_id", pa.string()),
@@ -73,27 +88,28 @@ def _in_districts(params: DemoParams, district: np.ndarray, lon: np.ndarray, lat
     return ok
 
 
-def incidents(
-    detectors: pa.Table,
-    days: pa.Table,
-    rng_seed: int,
-    *,
-    params: DemoParams | None = None,
-) -> pa.Table:
-    """`incidents`: crashes, breakdowns, congestion, illegal parking, roadworks, obstructions.
+@dataclass(frozen=True)
+class IncidentDraws:
+    """Every incident's when, where and what, drawn from the seed alone (not from the
+    readings), so the readings can show them and the `incidents` table can record them."""
 
-    Why: the control room counts incidents by type and source and times how fast they clear.
-    About `per_day` (~50) a day, more at peaks (drawn from the demand profile), in rain and fewer
-    on holidays; roadworks mostly at night. After the pilot start, incidents on pilot corridors
-    are mostly found by video AI and clear faster (City Brain's automatic detection).
-    """
-    p = resolve(params, days, detectors)
+    day: np.ndarray  # index of the day it was logged
+    started: np.ndarray  # true onset, epoch seconds
+    detected: np.ndarray  # logged by the operator, epoch seconds
+    cleared: np.ndarray
+    det: np.ndarray  # detector index
+    kind: np.ndarray  # index into `kinds`
+    severity: np.ndarray  # 0-2
+    source: np.ndarray  # index into the params' sources
+    kinds: list[str]
+
+
+def draw_incidents(
+    p: DemoParams, d: Days, det: DetectorArrays, rng_seed: int
+) -> tuple[IncidentDraws, np.random.Generator]:
+    """The incidents of the days `d` and the generator left to place them (lat/lon)."""
     ip = p.incidents
-    d = day_arrays(days)
     rng = np.random.default_rng([rng_seed, 0x1AC])
-    cols = detectors.to_pydict()
-    det = detector_arrays(p, detectors, rng_seed)
-
     lam = np.full(len(d), ip.per_day)
     lam[d.offday] *= ip.offday_factor
     lam[d.holiday != ""] *= ip.holiday_factor
@@ -106,8 +122,8 @@ def incidents(
     detected = d.epoch_seconds[day] + slot * SLOT_S + rng.integers(0, SLOT_S, n)
     hour = slot // 12
 
-    w_det = np.sqrt(det.cap5)
-    di = _sample_rows(np.tile(np.cumsum(w_det / w_det.sum()), (n, 1)), rng.random(n))
+    w_det = np.cumsum(np.sqrt(det.cap5))
+    di = np.minimum(np.searchsorted(w_det / w_det[-1], rng.random(n)), len(w_det) - 1)
 
     kinds = [k for k in INCIDENT_TYPES if k in ip.types]
     base = np.array([ip.types[k].weight for k in kinds])
@@ -134,22 +150,60 @@ def incidents(
         * np.exp(ip.clear_sd_log * rng.standard_normal(n))
     )
     cleared = detected + np.maximum(np.rint(clear_min * 60), 180).astype(np.int64)
+    started = detected - report_lag_s(ip.sources, si, rng_seed)
+    draws = IncidentDraws(day, started, detected, cleared, di, ti, sev, si, kinds)
+    return draws, rng
+
+
+def report_lag_s(sources: tuple[str, ...], si: np.ndarray, rng_seed: int) -> np.ndarray:
+    """Seconds from an incident's onset to the operator's log, by who reported it: video AI
+    sees it within a minute or two, a citizen's call takes longest. A generator of its own,
+    so the other draws stay as they were."""
+    rng = np.random.default_rng([rng_seed, 0x1AC, 0x1A6])
+    median = np.array([REPORT_LAG_MIN.get(s, REPORT_LAG_DEFAULT_MIN) for s in sources])[si]
+    lag = median * np.exp(REPORT_LAG_SD_LOG * rng.standard_normal(len(si)))
+    return np.rint(np.clip(lag, 0.5, 30.0) * 60).astype(np.int64)
+
+
+def incidents(
+    detectors: pa.Table,
+    days: pa.Table,
+    rng_seed: int,
+    *,
+    params: DemoParams | None = None,
+) -> pa.Table:
+    """`incidents`: crashes, breakdowns, congestion, illegal parking, roadworks, obstructions.
+
+    Why: the control room counts incidents by type and source and times how fast they clear.
+    About `per_day` (~50) a day, more at peaks (drawn from the demand profile), in rain and fewer
+    on holidays; roadworks mostly at night. After the pilot start, incidents on pilot corridors
+    are mostly found by video AI and clear faster (City Brain's automatic detection).
+    `detected_at` is when the operator logged it, `started_at` its true onset (the readings
+    slow down from then on, see `traffic_incidents`), the truth a detector is scored against.
+    """
+    p = resolve(params, days, detectors)
+    ip = p.incidents
+    cols = detectors.to_pydict()
+    det = detector_arrays(p, detectors, rng_seed)
+    x, rng = draw_incidents(p, day_arrays(days), det, rng_seed)
+    di, ti = x.det, x.kind
 
     lat, lon = _incident_places(p, cols, det, di, rng)
     roads = np.asarray(cols["road"], dtype=object)
     columns = [
-        (detected, pa.timestamp("s")),
-        (cleared, pa.timestamp("s")),
-        (np.asarray(kinds, dtype=object)[ti], pa.string()),
-        (np.asarray(ip.sources, dtype=object)[si], pa.string()),
-        ((sev + 1).astype(np.int8), None),
+        (x.detected, pa.timestamp("s")),
+        (x.cleared, pa.timestamp("s")),
+        (np.asarray(x.kinds, dtype=object)[ti], pa.string()),
+        (np.asarray(ip.sources, dtype=object)[x.source], pa.string()),
+        ((x.severity + 1).astype(np.int8), None),
         (det.district[di], None),
         (roads[di], pa.string()),
         (lat, None),
         (lon, None),
         (np.asarray(det.ids, dtype=object)[di], pa.string()),
+        (x.started, pa.timestamp("s")),
     ]
-    return _events_table(INCIDENT_SCHEMA, "INC", np.argsort(detected, kind="stable"), columns)
+    return _events_table(INCIDENT_SCHEMA, "INC", np.argsort(x.detected, kind="stable"), columns)
 
 
 def _incident_places(

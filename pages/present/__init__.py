@@ -5,7 +5,8 @@
 - `presenter.py`: `/present/presenter?deck=…`, notes, elapsed time and the next slide, kept in
   step with the audience window through a BroadcastChannel.
 - `editor.py`, `editor_view.py`: `/present/edit?deck=…`, the slides "add to deck" collected
-  (`add_to_deck.py`: kept in the browser until saved), reordering, titles, takeaways, notes;
+  (`add_to_deck.py`: kept in the browser until saved), an intervention's evaluation slide
+  picked in the editor, reordering, titles, takeaways, notes;
   decks are saved on the server by an analyst, with the deck's owner and versions, each
   restorable. Every callback that writes checks the session itself.
 - `export.py`: `/present/export?deck=forum&format=html|pdf&lang=fr`, a self-contained HTML file

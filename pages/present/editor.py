@@ -1,10 +1,11 @@
 """`/present/edit?deck=…`: the deck editor's callbacks.
 
-The slides "add to deck" collected wait in the browser (`deck-draft`) until appended; slides
-are reordered, removed and given titles, takeaways and notes in the page (`deck-edit`). Saving,
-restoring a version and deleting write on the server, so each of these functions asks the
-session who is calling (`who`, the request's analyst) itself: a forged request meets the same
-check as a click. A visitor may build a deck but gets the log-in notice in place of a save, and
+The slides "add to deck" collected wait in the browser (`deck-draft`) until appended; an
+intervention's evaluation slide is added with the editor's own picker; slides are reordered,
+removed and given titles, takeaways and notes in the page (`deck-edit`). Saving, restoring a
+version and deleting write on the server, so each of these functions asks the session who is
+calling (`who`, the request's analyst) itself: a forged request meets the same check as a
+click. A visitor may build a deck but gets the log-in notice in place of a save, and
 the collected charts stay in the browser for after the login.
 """
 
@@ -24,7 +25,15 @@ from i18n import t
 from server.auth import current_analyst
 
 from .common import deck_limits, deck_query, refusal
-from .editor_view import deck_history, editable_deck, editor_visitor_notice, slide_row
+from .editor_view import (
+    EVALUATION_ADD,
+    EVALUATION_PICK,
+    deck_history,
+    editable_deck,
+    editor_visitor_notice,
+    evaluation_slide,
+    slide_row,
+)
 
 Who = Callable[[], "str | None"]  # the analyst of the request being answered, None: a visitor
 
@@ -56,10 +65,15 @@ def _typed(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def edited(slides: list[dict], trigger: object, draft: list[dict]) -> tuple[list[dict], bool]:
-    """The slides after one editor action; True when the draft was taken in."""
+def edited(
+    slides: list[dict], trigger: object, draft: list[dict], picked: object = ""
+) -> tuple[list[dict], bool]:
+    """The slides after one editor action; True when the draft was taken in. `picked` is the
+    view (query) of the evaluation slide the editor's picker chose."""
     if trigger == "deck-draft-append":
         return slides + [dict(s) for s in draft], True
+    if trigger == EVALUATION_ADD:
+        return [*slides, evaluation_slide(picked)], False
     i = trigger.get("index") if isinstance(trigger, dict) else None
     if not isinstance(i, int) or not 0 <= i < len(slides):  # no slide of the editor's
         return slides, False
@@ -100,13 +114,15 @@ def edit(
     *,
     trigger: object,
     who: Who = current_analyst,
+    picked: object = "",
 ) -> tuple:
-    """The editor's deck after the click `trigger` (append the draft, move or remove a slide),
-    and a new token that clears the draft when an analyst appended it."""
+    """The editor's deck after the click `trigger` (append the draft or an evaluation slide,
+    move or remove a slide), and a new token that clears the draft when an analyst appended
+    it."""
     if trigger is None:
         return no_update, no_update
     slides = merged_slides(data, titles, takeaways, notes)
-    slides, took_draft = edited(slides, trigger, editor_slides(draft))
+    slides, took_draft = edited(slides, trigger, editor_slides(draft), picked)
     # a visitor cannot save: the collected charts stay in the browser for after the login
     cleared = uuid.uuid4().hex if took_draft and who() else no_update
     kept = {k: data.get(k) for k in ("name", "title")} if isinstance(data, dict) else {}
@@ -242,8 +258,11 @@ DRAFT_READ = """function(_init, cleared) {
 }"""
 
 
-def _on_edit(_append, _moves, _removes, data, draft, titles, takeaways, notes) -> tuple:
-    return edit(data, draft, titles, takeaways, notes, trigger=clicked_trigger())
+def _on_edit(
+    _append, _moves, _removes, _evaluation, data, draft, picked, titles, takeaways, notes
+) -> tuple:
+    trigger = clicked_trigger()
+    return edit(data, draft, titles, takeaways, notes, trigger=trigger, picked=picked)
 
 
 def _on_history(store: DeckStore, _restores, _deletes, config) -> tuple:
@@ -274,8 +293,10 @@ def register(app: Dash, store: DeckStore) -> None:
         Input("deck-draft-append", "n_clicks"),
         Input({"type": "deck-move", "index": ALL, "dir": ALL}, "n_clicks"),
         Input({"type": "deck-remove", "index": ALL}, "n_clicks"),
+        Input(EVALUATION_ADD, "n_clicks"),
         State("deck-edit", "data"),
         State("deck-draft", "data"),
+        State(EVALUATION_PICK, "value"),
         *slide_texts,
         prevent_initial_call=True,
     )(_on_edit)

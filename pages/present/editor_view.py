@@ -4,13 +4,17 @@ it are in `editor.py`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dash import dcc, html
 
 from components.charts import REGISTRY
 from components.explorer_view import EXPLORER
 from components.page import PageContext
-from components.slides import deck_title, slide_text
+from components.slides import EVALUATION, INTERVENTION_OPTION, deck_title, slide_text
+from components.state import ViewState
 from datasets.decks import Deck, DeckError, DeckInfo, DeckStore
+from datasets.evidence.interventions import InterventionStore
 from i18n import fmt_number, t
 from server.auth import current_analyst, visitor_notice
 
@@ -205,6 +209,51 @@ def draft_section(lang: str) -> html.Section:
     )
 
 
+EVALUATION_PICK = "deck-evaluation-pick"
+EVALUATION_ADD = "deck-evaluation-add"
+
+
+def evaluation_slide(picked: object) -> dict:
+    """The evaluation slide of the view the picker chose (a slide query such as
+    `?city=…&intervention=…`; "" for the signal pilot of the city the deck shows)."""
+    query = picked if isinstance(picked, str) and picked.startswith("?") else ""
+    return {"chart": EVALUATION.id, "query": query}
+
+
+def evaluation_choices(data_dir: Path, lang: str) -> list[dict]:
+    """The picker's options: the city's signal pilot, then every recorded intervention."""
+    choices = [{"label": t("present.editor.evaluation_pilot", lang), "value": ""}]
+    for iv in InterventionStore(data_dir).list():
+        view = ViewState(city=iv.city, options={INTERVENTION_OPTION: iv.id}).to_query()
+        choices.append({"label": f"{iv.name} · {iv.city}", "value": view})
+    return choices
+
+
+def evaluation_section(data_dir: Path, lang: str) -> html.Section:
+    """An intervention's evaluation as a slide: picked here, appended to the deck."""
+    return html.Section(
+        [
+            html.H2(t("present.editor.evaluation", lang)),
+            html.Label(
+                [
+                    html.Span(t("present.editor.evaluation_pick", lang), className="filter-label"),
+                    dcc.Dropdown(
+                        id=EVALUATION_PICK,
+                        options=evaluation_choices(data_dir, lang),
+                        value="",
+                        clearable=False,
+                        className="deck-evaluation-pick",
+                    ),
+                ]
+            ),
+            html.Button(
+                t("present.editor.evaluation_add", lang), id=EVALUATION_ADD, className="btn"
+            ),
+        ],
+        className="card deck-evaluation",
+    )
+
+
 def edit_layout(ctx: PageContext) -> html.Div:
     lang = ctx.lang
     opts = PresentOptions.from_state(ctx.state)
@@ -237,6 +286,7 @@ def edit_layout(ctx: PageContext) -> html.Div:
                 className="page-header",
             ),
             draft_section(lang),
+            evaluation_section(ctx.workspace.data_dir, lang),
             deck_meta(data, analyst, lang),
             history,
             html.Div(id="deck-slides", className="deck-slides"),

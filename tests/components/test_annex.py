@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 from components.annex import CHROMIUM, build_html, build_pdf
+from components.evidence import Evidence
+from datasets.evidence.interventions import pilot_id
+from datasets.evidence.summary import caveats, summary_text
 from datasets.indicators import REGISTRY, evaluate
-from i18n import t
+from i18n import LANGUAGES, fmt_percent, t
+from tests.components.evidence_sample import sample_evidence, sample_intervention
 
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing (./dev test installs it)"
@@ -120,7 +124,34 @@ def test_the_pdf_prints_in_english_and_chinese(english, chinese):
     assert "统计附件" in reader.pages[0].extract_text()
 
 
-def test_the_route_serves_html_and_pdf(demo_workspace):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_annex_states_each_evaluated_intervention_in_every_language(evaluation, lang):
+    evaluated = sample_evidence(pct=10.4, ci_pct=(7.1, 13.8))
+    broken = Evidence(sample_intervention("bus-lane"), None, "failed")
+    document = build_html(evaluation, lang, GENERATED, interventions=[evaluated, broken])
+    text = text_of(document)
+    heading = f"4. {t('annex.section.interventions', lang)}"
+    assert heading in text
+    section = text[text.index(heading) : text.index(f"5. {t('annex.section.sources', lang)}")]
+    iv, ev = evaluated.intervention, evaluated.evaluation
+    assert summary_text(ev, iv, lang) in section
+    for caveat in caveats(ev, iv, lang):
+        assert caveat in section
+    lo, hi = ("+" + fmt_percent(v / 100, lang, 1) for v in ev.ci95_pct)
+    row = re.search(r"<tr><td>Corridor retiming</td>.*?</tr>", document, re.S)[0]
+    assert html.escape("+" + fmt_percent(0.104, lang, 1)) in row
+    assert html.escape(t("present.evidence.range", lang, lo=lo, hi=hi)) in row
+    assert 'id="iv-bus-lane"' in document
+    assert section.count(t("annex.evidence.failed", lang)) == 2  # its row and its account
+
+
+def test_an_annex_without_interventions_says_none_were_evaluated(english):
+    text = text_of(english)
+    assert "4. Evaluated interventions" in text and t("annex.evidence.none", "en") in text
+    assert "5. Datasets" in text and "6. Notes on method" in text
+
+
+def test_the_route_serves_html_and_pdf(demo_workspace, demo_city):
     import config
     from app import create_app
 
@@ -128,7 +159,10 @@ def test_the_route_serves_html_and_pdf(demo_workspace):
     client = create_app(cfg, demo_workspace).server.test_client()
     response = client.get("/sdg/annex?lang=fr&format=html")
     assert response.status_code == 200 and response.mimetype == "text/html"
-    assert "Examen local volontaire : annexe statistique" in response.get_data(as_text=True)
+    served = response.get_data(as_text=True)
+    assert "Examen local volontaire : annexe statistique" in served
+    assert f'id="iv-{pilot_id(demo_city.id)}"' in served  # the demo's pilot, evaluated
+    assert t("annex.evidence.failed", "fr") not in served
     assert client.get("/sdg/annex?lang=de").status_code == 400
     assert client.get("/sdg/annex?format=docx").status_code == 400
     assert client.get("/sdg/annex?city=atlantis").status_code == 404

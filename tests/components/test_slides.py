@@ -1,18 +1,41 @@
 """The forum deck's own slides: the headline KPIs state their period in the very words of the
-dashboard's KPI block (`components.period.kpi_caption`), for the comparison the slide names."""
+dashboard's KPI block (`components.period.kpi_caption`), for the comparison the slide names; an
+intervention's evaluation slide shows its effect larger than any key figure, with its interval,
+summary and event study, or says why it cannot."""
 
 from __future__ import annotations
 
+import html
+
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
-from components.charts import ChartContext
+from components.charts import ChartContext, FigureContext
+from components.evidence import Evidence, attach, ci_text
+from components.figures.evidence import CI_NAME
 from components.period import kpi_caption
 from components.routing import filters_data, filters_from_data
-from components.slides import render_slide
+from components.slides import (
+    EVALUATION,
+    KEY_FIGURE_FONT,
+    PROJECTOR_FONT,
+    as_sent,
+    evaluation_figure,
+    projector,
+    render_slide,
+)
+from components.slides.evaluation import EVENT_COLUMNS
 from components.state import ViewState
+from datasets.cities import builtin_city
 from datasets.decks import Deck, Slide
+from datasets.evidence.evaluate import evaluate
+from datasets.evidence.interventions import pilot_intervention
+from datasets.evidence.summary import summary_text
 from datasets.queries import traffic as tq
+from i18n import fmt_percent, t
+from tests.components.evidence_sample import sample_evidence
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +105,82 @@ def test_the_day_playback_speeds_are_the_mean_of_the_weekday_readings(demo_works
     assert (merged["detectors"] == merged["detectors_pandas"]).all()
     assert ((merged["speed_kmh"] - merged["speed_kmh_pandas"]).abs() < 1e-9).all()
     assert merged["tti"].between(0.8, 5).all()
+
+
+# -- the evaluation slide ---------------------------------------------------------------------
+
+
+def evaluation_slide(evidence, lang: str = "en") -> dict:
+    """The evaluation figure as a slide shows it (projector type)."""
+    frame = attach(evidence.evaluation.event_study.loc[:, list(EVENT_COLUMNS)], evidence)
+    figure = evaluation_figure(frame, FigureContext(lang=lang, theme="dark", city=builtin_city()))
+    return projector(as_sent(figure))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_evaluation_slide_shows_the_effect_larger_than_a_key_figure(lang):
+    evidence = sample_evidence(pct=10.4, ci_pct=(7.1, 13.8))
+    figure = evaluation_slide(evidence, lang)
+    go.Figure(figure)  # every property valid
+    notes = {a.get("name"): a for a in figure["layout"]["annotations"]}
+    effect = notes["evaluation-effect"]
+    assert effect["text"] == "<b>+" + fmt_percent(0.104, lang, 1) + "</b>"
+    assert effect["font"]["size"] >= KEY_FIGURE_FONT
+    text = notes["evaluation-text"]["text"]
+    assert ci_text(evidence.evaluation, lang) in text
+    summary = summary_text(evidence.evaluation, evidence.intervention, lang)
+    assert "".join(summary.split()) in "".join(html.unescape(text.replace("<br>", " ")).split())
+    assert all(a["font"]["size"] >= PROJECTOR_FONT for a in notes.values())
+
+
+def test_the_evaluation_slide_draws_the_event_study_with_its_intervals():
+    evidence = sample_evidence()
+    figure = evaluation_slide(evidence)
+    study = evidence.evaluation.event_study
+    (line,) = [trace for trace in figure["data"] if trace.get("mode") == "lines+markers"]
+    assert line["x"] == study["week"].tolist()
+    assert line["y"] == pytest.approx(study["coef"].tolist())
+    band = [trace["y"] for trace in figure["data"] if trace.get("legendgroup") == CI_NAME]
+    lower, upper = sorted(band, key=sum)
+    assert lower == pytest.approx(study["lo"].tolist())
+    assert upper == pytest.approx(study["hi"].tolist())
+    start = [s for s in figure["layout"]["shapes"] if s["x0"] == s["x1"]]
+    assert [s["x0"] for s in start] == [-0.5]  # between the reference week and the first
+    text_share = figure["layout"]["xaxis"]["domain"][0]
+    assert text_share > 0.4  # the chart leaves the left of the slide to the text
+
+
+@pytest.mark.parametrize("problem", ["none", "failed"])
+def test_an_evaluation_slide_without_an_evaluation_says_why(problem):
+    frame = attach(pd.DataFrame({c: [np.nan] for c in EVENT_COLUMNS}), Evidence(problem=problem))
+    figure = evaluation_figure(frame, FigureContext(lang="fr", theme="dark", city=builtin_city()))
+    assert figure["data"] == []
+    (note,) = figure["layout"]["annotations"]
+    assert note["text"].replace("<br>", " ") == t(f"present.evaluation.{problem}", "fr")
+
+
+def test_the_evaluation_slide_of_an_unknown_intervention_says_so(make_context):
+    deck = Deck("e", "e", (Slide(chart=EVALUATION.id, query="?intervention=no-such-thing"),))
+    view = render_slide(deck, 1, "en", "dark", make_context)
+    texts = [a["text"] for a in view.figure["layout"]["annotations"]]
+    assert texts and texts[0].replace("<br>", " ") == t("present.evaluation.none", "en")
+    assert view.title == t("present.chart.evaluation", "en")
+
+
+def test_the_evaluation_slide_shows_the_demo_pilot_by_default(
+    make_context, demo_workspace, demo_city
+):
+    deck = Deck("e", "e", (Slide(chart=EVALUATION.id),))
+    view = render_slide(deck, 1, "en", "dark", make_context)
+    assert view.message == ""
+    iv = pilot_intervention(demo_workspace, demo_city)
+    text = next(
+        a["text"]
+        for a in view.figure["layout"]["annotations"]
+        if a.get("name") == "evaluation-text"
+    )
+    assert iv.name in text
+    ev = evaluate(demo_workspace, iv)
+    assert ci_text(ev, "en") in text
+    (line,) = [trace for trace in view.figure["data"] if trace.get("mode") == "lines+markers"]
+    assert line["x"] == ev.event_study.sort_values("week")["week"].tolist()

@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 from datasets.cities import builtin_city, load_city
-from datasets.demo import air, ecology, traffic, traffic_demand, traffic_events
+from datasets.demo import air, ecology, traffic, traffic_demand, traffic_events, traffic_incidents
 from datasets.demo import calendar as cal
 from datasets.demo.params import load_params
 from datasets.demo.parse import parse_params
@@ -117,7 +117,7 @@ def test_generator_code_does_not_hardcode_the_city(params):
     names |= {h.start.isoformat() for h in params.calendar.holidays}
     names.add(params.traffic.pilot.start.isoformat())
     generators = ("params.py", "schema.py", "parse.py", "calendar.py", "traffic.py", "air.py")
-    generators += ("ecology.py", "traffic_demand.py", "traffic_events.py")
+    generators += ("ecology.py", "traffic_demand.py", "traffic_events.py", "traffic_incidents.py")
     modules = [src_dir / name for name in generators]
     for path in modules:
         literals = _code_literals(path)
@@ -189,6 +189,7 @@ EXPECTED = {
         ("lat", "double"),
         ("lon", "double"),
         ("detector_id", "string"),
+        ("started_at", "timestamp[s]"),
     ],
     "emergency_runs": [
         ("run_id", "string"),
@@ -359,11 +360,32 @@ def test_rainy_days_slower(params, det12):
     assert wet.speed.mean() < 0.96 * dry.speed.mean()
 
 
+def _outside_incidents(params, det: pa.Table, df: pd.DataFrame) -> pd.DataFrame:
+    """The readings no incident touches (at its detector or, queueing, the one upstream)."""
+    days = _days(params, df.day.min().date(), df.day.max().date())
+    inc = traffic_events.incidents(det, days, SEED, params=params).to_pandas()
+    ids = det.column("detector_id").to_pylist()
+    up = traffic_incidents.upstream_of(det)
+    hit = np.zeros(len(df), dtype=bool)
+    ts, who = df.ts.to_numpy(), df.detector_id.to_numpy()
+    for row in inc.itertuples():
+        i = ids.index(row.detector_id)
+        near = [row.detector_id] + ([ids[up[i]]] if up[i] >= 0 else [])
+        lo, hi = row.started_at - pd.Timedelta("5min"), row.cleared_at + pd.Timedelta("15min")
+        hit |= np.isin(who, near) & (ts >= lo.to_datetime64()) & (ts < hi.to_datetime64())
+    assert 0 < hit.mean() < 0.5
+    return df[~hit]
+
+
 def test_speed_falls_as_volume_nears_capacity(params, march):
-    det = traffic.traffic_detectors(params, 12, SEED).to_pandas()
+    """BPR outside incidents (an incident slows a detector whatever its volume)."""
+    det_table = traffic.traffic_detectors(params, 12, SEED)
+    det = det_table.to_pandas()
     cap_lane = {k: v.capacity_veh_h_lane for k, v in params.traffic.road_types.items()}
     det["cap5"] = det.lanes * det.road_type.map(cap_lane) / 12
-    df = march.merge(det[["detector_id", "cap5"]], on="detector_id")
+    df = _outside_incidents(params, det_table, march).merge(
+        det[["detector_id", "cap5"]], on="detector_id"
+    )
     free = df[df.hour.between(2, 4)].groupby("detector_id").speed_kmh.median()
     df["rel_speed"] = df.speed_kmh / df.detector_id.map(free)
     df["vc"] = df.volume / df.cap5

@@ -19,6 +19,8 @@ import pytest
 from conftest import ROOT, free_port, screenshot, wait_healthy
 from pypdf import PdfReader
 
+from components.slides import EVALUATION, KEY_FIGURE_FONT, PROJECTOR_FONT
+from datasets.decks import Deck, DeckStore, Slide
 from i18n import t
 from server.accounts import Accounts
 
@@ -405,3 +407,42 @@ def test_a_bad_deck_link_says_what_is_wrong(page, app_url, query):
         assert "no-such-deck" in page.locator(".present-error").inner_text()
     else:  # not a name: the forum deck
         slide_ready(page, 1)
+
+
+def test_an_evaluation_slide_is_picked_in_the_editor_and_its_effect_reads_large(
+    page_factory, app_url, data_dir
+):
+    """The editor's picker appends the evaluation slide (the city's signal pilot by default);
+    on a 1080p screen its effect is the largest text, no smaller than a key figure, and no
+    text of the slide is below projector size."""
+    page = page_factory(1920, 1080)
+    page.goto(app_url + "/present/edit?deck=new&lang=en")
+    page.locator("#deck-evaluation-add").click()
+    page.wait_for_selector('.deck-slide[data-chart="present-evaluation"]')
+    assert t("present.chart.evaluation", "en") in page.locator(".deck-slide").first.inner_text()
+
+    deck = Deck("evaluation-e2e", "Evaluation", (Slide(chart=EVALUATION.id),))
+    DeckStore(data_dir / "decks").save(deck, PRESENTER)
+    page.goto(app_url + "/present?deck=evaluation-e2e&lang=en&slide=1")
+    slide_ready(page, 1)
+    texts = page.evaluate(
+        """() => {
+            const walker = document.createTreeWalker(
+                document.querySelector('#present-slide'), NodeFilter.SHOW_TEXT);
+            const out = [];
+            while (walker.nextNode()) {
+                const text = walker.currentNode.textContent.trim();
+                const el = walker.currentNode.parentElement;
+                if (!text || el.closest('.modebar-container, .hoverlayer, [hidden]')) continue;
+                const box = el.getBoundingClientRect();
+                if (box.width === 0 || box.height === 0) continue;
+                out.push({text, size: parseFloat(getComputedStyle(el).fontSize)});
+            }
+            return out;
+        }"""
+    )
+    largest = max(texts, key=lambda x: x["size"])
+    assert re.fullmatch(r"[+−-]?\d+(\.\d)?%", largest["text"]), largest
+    assert largest["size"] >= KEY_FIGURE_FONT
+    small = [x for x in texts if x["size"] < PROJECTOR_FONT - 0.5]
+    assert not small, small

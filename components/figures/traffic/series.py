@@ -8,6 +8,17 @@ import numpy as np
 import pandas as pd
 
 from components.charts import FigureContext, finish
+from components.evidence import (
+    Evidence,
+    attached,
+    ci_text,
+    details_href,
+    effect_text,
+    plotly_text,
+    pre_trend_text,
+    summary_of,
+    wrapped,
+)
 from components.figures.plot import (
     KEY_FIGURE,
     Figure,
@@ -194,7 +205,7 @@ def _pilot_start(fig: Figure, start: dt.date, colour: str, ctx: FigureContext) -
         {
             "x": at,
             "y": 0,
-            "yref": "paper",
+            "yref": "y domain",  # the plot's foot, above the summary band under it
             "yanchor": "bottom",
             "xanchor": "left",
             "text": t("traffic.pilot.start", ctx.lang, date=fmt_date(start, ctx.lang)),
@@ -232,8 +243,53 @@ def _did_text(summary: dict, lang: str) -> str:
     return "<br>".join(lines)
 
 
+# The summary under the pilot chart: about this many Latin characters a line, which a slide's
+# projector type still fits across a 1366 px screen.
+SUMMARY_WIDTH = 96
+
+
+def _evaluation_text(evidence: Evidence, lang: str) -> str:
+    """The key figure: the effect in percent, its 95 % interval and the pre-trend test."""
+    ev = evidence.evaluation
+    effect = t("traffic.pilot.evaluation.effect", lang, effect=effect_text(ev, lang))
+    return f"<b>{effect}</b><br>{ci_text(ev, lang)} · {pre_trend_text(ev, lang)}"
+
+
+def _footnote_lines(evidence: Evidence | None, lang: str) -> list[str]:
+    """What the chart says under its axis: the evaluation's summary with the link to its
+    details, or why there is none (the simple difference in differences is shown then)."""
+    if evidence is not None and evidence.ok:
+        lines = [plotly_text(line) for line in wrapped(summary_of(evidence, lang), SUMMARY_WIDTH)]
+        href = details_href(evidence.intervention, lang)
+        link = t("traffic.pilot.evaluation.details", lang)
+        lines[-1] += f' <a href="{href}" target="_self">{link}</a>'
+        return lines
+    problem = evidence.problem if evidence is not None and evidence.problem else "none"
+    return wrapped(t(f"traffic.pilot.evaluation.{problem}", lang), SUMMARY_WIDTH)
+
+
+def _footnote(fig: Figure, lines: list[str], ctx: FigureContext) -> None:
+    """`lines` in the band under the x axis, which takes a share of the height that grows
+    with them (paper coordinates: a slide's larger type gets a larger band too)."""
+    bottom = min(0.5, 0.2 + 0.09 * len(lines))  # enough for a printed slide's 24 px type
+    update_layout(fig, yaxis={"domain": [bottom, 1]})
+    add_annotation(
+        fig,
+        "<br>".join(lines),
+        x=0,
+        y=0,
+        xanchor="left",
+        yanchor="bottom",
+        align="left",
+        font={"size": 12, "color": PALETTE[ctx.theme]["text"]},
+        name="pilot-summary",
+    )
+
+
 def pilot_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
-    """Weekly peak-hour speed of pilot and control detectors around the pilot start, with DiD."""
+    """Weekly peak-hour speed of pilot and control detectors around the pilot start, with the
+    pilot's causal evaluation (effect, 95 % interval, pre-trend test, summary) when the frame
+    carries one (`components.evidence.attach`), else the simple difference in differences."""
     lang = ctx.lang
     c = colorway(ctx.theme)
     start = pd.Timestamp(frame["pilot_start"].iloc[0]).date()
@@ -247,9 +303,11 @@ def pilot_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
     fig = figure(traces)
     _pilot_windows(fig, start, lang)
     _pilot_start(fig, start, c[3], ctx)
+    evidence = attached(frame)
+    evaluated = evidence is not None and evidence.ok
     add_annotation(
         fig,
-        _did_text(did_summary(frame), lang),
+        _evaluation_text(evidence, lang) if evaluated else _did_text(did_summary(frame), lang),
         x=1,
         y=1.02,
         xanchor="right",
@@ -258,12 +316,13 @@ def pilot_figure(frame: pd.DataFrame, ctx: FigureContext) -> Figure:
         font={"size": 12, "color": PALETTE[ctx.theme]["text"]},
         name=KEY_FIGURE,
     )
+    _footnote(fig, _footnote_lines(evidence, lang), ctx)
     update_layout(
         fig,
         hovermode="closest",
         xaxis={"title": {"text": t("traffic.axis.week", lang)}},
         yaxis={"title": {"text": t("traffic.axis.peak_speed", lang)}},
         legend={"x": 0, "y": 1.02, "yanchor": "bottom"},
-        margin={"t": 72},
+        margin={"t": 88, "b": 8},  # two lines of the key figure in a slide's type
     )
     return finish(fig, ctx)

@@ -13,11 +13,14 @@ import pages.ecology  # registers the ecology charts
 import pages.traffic  # noqa: F401  (registers the traffic charts)
 from components import export
 from components.charts import REGISTRY, ChartContext, render
+from components.evidence import ci_text, effect_text
 from components.routing import filters_data, filters_from_data
-from components.slides import PROJECTOR_FONT, deck_title, render_slide
+from components.slides import EVALUATION, PROJECTOR_FONT, deck_title, render_slide
 from components.state import ViewState
 from components.theme import PALETTE
 from datasets.decks import Deck, Slide, forum_deck
+from datasets.evidence.evaluate import evaluate
+from datasets.evidence.interventions import pilot_intervention
 from i18n import t
 
 
@@ -276,3 +279,20 @@ def test_no_two_tick_labels_of_a_printed_chart_touch(make_context, forum_pdf):
                     if _overlap(word, other) > 0.25:  # a quarter of a square point: touching
                         problems.append(f"page {number}: {word['text']!r} meets {other['text']!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_an_evaluation_slide_is_exported_with_its_effect_and_interval(
+    make_context, demo_workspace, demo_city
+):
+    """The demo's signal pilot (the slide names no intervention) in both files: the effect and
+    its interval in the HTML deck's figure, and printed on the PDF page."""
+    ev = evaluate(demo_workspace, pilot_intervention(demo_workspace, demo_city))
+    deck = Deck("evaluation", "Evaluation", (Slide(chart=EVALUATION.id),))
+    document = export.export_deck(deck, "html", "en", "dark", make_context).decode("utf-8")
+    (slide,) = export.deck_json_of(document)["slides"]
+    text = " ".join(a["text"] for a in slide["figure"]["layout"]["annotations"])
+    assert effect_text(ev, "en") in text and ci_text(ev, "en") in text
+    printed = PdfReader(io.BytesIO(export.export_deck(deck, "pdf", "en", "dark", make_context)))
+    words = "".join(printed.pages[0].extract_text().split())
+    assert "".join(effect_text(ev, "en").split()) in words
+    assert "".join(ci_text(ev, "en").split()) in words

@@ -1,13 +1,20 @@
-"""The deck editor's callbacks called as Dash calls them: slides edited in the page, and the
-save, restore and delete that write on the server only for an analyst."""
+"""The deck editor's callbacks called as Dash calls them: slides edited in the page (an
+intervention's evaluation slide added with the editor's picker), and the save, restore and
+delete that write on the server only for an analyst."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from dash import html, no_update
 from dash.exceptions import PreventUpdate
 
+from components.slides import EVALUATION
+from components.state import ViewState
 from datasets.decks import DeckLimits, forum_deck
+from datasets.evidence.interventions import InterventionStore
+from datasets.evidence.model import Intervention
 from i18n import t
 from pages.present import editable_deck, edited, merged_slides
 from pages.present.editor import (
@@ -20,6 +27,7 @@ from pages.present.editor import (
     restore_version,
     save,
 )
+from pages.present.editor_view import EVALUATION_ADD, evaluation_choices
 
 EN = {"lang": "en"}
 LIMITS = DeckLimits()
@@ -108,6 +116,43 @@ def test_the_draft_count_and_the_slide_forms():
     assert [row.to_plotly_json()["props"]["data-chart"] for row in rows] == ["traffic-pilot", "x"]
     empty = list_slides({"slides": []}, EN)
     assert isinstance(empty, html.P) and empty.children == t("present.editor.no_slides", "en")
+
+
+def test_an_evaluation_slide_is_added_from_the_picker():
+    picked = "?city=hangzhou-2017&intervention=bus-lane"
+    slides, took = edited(list(SLIDES), EVALUATION_ADD, [], picked)
+    assert not took and slides == [*SLIDES, {"chart": EVALUATION.id, "query": picked}]
+    pilot, _ = edited([], EVALUATION_ADD, [], "")
+    assert pilot == [{"chart": EVALUATION.id, "query": ""}]  # the signal pilot of the deck's city
+    forged, _ = edited([], EVALUATION_ADD, [], {"chart": "x"})
+    assert forged == [{"chart": EVALUATION.id, "query": ""}]
+    deck, cleared = edit(
+        {"slides": []}, None, [], [], [], trigger=EVALUATION_ADD, picked=picked, who=ana
+    )
+    assert deck["slides"] == [{"chart": EVALUATION.id, "query": picked}] and cleared is no_update
+    row = list_slides(deck, EN)[0]
+    assert t("present.chart.evaluation", "en") in texts(row.children[0])
+
+
+def test_the_picker_offers_the_signal_pilot_and_every_recorded_intervention(tmp_path):
+    store = InterventionStore(tmp_path)
+    added = store.add(
+        Intervention(
+            id="",
+            city="hangzhou-2017",
+            name="Bus lane",
+            start=dt.date(2017, 5, 1),
+            treated=("1",),
+            control=("2",),
+            outcome="traffic_readings.speed_kmh",
+        )
+    )
+    choices = evaluation_choices(tmp_path, "fr")
+    assert choices[0] == {"label": t("present.editor.evaluation_pilot", "fr"), "value": ""}
+    (bus,) = choices[1:]
+    state = ViewState.from_query(bus["value"])
+    assert state.city == "hangzhou-2017" and state.options == {"intervention": added.id}
+    assert "Bus lane" in bus["label"]
 
 
 # -- who may write --------------------------------------------------------------------------------
