@@ -149,20 +149,27 @@ GRAPH_SCRIPTS = ("dash/dcc/async-graph.js",)
 
 
 def preload_graph_scripts(app: Dash) -> None:
-    """Every page fetches the graph script from the start, and not the DataTable bundle Dash
-    adds to each page (no page draws a DataTable: the /data previews are HTML tables)."""
+    """Every page fetches the graph script from the start, and neither the DataTable bundle Dash
+    adds to each page (no page draws a DataTable: the /data previews are HTML tables) nor the
+    polyfill for old browsers."""
     prefix = app.config.requests_pathname_prefix
     links = "".join(
         f'<link rel="preload" as="script" href="{prefix}_dash-component-suites/{path}">'
         for path in GRAPH_SCRIPTS
     )
     app.index_string = app.index_string.replace("{%css%}", "{%css%}" + links, 1)
-    unused = f'src="{prefix}_dash-component-suites/dash/dash_table/'
+    unused = (
+        f'src="{prefix}_dash-component-suites/dash/dash_table/',
+        # @babel/polyfill is for browsers older than any the app supports, and it replaces
+        # native string methods (trim) with slower ones that plotly.js calls thousands of times
+        # a draw; the one part Dash's components use, regenerator-runtime, is an asset of its own
+        "/deps/polyfill@",
+    )
     interpolate = app.interpolate_index  # Dash's documented hook for the page's HTML
 
     def interpolate_used(**parts: str) -> str:
         tags = parts["scripts"].split("\n")
-        parts["scripts"] = "\n".join(tag for tag in tags if unused not in tag)
+        parts["scripts"] = "\n".join(t for t in tags if not any(u in t for u in unused))
         return interpolate(**parts)
 
     app.interpolate_index = interpolate_used

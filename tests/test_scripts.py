@@ -41,6 +41,8 @@ def test_pages_load_the_renderer_and_components_but_not_the_datatable_bundle(tmp
     assert any(name.startswith("dash_html_components") for name in names), names
     assert "axis_ticks.js" in names and "plotly.min.js" in names, names
     assert not [src for src in scripts if "dash_table" in src], scripts
+    assert not [name for name in names if name.startswith("polyfill")], names
+    assert "regenerator-runtime.js" in names, names  # what dcc's lazy components still call
     for src in scripts:
         assert client.get(src).status_code == 200, src
 

@@ -68,6 +68,20 @@ def _band(x, lo, hi, colour: str, lang: str, axis: dict | None = None) -> list[d
     return [upper, lower]
 
 
+def _start_label(fig, x: object, colour: str, lang: str) -> None:
+    """ "Start" written at the top of the intervention's start line."""
+    add_annotation(
+        fig,
+        t("evaluate.figure.start", lang),
+        x=x,
+        xref="x",
+        xanchor="left",
+        y=1,
+        yanchor="top",
+        font={"size": 13, "color": colour},
+    )
+
+
 def _zero_line(ctx: FigureContext) -> dict:
     return hline(0, line={"color": PALETTE[ctx.theme]["text"], "width": 1, "dash": "dot"})
 
@@ -109,16 +123,7 @@ def event_study_figure(ev: Evaluation, ctx: FigureContext, height: int | None = 
     fig = figure(traces)
     add_shape(fig, **_zero_line(ctx))
     add_shape(fig, **vline(-0.5, line={"color": c[3], "dash": "dash", "width": 2}))
-    add_annotation(
-        fig,
-        t("evaluate.figure.start", lang),
-        x=-0.5,
-        xref="x",
-        xanchor="left",
-        y=1,
-        yanchor="top",
-        font={"size": 13, "color": c[3]},
-    )
+    _start_label(fig, -0.5, c[3], lang)
     update_layout(
         fig,
         font={"size": FONT_SIZE},
@@ -247,16 +252,7 @@ def synthetic_figure(
     fig = figure(traces)
     at = _day(iv.start)
     add_shape(fig, **vline(at, line={"color": c[3], "dash": "dash", "width": 1.5}))
-    add_annotation(
-        fig,
-        t("evaluate.figure.start", lang),
-        x=at,
-        xref="x",
-        xanchor="left",
-        y=1,
-        yanchor="top",
-        font={"size": 13, "color": c[3]},
-    )
+    _start_label(fig, at, c[3], lang)
     update_layout(
         fig,
         font={"size": FONT_SIZE},

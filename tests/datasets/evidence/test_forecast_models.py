@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from datasets.evidence import forecast as fc
 from datasets.evidence.forecast import MODELS, forecast_values, predict
 
 HOURS = 8 * 7 * 24
@@ -74,3 +75,15 @@ def test_log_scale_forecasts_stay_positive():
     paths = predict("arx", y, 72, log_scale=True)
     assert (paths.lo95 >= 0).all()
     assert (paths.mean > 0).all()
+
+
+@pytest.mark.parametrize("lags", [(1, 2, 3, 24, 25), (1, 2, 3, 24, 167, 168, 169)])
+@pytest.mark.parametrize("hours", [24 * 56, 24 * 56 - 7])
+def test_the_backtests_point_forecast_is_statsmodels_autoreg(lags, hours):
+    from statsmodels.tsa.ar_model import AutoReg
+
+    rng = np.random.default_rng(hours + len(lags))
+    x = np.log1p(daily_cycle(hours, amplitude=30) + rng.normal(0, 3, hours).cumsum() * 0.05)
+    reference = AutoReg(x, lags=list(lags), seasonal=True, period=24, trend="c").fit()
+    expected = reference.predict(start=hours, end=hours + 71)
+    np.testing.assert_allclose(fc.arx_mean(x, lags, 24, 72), expected, rtol=0, atol=1e-9)
