@@ -10,7 +10,7 @@ long does an evaluation take.
    one with none. Counted: how often the DiD's 95 % interval (in percent) covers 12 % and
    excludes 0, how often it covers 0 without effect, and how often the pre-trend test
    rejects (p < 0.05) on those panels, whose trends are parallel by construction.
-   Targets (issue 20): ≥ 93/100 cover, ≥ 90/100 exclude 0, ≥ 93/100 cover 0.
+   Targets: ≥ 93/100 cover, ≥ 90/100 exclude 0, ≥ 93/100 cover 0.
 2. Speed: `evaluate_panel` (DiD, event study, placebos with 500 permutations, synthetic
    control) on a `--big-units` × `--days` panel, the size of the 100 M-reading city's detector
    days (target ≤ 5 s); and `evaluate` on a demo city's signal pilot from its data folder
