@@ -136,7 +136,10 @@ def kpis_figure(frame: pd.DataFrame, ctx: FigureContext) -> go.Figure:
                 "valueformat": ".1%",
                 "increasing": {"color": up},
                 "decreasing": {"color": down},
-                "font": {"size": 22},
+                "font": {"size": 24},
+                # beside the number: below it, plotly.js sets the change so close under the
+                # figure that descenders (µg/m³) meet it on a printed slide
+                "position": "right",
             }
             if previous is not None and previous == previous
             else None

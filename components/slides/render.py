@@ -89,28 +89,32 @@ def slide_title(slide: Slide, lang: str) -> str:
     return t(chart.title, lang) if chart else slide.chart
 
 
-def source_line(found: Dataset, lang: str) -> str:
-    """A dataset's provenance: title · source · licence · version · date · synthetic/real."""
+def _provenance(found: Dataset, lang: str) -> str:
+    """source · licence · version · date · synthetic/real."""
     flag = t("data.synthetic" if found.meta.synthetic else "data.real", lang)
     licence = f" · {found.meta.licence}" if found.meta.licence else ""
-    return (
-        f"{found.title(lang)} · {found.meta.source}{licence} · v{found.current_version}"
-        f" · {found.updated_at[:10]} · {flag}"
-    )
+    version = f"v{found.current_version} · {found.updated_at[:10]}"
+    return f"{found.meta.source}{licence} · {version} · {flag}"
+
+
+def source_line(found: Dataset, lang: str) -> str:
+    """A dataset's provenance: title · source · licence · version · date · synthetic/real."""
+    return f"{found.title(lang)} · {_provenance(found, lang)}"
 
 
 def source_texts(engine: QueryEngine | None, city, kinds: tuple[str, ...], lang: str) -> tuple:
-    """One line per dataset behind a chart: the dataset the slide draws (`engine.find` answers
-    with a dataset chosen for it, else the kind's default)."""
+    """The datasets behind a chart (the dataset the slide draws: `engine.find` answers with a
+    dataset chosen for it, else the kind's default), one line per provenance: datasets of the
+    same source, licence, version, date and nature share a line ("A, B · source · …"), so a
+    slide built on six datasets of one generator does not say it six times."""
     if engine is None:
         return ()
-    lines = []
+    titles: dict[str, list[str]] = {}
     for kind in kinds:
         found = engine.find(city.id, kind)
-        if found is None:
-            continue
-        lines.append(source_line(found, lang))
-    return tuple(lines)
+        if found is not None:
+            titles.setdefault(_provenance(found, lang), []).append(found.title(lang))
+    return tuple(f"{', '.join(names)} · {tail}" for tail, names in titles.items())
 
 
 def explorer_slide(

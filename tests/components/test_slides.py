@@ -184,3 +184,17 @@ def test_the_evaluation_slide_shows_the_demo_pilot_by_default(
     assert ci_text(ev, "en") in text
     (line,) = [trace for trace in view.figure["data"] if trace.get("mode") == "lines+markers"]
     assert line["x"] == ev.event_study.sort_values("week")["week"].tolist()
+
+
+def test_datasets_of_one_provenance_share_a_source_line(demo_workspace, demo_city):
+    from components.slides import source_texts
+
+    kinds = ("traffic_readings", "incidents", "air_quality_hourly")
+    lines = source_texts(demo_workspace.engine, demo_city, kinds, "en")
+    found = [demo_workspace.engine.find(demo_city.id, kind) for kind in kinds]
+    assert len({(d.meta.source, d.meta.licence, d.current_version) for d in found}) == 1
+    assert len(lines) == 1  # the demo generator, named once
+    (line,) = lines
+    assert line.count(found[0].meta.source) == 1
+    for dataset in found:
+        assert dataset.title("en") in line

@@ -256,8 +256,9 @@ def _overlap(a: dict, b: dict) -> float:
 
 
 def test_no_two_tick_labels_of_a_printed_chart_touch(make_context, forum_pdf):
-    """Every page of the forum deck that draws axes, as printed: no word (tick label, axis
-    title, legend entry, note) touches another, none runs off the page. Measured on the words
+    """Every page of the forum deck that draws axes, and the headline KPIs, as printed: no word
+    (tick label, axis title, legend entry, note, figure, change) touches another, none runs off
+    the page. Measured on the words
     pdfplumber finds, upright ones (a vertical axis title is printed letter by letter)."""
     import pdfplumber
 
@@ -267,9 +268,11 @@ def test_no_two_tick_labels_of_a_printed_chart_touch(make_context, forum_pdf):
     views = [render_slide(deck, i, "en", "dark", make_context) for i in range(1, 16)]
     charts = [number for number, view in enumerate(views, start=1) if axis_keys(view.figure)]
     assert len(charts) >= 8  # the rhythm, pilot, emergency, incidents, AQI, NO2 … slides
+    kpis = [n for n, slide in enumerate(deck.slides, start=1) if slide.chart == "present-kpis"]
+    assert kpis  # the headline figures with their change: large numbers, small deltas
     problems = []
     with pdfplumber.open(io.BytesIO(forum_pdf)) as pdf:
-        for number in charts:
+        for number in sorted({*charts, *kpis}):
             page = pdf.pages[number - 1]
             words = [w for w in page.extract_words(extra_attrs=["upright"]) if w["upright"]]
             for i, word in enumerate(words):
