@@ -65,6 +65,7 @@ from pages import (
     upload,
 )
 from pages.services import Services
+from server.api import register_api
 from server.auth import register_auth
 from server.callback_guard import callback_failed, register_callback_guard
 from server.http import register_http_guards
@@ -276,7 +277,7 @@ def health(services: Services) -> dict:
 def register_shell(app: Dash, services: Services) -> None:
     """What every page shares: the sign-in (sessions, /login, /logout), the URL and its
     controls, the router, the chart cards, the KPI blocks, the dataset choosers, and the
-    `/health` and `/download` routes."""
+    `/health`, `/download` and the open data API (`/api/v1`, `server/api.py`) routes."""
     register_auth(app.server, services.cfg, services.workspace.data_dir)
     register_routing(app, services.site)
     register_chart_callbacks(app, services.make_context)
@@ -284,6 +285,7 @@ def register_shell(app: Dash, services: Services) -> None:
     register_choice_callbacks(app)
     app.server.add_url_rule("/health", "health", functools.partial(health, services))
     register_downloads(app.server, services.workspace)
+    register_api(app.server, services.workspace)
 
 
 def create_app(cfg: config_module.Config, workspace: Workspace | None = None) -> Dash:

@@ -348,7 +348,7 @@ def login_wall() -> flask.Response | tuple | None:
     if current_analyst() is not None:
         return None
     wants_page = flask.request.method == "GET" and not path.startswith(
-        ("/_dash-", "/upload", "/download")
+        ("/_dash-", "/upload", "/download", "/api/")
     )
     if wants_page:
         full = flask.request.full_path.rstrip("?")
