@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from datasets.catalog import Dataset
 from datasets.query import QueryEngine, ident
@@ -75,8 +77,19 @@ def rows_page(engine: QueryEngine, dataset: Dataset, q: RowQuery) -> tuple[pd.Da
         raise RowsRefused(f"limit must be 1-{MAX_LIMIT} and offset 0-{MAX_OFFSET:,}")
     where, params = _where(dataset, q)
     src = engine.source(dataset.meta.city, dataset.meta.kind, dataset.id)
-    frame = engine.frame(
+    table = engine.arrow(
         f"SELECT * FROM {src} WHERE {where} LIMIT {q.limit + 1} OFFSET {q.offset}",
         tuple(params),
     )
+    frame = as_written(table).to_pandas()
     return frame.iloc[: q.limit], len(frame) > q.limit
+
+
+def as_written(table: pa.Table) -> pa.Table:
+    """Single-precision columns as the decimals they hold (42.9, not the 42.900001525878906 a
+    widening to double shows): each value through its shortest round-tripping text."""
+    for i, column in enumerate(table.schema):
+        if column.type == pa.float32():
+            text = pc.cast(table.column(i), pa.string())
+            table = table.set_column(i, column.name, pc.cast(text, pa.float64()))
+    return table

@@ -119,3 +119,12 @@ def test_with_the_login_wall_a_visitor_gets_401(demo_workspace):
     visitor = app_module.create_app(cfg, demo_workspace).server.test_client()
     response = visitor.get("/api/v1/datasets")
     assert response.status_code == 401 and response.get_json()["error"] == "login required"
+
+
+def test_values_are_given_as_the_data_holds_them(client, demo_workspace):
+    raw = stored(demo_workspace, AIR).head(20)
+    assert str(raw["pm25"].dtype) == "float32"  # where widening to double shows 86.80000305
+    rows = client.get(f"/api/v1/datasets/{AIR}/rows?limit=20").get_json()["rows"]
+    assert [r["pm25"] for r in rows] == [float(str(v)) for v in raw["pm25"].to_numpy()]
+    text = client.get(f"/api/v1/datasets/{AIR}/rows?limit=20&format=csv").get_data(as_text=True)
+    assert "00000" not in text and "99999" not in text
