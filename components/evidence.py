@@ -156,9 +156,13 @@ def ci_text(ev: Evaluation, lang: str) -> str:
 
 
 def p_text(p: float | None, lang: str) -> str:
+    """A p-value: two decimals, a third between 0.001 and 0.01 (two would write 0.00), and
+    "< 0.001" below."""
     if p is None or p != p:
         return "–"
-    return "< " + fmt_number(0.001, lang, 3) if p < 0.001 else fmt_number(p, lang, 2)
+    if p < 0.001:
+        return "< " + fmt_number(0.001, lang, 3)
+    return fmt_number(p, lang, 3 if p < 0.01 else 2)
 
 
 def p_relation(p: float | None, lang: str) -> str:

@@ -199,6 +199,16 @@ STATION = PageOption(
 )
 
 
+def _card_rows(ctx: ChartContext, kind: str, column: str, by: str, labels: dict[str, str],
+               measure: str, horizon_h: int, history_h: int) -> pd.DataFrame:  # fmt: skip
+    """What a forecast card draws for the series in `labels`; empty when no forecast can be
+    made from the chosen period."""
+    found = card_forecast(ctx, kind, column, by, horizon_h, labels)
+    if found is None:
+        return EMPTY.copy()
+    return view_frame(*found, labels, measure, history_h, _synthetic(ctx, kind))
+
+
 def air_forecast(ctx: ChartContext) -> pd.DataFrame:
     """The chosen index or pollutant over the next 72 h at one station (see `air_station`)."""
     measure = ctx.option if ctx.option in AIR_MEASURES else AIR_MEASURES[0]
@@ -207,10 +217,7 @@ def air_forecast(ctx: ChartContext) -> pd.DataFrame:
     if station is None:
         return EMPTY.copy()
     labels = {station[0]: station[1]}
-    found = card_forecast(ctx, AIR, column, "station", AIR_HORIZON_H, labels)
-    if found is None:
-        return EMPTY.copy()
-    return view_frame(*found, labels, measure, AIR_HISTORY_H, _synthetic(ctx, AIR))
+    return _card_rows(ctx, AIR, column, "station", labels, measure, AIR_HORIZON_H, AIR_HISTORY_H)
 
 
 AIR_FORECAST = declare_chart(
@@ -253,10 +260,8 @@ def traffic_forecast(ctx: ChartContext) -> pd.DataFrame:
     if not labels:
         return EMPTY.copy()
     column = TRAFFIC_COLUMNS[measure]
-    found = card_forecast(ctx, READINGS, column, "district", TRAFFIC_HORIZON_H, labels)
-    if found is None:
-        return EMPTY.copy()
-    return view_frame(*found, labels, measure, TRAFFIC_HISTORY_H, _synthetic(ctx, READINGS))
+    horizon, history = TRAFFIC_HORIZON_H, TRAFFIC_HISTORY_H
+    return _card_rows(ctx, READINGS, column, "district", labels, measure, horizon, history)
 
 
 TRAFFIC_FORECAST = declare_chart(

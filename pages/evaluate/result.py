@@ -27,14 +27,6 @@ from .room import Room, city_of, display_name, error_line, find, notice
 log = logging.getLogger(__name__)
 
 
-def fmt_p(p: float | None, lang: str) -> str:
-    """A check's p-value: as every view writes one (`p_text`), with a third decimal between
-    0.001 and 0.01, which two decimals would show as 0.00."""
-    if p is not None and 0.001 <= p < 0.01:
-        return fmt_number(p, lang, 3)
-    return p_text(p, lang)
-
-
 def _unit(value: float, ev: Evaluation, lang: str) -> str:
     return f"{figures.signed(value, lang, 2)} {ev.unit_label}".strip()
 
@@ -80,8 +72,8 @@ def facts(ev: Evaluation, lang: str) -> html.Dl:
     """The checks beside the effect: pre-trends, placebos, synthetic control, sample sizes."""
     sc = ev.synthetic_control if isinstance(ev.synthetic_control, dict) else {}
     rows = [
-        (t("evaluate.pre_trend", lang), fmt_p(ev.pre_trend_p, lang), "evaluate-pre-trend"),
-        (t("evaluate.placebo", lang), fmt_p(ev.placebo_p, lang), "evaluate-placebo"),
+        (t("evaluate.pre_trend", lang), p_text(ev.pre_trend_p, lang), "evaluate-pre-trend"),
+        (t("evaluate.placebo", lang), p_text(ev.placebo_p, lang), "evaluate-placebo"),
     ]
     if isinstance(sc.get("estimate_pct"), int | float):
         rows.append(

@@ -196,3 +196,12 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def add_analyst(data_dir: Path, name: str, password: str) -> subprocess.CompletedProcess:
+    """An analyst account, created as an operator would: the command line, password on stdin."""
+    return subprocess.run(
+        [sys.executable, "-m", "datasets", "add-analyst", name, "--password-stdin",
+         "--data-dir", str(data_dir)],
+        input=password + "\n", capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip

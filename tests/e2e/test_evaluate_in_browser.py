@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, screenshot
+from conftest import add_analyst, screenshot
 
 from datasets.evidence.interventions import InterventionStore, pilot_id
 from i18n import t
@@ -25,11 +23,7 @@ EVENT_STUDY = "#evaluate-event-study .js-plotly-plot"
 
 @pytest.fixture(scope="module")
 def evaluator(data_dir) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "datasets", "add-analyst", EVALUATOR, "--password-stdin",
-         "--data-dir", str(data_dir)],
-        input=PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, timeout=60,
-    )  # fmt: skip
+    done = add_analyst(data_dir, EVALUATOR, PASSWORD)
     assert done.returncode == 0, done.stderr
     return EVALUATOR
 

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, screenshot, wait_for_charts
+from conftest import ROOT, add_analyst, screenshot, wait_for_charts
 
 BEIJING_DISTRICTS = (
     ROOT / "tests" / "fixtures" / "cities" / "beijing-simplified" / "districts.geojson"
@@ -201,11 +201,7 @@ def analyst_session(page, app_url, data_dir) -> bool:
     if not has_accounts(app_url):
         return False
     name, password = ANALYST
-    subprocess.run(
-        [sys.executable, "-m", "datasets", "add-analyst", name, "--password-stdin",
-         "--data-dir", str(data_dir)],
-        cwd=ROOT, input=password + "\n", text=True, capture_output=True, timeout=60, check=False,
-    )  # fmt: skip
+    add_analyst(data_dir, name, password)  # exists already on a second call
     page.goto(app_url + "/login?next=/cities")
     page.fill("#login-name", name)
     page.fill("#login-password", password)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, screenshot
+from conftest import ROOT, add_analyst, screenshot
 
 ANALYST = "e2e-analyst"
 PASSWORD = "a long e2e password"
@@ -27,11 +27,7 @@ XSS = "<img src=x onerror=window.__xss=1>"
 @pytest.fixture(scope="module")
 def analyst(data_dir) -> str:
     """The analyst, created as an operator would: the command line, password on stdin."""
-    done = subprocess.run(
-        [sys.executable, "-m", "datasets", "add-analyst", ANALYST, "--password-stdin",
-         "--data-dir", str(data_dir)],
-        input=PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, timeout=60,
-    )  # fmt: skip
+    done = add_analyst(data_dir, ANALYST, PASSWORD)
     assert done.returncode == 0, done.stderr
     return ANALYST
 

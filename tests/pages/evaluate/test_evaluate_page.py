@@ -10,12 +10,13 @@ import pytest
 
 import app as app_module
 import config
+from components.evidence import p_text
 from components.state import ViewState
 from datasets.demo import generate_demo
 from datasets.evidence.interventions import InterventionStore, pilot_id
 from datasets.workspace import Workspace
 from i18n import LANGUAGES, t
-from pages.evaluate.result import fmt_p, show
+from pages.evaluate.result import show
 from pages.evaluate.room import Room
 
 from .conftest import UI
@@ -137,8 +138,8 @@ def test_a_forged_create_from_a_visitor_is_refused_and_nothing_stored(demo_app, 
 
 
 def test_p_values_of_the_checks_keep_a_third_decimal_below_one_percent():
-    assert fmt_p(0.004, "en") == "0.004" and fmt_p(0.62, "en") == "0.62"
-    assert fmt_p(0.00001, "fr").startswith("< 0,001") and fmt_p(None, "en") == "–"
+    assert p_text(0.004, "en") == "0.004" and p_text(0.62, "en") == "0.62"
+    assert p_text(0.00001, "fr").startswith("< 0,001") and p_text(None, "en") == "–"
 
 
 def files(folder) -> dict:
